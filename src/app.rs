@@ -1,0 +1,166 @@
+//! Building and running the server: `Application::build` binds (port 0 in tests), assembles the
+//! state and the background refreshers; `run_until_stopped` serves until the shutdown signal,
+//! lets in-flight requests finish, and closes the database.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::net::TcpListener;
+use tokio::task::JoinHandle;
+
+use crate::auth::Auth;
+use crate::auth::password::PasswordHasher;
+use crate::auth::sessions::EndedSessions;
+use crate::auth::throttle::Throttle;
+use crate::clock::SharedClock;
+use crate::config::Settings;
+use crate::store::Store;
+use crate::tokens::{KeyRing, Tokens};
+
+/// How often an instance reloads the key ring: key changes are seen within this.
+const KEY_RELOAD_EVERY: Duration = Duration::from_secs(5);
+/// How often an instance reads sessions ended elsewhere: the one-second guarantee needs < 1 s.
+const ENDED_POLL_EVERY: Duration = Duration::from_millis(500);
+
+/// What every request handler can reach.
+#[derive(Clone)]
+pub struct AppState {
+    pub auth: Arc<Auth>,
+}
+
+pub struct Application {
+    listener: TcpListener,
+    state: AppState,
+    background: Vec<JoinHandle<()>>,
+}
+
+impl Application {
+    /// Connects to the database (applying migrations), binds the listener and loads the keys.
+    pub async fn build(settings: Settings, clock: SharedClock) -> anyhow::Result<Self> {
+        let store = Store::connect(
+            &settings.database,
+            settings.database_pool_size,
+            settings.database_connect_timeout,
+        )
+        .await?;
+        let listener = TcpListener::bind(settings.listen).await?;
+        let issuer = settings.issuer_for(listener.local_addr()?);
+        let now = clock.now();
+        let ring = KeyRing::new(
+            settings.algorithm,
+            settings.longest_token_lifetime().as_secs() as i64,
+            settings.hs256_secret.as_ref(),
+        );
+        ring.ensure_signing_key(&store, now).await?;
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let ended = EndedSessions::new(settings.longest_access_lifetime().as_secs() as i64);
+        ended.poll(&store, now).await?;
+        let auth = Arc::new(Auth {
+            tokens: Tokens::new(
+                ring,
+                settings.algorithm,
+                issuer,
+                settings.leeway.as_secs() as i64,
+            ),
+            hasher: PasswordHasher::new(settings.argon2, threads)?,
+            throttle: Throttle::new(store.clone(), settings.lockout.clone()),
+            ended,
+            store,
+            settings: Arc::new(settings),
+            clock,
+        });
+        let background = vec![
+            every(KEY_RELOAD_EVERY, auth.clone(), |auth| async move {
+                if let Err(e) = auth.tokens.ring.reload(&auth.store).await {
+                    tracing::warn!(error = format!("{e:#}"), "cannot reload signing keys");
+                }
+            }),
+            every(ENDED_POLL_EVERY, auth.clone(), |auth| async move {
+                if let Err(e) = auth.ended.poll(&auth.store, auth.now()).await {
+                    tracing::warn!(error = %e, "cannot read ended sessions");
+                }
+            }),
+        ];
+        Ok(Self {
+            listener,
+            state: AppState { auth },
+            background,
+        })
+    }
+
+    pub fn local_addr(&self) -> SocketAddr {
+        self.listener
+            .local_addr()
+            .expect("a bound listener has an address")
+    }
+
+    pub fn port(&self) -> u16 {
+        self.local_addr().port()
+    }
+
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// Serves until `shutdown` resolves, then finishes in-flight requests and closes the database.
+    pub async fn run_until_stopped(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
+        let store = self.state.auth.store.clone();
+        let router = crate::http::router(self.state);
+        axum::serve(
+            self.listener,
+            router.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(shutdown)
+        .await?;
+        for task in self.background {
+            task.abort();
+        }
+        store.close().await;
+        Ok(())
+    }
+}
+
+/// Runs `work` every `period`, skipping missed ticks.
+fn every<F, Fut>(period: Duration, auth: Arc<Auth>, work: F) -> JoinHandle<()>
+where
+    F: Fn(Arc<Auth>) -> Fut + Send + 'static,
+    Fut: Future<Output = ()> + Send,
+{
+    tokio::spawn(async move {
+        let mut ticks = tokio::time::interval(period);
+        ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+        ticks.tick().await;
+        loop {
+            ticks.tick().await;
+            work(auth.clone()).await;
+        }
+    })
+}
+
+/// Resolves on Ctrl-C or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutting down: finishing in-flight requests");
+}

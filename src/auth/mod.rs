@@ -1,0 +1,64 @@
+//! The use-cases: user login, refresh, verification, logout, "who am I", and the rules around
+//! them — sessions, throttling, password hashing. This layer knows rules, never wire formats.
+
+pub mod admin;
+mod login;
+pub mod password;
+pub mod sessions;
+pub mod throttle;
+
+use std::sync::Arc;
+
+pub use login::{Identity, TokenPair};
+
+use crate::clock::SharedClock;
+use crate::config::Settings;
+use crate::store::{self, Store};
+use crate::tokens::Tokens;
+
+/// What went wrong, in domain words. Each HTTP dialect maps it to its own body.
+#[derive(Debug, thiserror::Error)]
+pub enum AuthError {
+    /// Wrong password, unknown user, inactive user, not a member, no such organization — one case.
+    #[error("invalid credentials")]
+    InvalidCredentials,
+    #[error("locked out for {retry_after} s")]
+    LockedOut { retry_after: u64 },
+    /// Bad, expired, revoked, consumed or misplaced token — one case.
+    #[error("invalid token")]
+    InvalidToken,
+    /// Too many logins already wait for a hashing thread.
+    #[error("password hashing is saturated")]
+    Busy,
+    #[error("the database is unavailable")]
+    Unavailable,
+    #[error(transparent)]
+    Internal(#[from] anyhow::Error),
+}
+
+impl From<sqlx::Error> for AuthError {
+    fn from(e: sqlx::Error) -> Self {
+        if store::is_unavailable(&e) {
+            AuthError::Unavailable
+        } else {
+            AuthError::Internal(e.into())
+        }
+    }
+}
+
+/// Everything the use-cases need, built once per process and shared by every request.
+pub struct Auth {
+    pub store: Store,
+    pub tokens: Tokens,
+    pub hasher: password::PasswordHasher,
+    pub throttle: throttle::Throttle,
+    pub ended: sessions::EndedSessions,
+    pub settings: Arc<Settings>,
+    pub clock: SharedClock,
+}
+
+impl Auth {
+    pub fn now(&self) -> i64 {
+        self.clock.now()
+    }
+}

@@ -1,0 +1,116 @@
+//! Login throttling (CONTRACT §5): failures counted per account and per client address in the
+//! database, counted before the credential is checked so that no more than the limit are ever
+//! checked, on one instance or many.
+
+use std::net::IpAddr;
+
+use crate::config::LockoutSettings;
+use crate::store::{AttemptCount, Store};
+use crate::tokens::claims::jti_digest;
+
+/// The counters one attempt touches.
+#[derive(Debug, Clone)]
+pub struct AttemptKeys {
+    account: String,
+    address: String,
+}
+
+impl AttemptKeys {
+    /// Keys for a user login. The username is stored as a digest: no address book in the table,
+    /// and a bounded key whatever was typed.
+    pub fn user(normalized_username: &str, address: IpAddr) -> Self {
+        Self {
+            account: format!("account:{}", jti_digest(normalized_username)),
+            address: format!("address:{address}"),
+        }
+    }
+}
+
+pub struct Throttle {
+    store: Store,
+    limits: LockoutSettings,
+}
+
+impl Throttle {
+    pub fn new(store: Store, limits: LockoutSettings) -> Self {
+        Self { store, limits }
+    }
+
+    /// Counts an attempt. `Some(retry_after)` when the address or the account is locked out, in
+    /// which case no credential may be checked.
+    pub async fn admit(&self, keys: &AttemptKeys, now: i64) -> sqlx::Result<Option<u64>> {
+        let window = self.limits.window.as_secs() as i64;
+        let lock_for = self.limits.duration.as_secs() as i64;
+        let address_limit = i64::from(self.limits.address_failures);
+        let address = self
+            .store
+            .count_attempt(&keys.address, now, address_limit, window, lock_for)
+            .await?;
+        if let Some(wait) = refusal(address, address_limit, now, lock_for) {
+            return Ok(Some(wait));
+        }
+        let account_limit = i64::from(self.limits.account_failures);
+        let account = self
+            .store
+            .count_attempt(&keys.account, now, account_limit, window, lock_for)
+            .await?;
+        Ok(refusal(account, account_limit, now, lock_for))
+    }
+
+    /// A success resets the account and takes back the address's count of this attempt.
+    pub async fn succeeded(&self, keys: &AttemptKeys) -> sqlx::Result<()> {
+        self.store.clear_attempts(&keys.account).await?;
+        self.store
+            .uncount_attempt(&keys.address, i64::from(self.limits.address_failures))
+            .await
+    }
+}
+
+/// The whole seconds to wait when `count` is past the limit: more than 0, at most the remaining lock.
+fn refusal(count: AttemptCount, limit: i64, now: i64, lock_for: i64) -> Option<u64> {
+    if count.failures <= limit {
+        return None;
+    }
+    let remaining = count.locked_until.map_or(lock_for, |until| until - now);
+    Some(remaining.clamp(1, lock_for.max(1)) as u64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn attempts_up_to_the_limit_are_admitted() {
+        let count = AttemptCount {
+            failures: 5,
+            locked_until: Some(1_900),
+        };
+        assert_eq!(refusal(count, 5, 1_000, 900), None);
+    }
+
+    #[test]
+    fn the_attempt_after_the_limit_waits_for_the_rest_of_the_lock() {
+        let count = AttemptCount {
+            failures: 6,
+            locked_until: Some(1_900),
+        };
+        assert_eq!(refusal(count, 5, 1_000, 900), Some(900));
+        assert_eq!(refusal(count, 5, 1_899, 900), Some(1));
+    }
+
+    #[test]
+    fn retry_after_is_never_zero() {
+        let count = AttemptCount {
+            failures: 9,
+            locked_until: Some(1_000),
+        };
+        assert_eq!(refusal(count, 5, 1_000, 900), Some(1));
+    }
+
+    #[test]
+    fn account_keys_do_not_reveal_the_username() {
+        let keys = AttemptKeys::user("dev@example.com", "10.0.0.1".parse().unwrap());
+        assert!(!keys.account.contains("dev@"));
+        assert_eq!(keys.address, "address:10.0.0.1");
+    }
+}

@@ -1,0 +1,530 @@
+//! The command line: `serve`, `migrate`, and the admin commands (`org`, `user`, `keys`), all on
+//! the same database as the server, running or not.
+
+use std::io::{BufRead, IsTerminal};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use clap::{Parser, Subcommand};
+use secrecy::SecretString;
+use serde_json::{Value, json};
+
+use crate::app::{Application, shutdown_signal};
+use crate::auth::admin::{self, AdminError};
+use crate::auth::password::hash_password;
+use crate::clock::{Clock, SystemClock, format_rfc3339_millis};
+use crate::config::{HumanDuration, LogFormat, Settings, SettingsArgs};
+use crate::domain::{OrgId, Password, Role, Username};
+use crate::store::Store;
+use crate::tokens::ring::create_key;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "porteiro",
+    version,
+    about = "A self-hosted token service for multi-tenant APIs"
+)]
+pub struct Cli {
+    /// Print one JSON object (a JSON array for list commands) instead of a human line.
+    #[arg(long, global = true)]
+    json: bool,
+    /// An optional TOML file of settings; flags and environment take precedence over it.
+    #[arg(long, global = true, env = "PORTEIRO_CONFIG")]
+    config: Option<PathBuf>,
+    #[command(flatten)]
+    settings: SettingsArgs,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run the server.
+    Serve,
+    /// Apply database migrations.
+    Migrate,
+    /// Manage organizations.
+    #[command(subcommand)]
+    Org(OrgCommand),
+    /// Manage users and memberships.
+    #[command(subcommand)]
+    User(UserCommand),
+    /// Manage signing keys.
+    #[command(subcommand)]
+    Keys(KeysCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum OrgCommand {
+    Create {
+        #[arg(long)]
+        name: String,
+    },
+    List,
+}
+
+#[derive(Debug, Subcommand)]
+enum UserCommand {
+    /// Create a user with a first membership. Without --password-stdin a password is generated
+    /// and shown once.
+    Create {
+        #[arg(long)]
+        org: OrgId,
+        #[arg(long, value_parser = parse_username)]
+        username: Username,
+        #[arg(long, default_value = "member")]
+        role: Role,
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// Add a membership or change its role.
+    Grant {
+        #[arg(long, value_parser = parse_username)]
+        username: Username,
+        #[arg(long)]
+        org: OrgId,
+        #[arg(long)]
+        role: Role,
+    },
+    /// Remove a user from an organization, ending their sessions there.
+    Revoke {
+        #[arg(long, value_parser = parse_username)]
+        username: Username,
+        #[arg(long)]
+        org: OrgId,
+    },
+    List {
+        #[arg(long)]
+        org: OrgId,
+    },
+    /// Disable a user, ending all their sessions.
+    Disable {
+        #[arg(long, value_parser = parse_username)]
+        username: Username,
+    },
+    Enable {
+        #[arg(long, value_parser = parse_username)]
+        username: Username,
+    },
+    /// Change a password, ending all the user's sessions.
+    SetPassword {
+        #[arg(long, value_parser = parse_username)]
+        username: Username,
+        #[arg(long)]
+        password_stdin: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum KeysCommand {
+    /// Create a signing key: published at once, signing from its activation time.
+    Rotate {
+        #[arg(long, default_value = "5m")]
+        activate_in: HumanDuration,
+    },
+    List,
+}
+
+fn parse_username(s: &str) -> Result<Username, crate::domain::ParseError> {
+    Username::parse(s)
+}
+
+/// What a command prints on success: a JSON value, and the human rendering of it.
+struct Output {
+    json: Value,
+    human: String,
+}
+
+pub async fn run() -> ExitCode {
+    let cli = Cli::parse();
+    let settings = match Settings::resolve(cli.settings.clone(), cli.config.as_ref()) {
+        Ok(s) => s,
+        Err(e) => return fail(&AdminError::Invalid(format!("{e:#}"))),
+    };
+    init_logging(&settings, matches!(cli.command, Command::Serve));
+    let result = match cli.command {
+        Command::Serve => return serve(settings).await,
+        command => admin_command(command, &settings).await,
+    };
+    match result {
+        Ok(out) => {
+            if cli.json {
+                println!("{}", out.json);
+            } else {
+                println!("{}", out.human);
+            }
+            ExitCode::SUCCESS
+        }
+        Err(e) => fail(&e),
+    }
+}
+
+fn fail(e: &AdminError) -> ExitCode {
+    eprintln!("error: {e}");
+    match e {
+        AdminError::Internal(_) => ExitCode::FAILURE,
+        _ => ExitCode::from(2),
+    }
+}
+
+fn init_logging(settings: &Settings, serving: bool) {
+    let default = if serving { "info" } else { "warn" };
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(format!("{default},sqlx=warn")));
+    let format = settings
+        .log_format
+        .unwrap_or(if std::io::stderr().is_terminal() {
+            LogFormat::Pretty
+        } else {
+            LogFormat::Json
+        });
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    let _ = match format {
+        LogFormat::Json => builder.json().flatten_event(true).try_init(),
+        LogFormat::Pretty => builder.try_init(),
+    };
+}
+
+async fn serve(settings: Settings) -> ExitCode {
+    let app = match Application::build(settings.clone(), Arc::new(SystemClock)).await {
+        Ok(app) => app,
+        Err(e) => {
+            eprintln!("error: cannot start: {e:#}");
+            return ExitCode::FAILURE;
+        }
+    };
+    if let Err(e) = first_start(&app).await {
+        eprintln!("error: first start failed: {e:#}");
+        return ExitCode::FAILURE;
+    }
+    tracing::info!(address = %app.local_addr(), "porteiro is listening");
+    match app.run_until_stopped(shutdown_signal()).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// On a database with no organization, creates organization 1 and its owner, and prints how to
+/// log in.
+async fn first_start(app: &Application) -> anyhow::Result<()> {
+    let store = &app.state().auth.store;
+    if !store.list_orgs().await?.is_empty() {
+        return Ok(());
+    }
+    let env = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
+    let (username, password, generated) = match (
+        env("PORTEIRO_ADMIN_USERNAME"),
+        env("PORTEIRO_ADMIN_PASSWORD"),
+    ) {
+        (Some(u), Some(p)) => (
+            Username::parse(&u)?,
+            Password::parse(SecretString::from(p))?,
+            false,
+        ),
+        (None, None) => (
+            Username::parse("admin@localhost")?,
+            Password::generate(),
+            true,
+        ),
+        _ => anyhow::bail!(
+            "set both PORTEIRO_ADMIN_USERNAME and PORTEIRO_ADMIN_PASSWORD, or neither"
+        ),
+    };
+    let hash = app
+        .state()
+        .auth
+        .hasher
+        .hash(password.secret().clone())
+        .await?;
+    let now = SystemClock.now();
+    let Some((org, _)) = store
+        .bootstrap("Default organization", &username, &hash, now)
+        .await?
+    else {
+        return Ok(());
+    };
+    let mut address = app.local_addr();
+    if address.ip().is_unspecified() {
+        address.set_ip(std::net::Ipv4Addr::LOCALHOST.into());
+    }
+    println!("Porteiro first start: created organization {org} and its owner.");
+    println!("username: {username}");
+    let body_password = if generated {
+        println!("password: {} (shown only this once)", password.expose());
+        serde_json::to_string(password.expose())?
+    } else {
+        "\"$PORTEIRO_ADMIN_PASSWORD\"".to_owned()
+    };
+    let body = format!(
+        r#"{{"username": {}, "password": {body_password}}}"#,
+        serde_json::to_string(username.as_str())?
+    );
+    // A generated password is letters and digits: single quotes keep the line literal. Otherwise
+    // the shell fills the password in from the environment, inside double quotes.
+    let quoted = if generated {
+        format!("'{body}'")
+    } else {
+        format!("\"{}\"", body.replace('"', "\\\""))
+    };
+    println!(
+        "curl -s -X POST http://{address}/api/v1/auth/token/{org}/ -H 'Content-Type: application/json' -d {quoted}"
+    );
+    Ok(())
+}
+
+async fn admin_command(command: Command, settings: &Settings) -> Result<Output, AdminError> {
+    let store = Store::connect(&settings.database, 2, settings.database_connect_timeout)
+        .await
+        .map_err(|e| AdminError::Internal(e.context("cannot open the database")))?;
+    let now = SystemClock.now();
+    let result = match command {
+        Command::Serve => unreachable!("serve is not an admin command"),
+        Command::Migrate => {
+            let n = store.migrate().await?;
+            Ok(Output {
+                json: json!({"migrations": n}),
+                human: format!("database is up to date ({n} migrations)"),
+            })
+        }
+        Command::Org(c) => org_command(c, &store, now).await,
+        Command::User(c) => user_command(c, &store, settings, now).await,
+        Command::Keys(c) => keys_command(c, &store, settings, now).await,
+    };
+    store.close().await;
+    result
+}
+
+async fn org_command(command: OrgCommand, store: &Store, now: i64) -> Result<Output, AdminError> {
+    match command {
+        OrgCommand::Create { name } => {
+            let org = admin::create_org(store, &name, now).await?;
+            Ok(Output {
+                human: format!("created organization {} ({})", org.id, org.name),
+                json: json!({"id": org.id, "name": org.name}),
+            })
+        }
+        OrgCommand::List => {
+            let orgs = store.list_orgs().await?;
+            Ok(Output {
+                human: orgs
+                    .iter()
+                    .map(|o| format!("{}\t{}", o.id, o.name))
+                    .collect::<Vec<_>>()
+                    .join("\n"),
+                json: json!(orgs),
+            })
+        }
+    }
+}
+
+/// Reads a password: one line of standard input without its line ending, or a generated one.
+fn read_password(from_stdin: bool) -> Result<(Password, bool), AdminError> {
+    if !from_stdin {
+        return Ok((Password::generate(), true));
+    }
+    let mut line = String::new();
+    std::io::stdin().lock().read_line(&mut line).map_err(|e| {
+        AdminError::Invalid(format!("cannot read the password from standard input: {e}"))
+    })?;
+    let line = line.strip_suffix('\n').unwrap_or(&line);
+    let line = line.strip_suffix('\r').unwrap_or(line);
+    Ok((Password::parse(SecretString::from(line.to_owned()))?, false))
+}
+
+async fn hash(password: &Password, settings: &Settings) -> Result<String, AdminError> {
+    let (secret, params) = (password.secret().clone(), settings.argon2);
+    tokio::task::spawn_blocking(move || hash_password(&secret, params))
+        .await
+        .map_err(|e| AdminError::Internal(e.into()))?
+        .map_err(AdminError::Internal)
+}
+
+fn member_json(m: &crate::store::MemberRecord) -> Value {
+    json!({"id": m.id, "username": m.username, "org_id": m.org_id, "role": m.role})
+}
+
+async fn user_command(
+    command: UserCommand,
+    store: &Store,
+    settings: &Settings,
+    now: i64,
+) -> Result<Output, AdminError> {
+    match command {
+        UserCommand::Create {
+            org,
+            username,
+            role,
+            password_stdin,
+        } => {
+            let (password, generated) = read_password(password_stdin)?;
+            admin::require_org(store, org).await?;
+            let hash = hash(&password, settings).await?;
+            let member = admin::create_user(store, org, &username, role, &hash, now).await?;
+            let mut out = member_json(&member);
+            let mut human = format!(
+                "created user {} ({}) in organization {} as {}",
+                member.id, member.username, member.org_id, member.role
+            );
+            if generated {
+                out["password"] = json!(password.expose());
+                human.push_str(&format!(
+                    "\npassword: {} (shown only this once)",
+                    password.expose()
+                ));
+            }
+            Ok(Output { json: out, human })
+        }
+        UserCommand::Grant {
+            username,
+            org,
+            role,
+        } => {
+            let member = admin::grant(store, &username, org, role, now).await?;
+            Ok(Output {
+                human: format!(
+                    "{} is {} of organization {}",
+                    member.username, member.role, member.org_id
+                ),
+                json: member_json(&member),
+            })
+        }
+        UserCommand::Revoke { username, org } => {
+            admin::revoke(store, &username, org, now).await?;
+            Ok(Output {
+                human: format!("{username} is no longer a member of organization {org}"),
+                json: json!({"username": username.as_str(), "org_id": org.get(), "revoked": true}),
+            })
+        }
+        UserCommand::List { org } => {
+            let members = admin::list_members(store, org).await?;
+            Ok(Output {
+                human: members
+                    .iter()
+                    .map(|m| {
+                        let status = if m.active { "active" } else { "disabled" };
+                        format!("{}\t{}\t{}\t{status}", m.id, m.username, m.role)
+                    })
+                    .collect::<Vec<_>>()
+                    .join("\n"),
+                json: json!(members),
+            })
+        }
+        UserCommand::Disable { username } => set_active(store, &username, false, now).await,
+        UserCommand::Enable { username } => set_active(store, &username, true, now).await,
+        UserCommand::SetPassword {
+            username,
+            password_stdin,
+        } => {
+            let (password, generated) = read_password(password_stdin)?;
+            admin::require_user(store, &username).await?;
+            let hash = hash(&password, settings).await?;
+            admin::set_password(store, &username, &hash, now).await?;
+            let mut out = json!({"username": username.as_str()});
+            let mut human = format!("password of {username} changed; their sessions have ended");
+            if generated {
+                out["password"] = json!(password.expose());
+                human.push_str(&format!(
+                    "\npassword: {} (shown only this once)",
+                    password.expose()
+                ));
+            }
+            Ok(Output { json: out, human })
+        }
+    }
+}
+
+async fn set_active(
+    store: &Store,
+    username: &Username,
+    active: bool,
+    now: i64,
+) -> Result<Output, AdminError> {
+    admin::set_active(store, username, active, now).await?;
+    let word = if active {
+        "enabled"
+    } else {
+        "disabled; their sessions have ended"
+    };
+    Ok(Output {
+        human: format!("{username} is {word}"),
+        json: json!({"username": username.as_str(), "active": active}),
+    })
+}
+
+async fn keys_command(
+    command: KeysCommand,
+    store: &Store,
+    settings: &Settings,
+    now: i64,
+) -> Result<Output, AdminError> {
+    match command {
+        KeysCommand::Rotate { activate_in } => {
+            if settings.algorithm == crate::config::Algorithm::HS256 {
+                return Err(AdminError::Invalid(
+                    "HS256 signs with PORTEIRO_HS256_SECRET; change that secret on every instance instead".into(),
+                ));
+            }
+            let activates = now + activate_in.0.as_secs() as i64;
+            let key = create_key(store, settings.algorithm, now, activates).await?;
+            Ok(Output {
+                human: format!(
+                    "created key {} ({}), published now, signing from {}",
+                    key.kid,
+                    key.algorithm,
+                    format_rfc3339_millis(activates)
+                ),
+                json: json!({
+                    "kid": key.kid,
+                    "algorithm": key.algorithm,
+                    "created": format_rfc3339_millis(key.created_at),
+                    "activates": format_rfc3339_millis(key.activates_at),
+                }),
+            })
+        }
+        KeysCommand::List => {
+            let keys = store.list_keys().await?;
+            let rows: Vec<Value> = keys
+                .iter()
+                .map(|k| {
+                    // A key retires when a later key of its algorithm activates.
+                    let retired = keys
+                        .iter()
+                        .filter(|l| l.algorithm == k.algorithm && l.activates_at > k.activates_at)
+                        .map(|l| l.activates_at)
+                        .min();
+                    json!({
+                        "kid": k.kid,
+                        "algorithm": k.algorithm,
+                        "created": format_rfc3339_millis(k.created_at),
+                        "activates": format_rfc3339_millis(k.activates_at),
+                        "retired": retired.map(format_rfc3339_millis),
+                    })
+                })
+                .collect();
+            let human = rows
+                .iter()
+                .map(|r| {
+                    format!(
+                        "{}\t{}\tcreated {}\tactivates {}\tretired {}",
+                        r["kid"].as_str().unwrap_or_default(),
+                        r["algorithm"].as_str().unwrap_or_default(),
+                        r["created"].as_str().unwrap_or_default(),
+                        r["activates"].as_str().unwrap_or_default(),
+                        r["retired"].as_str().unwrap_or("-"),
+                    )
+                })
+                .collect::<Vec<_>>()
+                .join("\n");
+            Ok(Output {
+                json: json!(rows),
+                human,
+            })
+        }
+    }
+}

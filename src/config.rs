@@ -1,0 +1,436 @@
+//! One `Settings` struct, filled from flags, then the environment, then an optional TOML file,
+//! then defaults — in that order of precedence.
+
+use std::net::{IpAddr, SocketAddr};
+use std::path::PathBuf;
+use std::str::FromStr;
+use std::time::Duration;
+
+use anyhow::{Context, bail};
+use clap::Args;
+use ipnet::IpNet;
+use secrecy::{ExposeSecret, SecretString};
+use serde::Deserialize;
+
+/// A duration written the humantime way: `90s`, `15m`, `1h`, `2d`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HumanDuration(pub Duration);
+
+impl FromStr for HumanDuration {
+    type Err = humantime::DurationError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        humantime::parse_duration(s).map(HumanDuration)
+    }
+}
+
+impl<'de> Deserialize<'de> for HumanDuration {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        s.parse().map_err(serde::de::Error::custom)
+    }
+}
+
+/// The token signing algorithms Porteiro can be pinned to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, Deserialize)]
+pub enum Algorithm {
+    #[value(name = "ES256")]
+    ES256,
+    #[value(name = "EdDSA")]
+    EdDSA,
+    #[value(name = "RS256")]
+    RS256,
+    #[value(name = "HS256")]
+    HS256,
+}
+
+impl Algorithm {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Algorithm::ES256 => "ES256",
+            Algorithm::EdDSA => "EdDSA",
+            Algorithm::RS256 => "RS256",
+            Algorithm::HS256 => "HS256",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Pretty,
+    Json,
+}
+
+/// Every setting as it may arrive from a flag, the environment or the file. The TOML key of each is
+/// the field name, which is also the flag name with `_` for `-`.
+#[derive(Debug, Clone, Default, Args, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SettingsArgs {
+    /// Address and port to listen on.
+    #[arg(long, env = "PORTEIRO_LISTEN", global = true)]
+    pub listen: Option<SocketAddr>,
+    /// Database URL: sqlite://FILE or postgres://USER:PASS@HOST/DB.
+    #[arg(long, env = "PORTEIRO_DATABASE", global = true)]
+    pub database: Option<String>,
+    /// Issuer (`iss`) of every token; defaults to http://<listen address>.
+    #[arg(long, env = "PORTEIRO_ISSUER", global = true)]
+    pub issuer: Option<String>,
+    /// Token signing algorithm.
+    #[arg(long, env = "PORTEIRO_ALGORITHM", global = true)]
+    pub algorithm: Option<Algorithm>,
+    #[arg(long, env = "PORTEIRO_ACCESS_TOKEN_LIFETIME", global = true)]
+    pub access_token_lifetime: Option<HumanDuration>,
+    #[arg(long, env = "PORTEIRO_REFRESH_TOKEN_LIFETIME", global = true)]
+    pub refresh_token_lifetime: Option<HumanDuration>,
+    /// Whether a user's refresh token is consumed and replaced on every refresh.
+    #[arg(long, env = "PORTEIRO_ROTATE_REFRESH_TOKENS", global = true, action = clap::ArgAction::Set)]
+    pub rotate_refresh_tokens: Option<bool>,
+    #[arg(
+        long,
+        env = "PORTEIRO_INTEGRATION_ACCESS_TOKEN_LIFETIME",
+        global = true
+    )]
+    pub integration_access_token_lifetime: Option<HumanDuration>,
+    #[arg(
+        long,
+        env = "PORTEIRO_INTEGRATION_REFRESH_TOKEN_LIFETIME",
+        global = true
+    )]
+    pub integration_refresh_token_lifetime: Option<HumanDuration>,
+    /// How long after a rotation its predecessor may be presented again as a retry.
+    #[arg(long, env = "PORTEIRO_REFRESH_REUSE_GRACE", global = true)]
+    pub refresh_reuse_grace: Option<HumanDuration>,
+    /// Clock skew tolerated when checking `exp`.
+    #[arg(long, env = "PORTEIRO_LEEWAY", global = true)]
+    pub leeway: Option<HumanDuration>,
+    #[arg(long, env = "PORTEIRO_LOCKOUT_ACCOUNT_FAILURES", global = true)]
+    pub lockout_account_failures: Option<u32>,
+    #[arg(long, env = "PORTEIRO_LOCKOUT_ADDRESS_FAILURES", global = true)]
+    pub lockout_address_failures: Option<u32>,
+    #[arg(long, env = "PORTEIRO_LOCKOUT_WINDOW", global = true)]
+    pub lockout_window: Option<HumanDuration>,
+    #[arg(long, env = "PORTEIRO_LOCKOUT_DURATION", global = true)]
+    pub lockout_duration: Option<HumanDuration>,
+    /// Comma-separated addresses or CIDRs of proxies whose X-Forwarded-For is believed.
+    #[arg(long, env = "PORTEIRO_TRUSTED_PROXIES", global = true)]
+    pub trusted_proxies: Option<String>,
+    #[arg(long, env = "PORTEIRO_ARGON2_MEMORY_KIB", global = true)]
+    pub argon2_memory_kib: Option<u32>,
+    #[arg(long, env = "PORTEIRO_ARGON2_ITERATIONS", global = true)]
+    pub argon2_iterations: Option<u32>,
+    #[arg(long, env = "PORTEIRO_ARGON2_PARALLELISM", global = true)]
+    pub argon2_parallelism: Option<u32>,
+    #[arg(long, env = "PORTEIRO_LOG_FORMAT", global = true)]
+    pub log_format: Option<LogFormat>,
+    #[arg(long, env = "PORTEIRO_DATABASE_POOL_SIZE", global = true)]
+    pub database_pool_size: Option<u32>,
+    #[arg(long, env = "PORTEIRO_DATABASE_CONNECT_TIMEOUT", global = true)]
+    pub database_connect_timeout: Option<HumanDuration>,
+}
+
+impl SettingsArgs {
+    /// Fills every setting not given on the command line or in the environment from `file`.
+    fn or(self, file: SettingsArgs) -> SettingsArgs {
+        macro_rules! pick {
+            ($($field:ident),* $(,)?) => {
+                SettingsArgs { $($field: self.$field.or(file.$field)),* }
+            };
+        }
+        pick!(
+            listen,
+            database,
+            issuer,
+            algorithm,
+            access_token_lifetime,
+            refresh_token_lifetime,
+            rotate_refresh_tokens,
+            integration_access_token_lifetime,
+            integration_refresh_token_lifetime,
+            refresh_reuse_grace,
+            leeway,
+            lockout_account_failures,
+            lockout_address_failures,
+            lockout_window,
+            lockout_duration,
+            trusted_proxies,
+            argon2_memory_kib,
+            argon2_iterations,
+            argon2_parallelism,
+            log_format,
+            database_pool_size,
+            database_connect_timeout,
+        )
+    }
+}
+
+/// The limits of login throttling (CONTRACT §5).
+#[derive(Debug, Clone)]
+pub struct LockoutSettings {
+    pub account_failures: u32,
+    pub address_failures: u32,
+    pub window: Duration,
+    pub duration: Duration,
+}
+
+/// Argon2id cost parameters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Argon2Settings {
+    pub memory_kib: u32,
+    pub iterations: u32,
+    pub parallelism: u32,
+}
+
+/// The resolved configuration of one Porteiro process.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub listen: SocketAddr,
+    pub database: String,
+    /// `None` until the listener is bound, when it defaults to the bound address.
+    pub issuer: Option<String>,
+    pub algorithm: Algorithm,
+    pub hs256_secret: Option<SecretString>,
+    pub access_token_lifetime: Duration,
+    pub refresh_token_lifetime: Duration,
+    pub rotate_refresh_tokens: bool,
+    pub integration_access_token_lifetime: Duration,
+    pub integration_refresh_token_lifetime: Duration,
+    pub refresh_reuse_grace: Duration,
+    pub leeway: Duration,
+    pub lockout: LockoutSettings,
+    pub trusted_proxies: Vec<IpNet>,
+    pub argon2: Argon2Settings,
+    pub log_format: Option<LogFormat>,
+    pub database_pool_size: u32,
+    pub database_connect_timeout: Duration,
+}
+
+impl Settings {
+    /// Resolves flags and environment (already in `args`, clap put flags first) over the optional
+    /// TOML file over the defaults, and checks the result.
+    pub fn resolve(args: SettingsArgs, config_file: Option<&PathBuf>) -> anyhow::Result<Self> {
+        let file = match config_file {
+            Some(path) => {
+                let text = std::fs::read_to_string(path)
+                    .with_context(|| format!("cannot read the config file {}", path.display()))?;
+                toml::from_str(&text)
+                    .with_context(|| format!("invalid config file {}", path.display()))?
+            }
+            None => SettingsArgs::default(),
+        };
+        let a = args.or(file);
+        let dur = |v: Option<HumanDuration>, default: u64| {
+            v.map_or(Duration::from_secs(default), |d| d.0)
+        };
+        let algorithm = a.algorithm.unwrap_or(Algorithm::ES256);
+        let hs256_secret = std::env::var("PORTEIRO_HS256_SECRET")
+            .ok()
+            .map(SecretString::from);
+        if algorithm == Algorithm::HS256 {
+            match &hs256_secret {
+                None => bail!("--algorithm HS256 needs the shared secret in PORTEIRO_HS256_SECRET"),
+                Some(s) if s.expose_secret().len() < 32 => {
+                    bail!("PORTEIRO_HS256_SECRET must be at least 32 bytes long")
+                }
+                Some(_) => {}
+            }
+        }
+        let trusted_proxies = a
+            .trusted_proxies
+            .as_deref()
+            .map(parse_trusted_proxies)
+            .transpose()?
+            .unwrap_or_default();
+        let settings = Settings {
+            listen: a
+                .listen
+                .unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 8080))),
+            database: a
+                .database
+                .unwrap_or_else(|| "sqlite://porteiro.db".to_owned()),
+            issuer: a.issuer.map(|s| s.trim_end_matches('/').to_owned()),
+            algorithm,
+            hs256_secret: hs256_secret.filter(|_| algorithm == Algorithm::HS256),
+            access_token_lifetime: dur(a.access_token_lifetime, 3600),
+            refresh_token_lifetime: dur(a.refresh_token_lifetime, 86400),
+            rotate_refresh_tokens: a.rotate_refresh_tokens.unwrap_or(false),
+            integration_access_token_lifetime: dur(a.integration_access_token_lifetime, 3600),
+            integration_refresh_token_lifetime: dur(
+                a.integration_refresh_token_lifetime,
+                48 * 3600,
+            ),
+            refresh_reuse_grace: dur(a.refresh_reuse_grace, 10),
+            leeway: dur(a.leeway, 0),
+            lockout: LockoutSettings {
+                account_failures: a.lockout_account_failures.unwrap_or(5),
+                address_failures: a.lockout_address_failures.unwrap_or(50),
+                window: dur(a.lockout_window, 15 * 60),
+                duration: dur(a.lockout_duration, 15 * 60),
+            },
+            trusted_proxies,
+            argon2: Argon2Settings {
+                memory_kib: a.argon2_memory_kib.unwrap_or(19456),
+                iterations: a.argon2_iterations.unwrap_or(2),
+                parallelism: a.argon2_parallelism.unwrap_or(1),
+            },
+            log_format: a.log_format,
+            database_pool_size: a.database_pool_size.unwrap_or(10),
+            database_connect_timeout: dur(a.database_connect_timeout, 3),
+        };
+        settings.check()?;
+        Ok(settings)
+    }
+
+    fn check(&self) -> anyhow::Result<()> {
+        for (name, d) in [
+            ("access-token-lifetime", self.access_token_lifetime),
+            ("refresh-token-lifetime", self.refresh_token_lifetime),
+            (
+                "integration-access-token-lifetime",
+                self.integration_access_token_lifetime,
+            ),
+            (
+                "integration-refresh-token-lifetime",
+                self.integration_refresh_token_lifetime,
+            ),
+            ("lockout-window", self.lockout.window),
+            ("lockout-duration", self.lockout.duration),
+        ] {
+            if d.as_secs() == 0 {
+                bail!("--{name} must be at least one second");
+            }
+        }
+        if self.lockout.account_failures == 0 || self.lockout.address_failures == 0 {
+            bail!("the lockout failure limits must be at least 1");
+        }
+        if self.database_pool_size == 0 {
+            bail!("--database-pool-size must be at least 1");
+        }
+        argon2::Params::new(
+            self.argon2.memory_kib,
+            self.argon2.iterations,
+            self.argon2.parallelism,
+            None,
+        )
+        .map_err(|e| anyhow::anyhow!("invalid argon2 parameters: {e}"))?;
+        if let Some(issuer) = &self.issuer
+            && !(issuer.starts_with("http://") || issuer.starts_with("https://"))
+        {
+            bail!("--issuer must be an http:// or https:// URL");
+        }
+        Ok(())
+    }
+
+    /// The issuer, defaulting to the address the server is bound to.
+    pub fn issuer_for(&self, bound: SocketAddr) -> String {
+        self.issuer
+            .clone()
+            .unwrap_or_else(|| format!("http://{bound}"))
+    }
+
+    /// The longest lifetime of any token Porteiro signs: how long a retired key stays published.
+    pub fn longest_token_lifetime(&self) -> Duration {
+        [
+            self.access_token_lifetime,
+            self.refresh_token_lifetime,
+            self.integration_access_token_lifetime,
+            self.integration_refresh_token_lifetime,
+        ]
+        .into_iter()
+        .max()
+        .unwrap_or_default()
+            + self.leeway
+    }
+
+    /// The longest lifetime of an access token: how long an ended session must be remembered.
+    pub fn longest_access_lifetime(&self) -> Duration {
+        self.access_token_lifetime
+            .max(self.integration_access_token_lifetime)
+            + self.leeway
+    }
+}
+
+fn parse_trusted_proxies(list: &str) -> anyhow::Result<Vec<IpNet>> {
+    list.split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(|s| {
+            s.parse::<IpNet>()
+                .or_else(|_| s.parse::<IpAddr>().map(IpNet::from))
+                .with_context(|| format!("{s:?} in --trusted-proxies is not an address or CIDR"))
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn resolve_with_file(args: SettingsArgs, toml_text: &str) -> anyhow::Result<Settings> {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("porteiro.toml");
+        std::fs::write(&path, toml_text).unwrap();
+        Settings::resolve(args, Some(&path))
+    }
+
+    #[test]
+    fn defaults_match_the_contract() {
+        let s = Settings::resolve(SettingsArgs::default(), None).unwrap();
+        assert_eq!(s.listen.to_string(), "127.0.0.1:8080");
+        assert_eq!(s.database, "sqlite://porteiro.db");
+        assert_eq!(s.algorithm, Algorithm::ES256);
+        assert_eq!(s.access_token_lifetime, Duration::from_secs(3600));
+        assert_eq!(s.refresh_token_lifetime, Duration::from_secs(86400));
+        assert!(!s.rotate_refresh_tokens);
+        assert_eq!(
+            s.integration_refresh_token_lifetime,
+            Duration::from_secs(48 * 3600)
+        );
+        assert_eq!(s.refresh_reuse_grace, Duration::from_secs(10));
+        assert_eq!(s.lockout.account_failures, 5);
+        assert_eq!(s.lockout.address_failures, 50);
+        assert_eq!(s.argon2.memory_kib, 19456);
+        assert_eq!(s.issuer_for(s.listen), "http://127.0.0.1:8080");
+    }
+
+    #[test]
+    fn the_file_fills_what_flags_and_environment_leave_out() {
+        let args = SettingsArgs {
+            access_token_lifetime: Some("5m".parse().unwrap()),
+            ..Default::default()
+        };
+        let s = resolve_with_file(
+            args,
+            "access_token_lifetime = \"3m\"\nrefresh_token_lifetime = \"2h\"\nrotate_refresh_tokens = true\n",
+        )
+        .unwrap();
+        assert_eq!(s.access_token_lifetime, Duration::from_secs(300));
+        assert_eq!(s.refresh_token_lifetime, Duration::from_secs(7200));
+        assert!(s.rotate_refresh_tokens);
+    }
+
+    #[test]
+    fn unknown_keys_in_the_file_are_an_error() {
+        assert!(
+            resolve_with_file(SettingsArgs::default(), "acess_token_lifetime = \"3m\"").is_err()
+        );
+    }
+
+    #[test]
+    fn trusted_proxies_take_addresses_and_cidrs() {
+        let nets = parse_trusted_proxies("10.0.0.0/8, 127.0.0.1,::1").unwrap();
+        assert_eq!(nets.len(), 3);
+        assert!(nets[1].contains(&"127.0.0.1".parse::<IpAddr>().unwrap()));
+        assert!(parse_trusted_proxies("10.0.0.0/8,nonsense").is_err());
+    }
+
+    #[test]
+    fn an_issuer_with_a_trailing_slash_is_trimmed() {
+        let args = SettingsArgs {
+            issuer: Some("https://auth.example.com/".into()),
+            ..Default::default()
+        };
+        let s = Settings::resolve(args, None).unwrap();
+        assert_eq!(s.issuer.as_deref(), Some("https://auth.example.com"));
+    }
+}

@@ -1,0 +1,16 @@
+//! Pure types and rules of the model: they parse, so a value that exists is valid. No I/O here.
+
+mod ids;
+mod password;
+mod role;
+mod username;
+
+pub use ids::{OrgId, UserId};
+pub use password::Password;
+pub use role::Role;
+pub use username::Username;
+
+/// Why a value could not be parsed into a domain type, in words fit for an operator.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct ParseError(pub String);

@@ -1,0 +1,291 @@
+//! Extractors shared by every dialect: request bodies (JSON or form) with bounded size, the
+//! client address behind trusted proxies, and bearer tokens.
+
+use std::net::{IpAddr, SocketAddr};
+
+use axum::body::Bytes;
+use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Request};
+use axum::http::header::{AUTHORIZATION, CONTENT_TYPE};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, StatusCode};
+use ipnet::IpNet;
+use serde_json::{Map, Value};
+
+use crate::app::AppState;
+
+/// Every POST body is at most this large; larger ones are answered 413.
+pub const MAX_BODY_BYTES: usize = 64 * 1024;
+
+/// Why a body could not be read as fields.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BodyError {
+    /// Not valid JSON; the parser's reason.
+    Json(String),
+    /// Valid JSON, but not an object; the kind it was.
+    NotAnObject(&'static str),
+    /// The Content-Type as sent.
+    UnsupportedMediaType(String),
+    TooLarge,
+    Unreadable,
+}
+
+/// The fields of a JSON object or a form-encoded body. Form values are strings; of a repeated
+/// form field the last value counts.
+#[derive(Debug, Default)]
+pub struct Fields(Map<String, Value>);
+
+/// What one field held, in the terms validation messages use.
+#[derive(Debug, PartialEq, Eq)]
+pub enum FieldError {
+    Required,
+    Null,
+    Blank,
+    NotAString,
+}
+
+impl Fields {
+    /// A text field in the manner of a Django REST framework `CharField`: numbers are taken as
+    /// their text, whitespace-only counts as blank, and the value is returned untrimmed.
+    pub fn text(&self, name: &str) -> Result<String, FieldError> {
+        match self.0.get(name) {
+            None => Err(FieldError::Required),
+            Some(Value::Null) => Err(FieldError::Null),
+            Some(Value::String(s)) if s.trim().is_empty() => Err(FieldError::Blank),
+            Some(Value::String(s)) => Ok(s.clone()),
+            Some(Value::Number(n)) => Ok(n.to_string()),
+            Some(_) => Err(FieldError::NotAString),
+        }
+    }
+
+    pub fn from_bytes(content_type: Option<&str>, body: &[u8]) -> Result<Self, BodyError> {
+        let media = content_type.map(|ct| {
+            ct.split(';')
+                .next()
+                .unwrap_or_default()
+                .trim()
+                .to_ascii_lowercase()
+        });
+        match media.as_deref() {
+            None if body.is_empty() => Ok(Fields::default()),
+            Some("application/json") => {
+                if body.is_empty() {
+                    return Err(BodyError::Json(
+                        "Expecting value: line 1 column 1 (char 0)".into(),
+                    ));
+                }
+                match serde_json::from_slice::<Value>(body) {
+                    Ok(Value::Object(map)) => Ok(Fields(map)),
+                    Ok(other) => Err(BodyError::NotAnObject(kind_of(&other))),
+                    Err(e) => Err(BodyError::Json(e.to_string())),
+                }
+            }
+            Some("application/x-www-form-urlencoded") => Ok(Fields(
+                form_urlencoded::parse(body)
+                    .map(|(k, v)| (k.into_owned(), Value::String(v.into_owned())))
+                    .collect(),
+            )),
+            _ => Err(BodyError::UnsupportedMediaType(
+                content_type.unwrap_or_default().to_owned(),
+            )),
+        }
+    }
+}
+
+fn kind_of(v: &Value) -> &'static str {
+    match v {
+        Value::Array(_) => "list",
+        Value::String(_) => "str",
+        Value::Number(n) if n.is_f64() => "float",
+        Value::Number(_) => "int",
+        Value::Bool(_) => "bool",
+        Value::Null => "NoneType",
+        Value::Object(_) => "dict",
+    }
+}
+
+/// A request body parsed into [`Fields`], or why it could not be.
+pub struct Body(pub Result<Fields, BodyError>);
+
+impl<S: Send + Sync> FromRequest<S> for Body {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let content_type = req
+            .headers()
+            .get(CONTENT_TYPE)
+            .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
+        let parsed = match Bytes::from_request(req, state).await {
+            Ok(bytes) => Fields::from_bytes(content_type.as_deref(), &bytes),
+            Err(rejection) if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+                Err(BodyError::TooLarge)
+            }
+            Err(_) => Err(BodyError::Unreadable),
+        };
+        Ok(Body(parsed))
+    }
+}
+
+/// The client's address: the TCP peer, or — when the peer is a trusted proxy — the rightmost
+/// address of `X-Forwarded-For` that is not itself a trusted proxy.
+#[derive(Debug, Clone, Copy)]
+pub struct ClientAddr(pub IpAddr);
+
+impl FromRequestParts<AppState> for ClientAddr {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let peer = parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map_or(IpAddr::from([0, 0, 0, 0]), |c| c.0.ip());
+        Ok(ClientAddr(client_address(
+            peer,
+            &parts.headers,
+            &state.auth.settings.trusted_proxies,
+        )))
+    }
+}
+
+pub fn client_address(peer: IpAddr, headers: &HeaderMap, trusted: &[IpNet]) -> IpAddr {
+    let is_trusted = |ip: &IpAddr| trusted.iter().any(|net| net.contains(ip));
+    if !is_trusted(&peer) {
+        return peer;
+    }
+    let forwarded: Vec<&str> = headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .collect();
+    let mut client = peer;
+    for hop in forwarded.iter().rev() {
+        match hop.trim().parse::<IpAddr>() {
+            Ok(ip) if is_trusted(&ip) => client = ip,
+            Ok(ip) => return ip,
+            // A hop we cannot read: trust nothing to its left.
+            Err(_) => return client,
+        }
+    }
+    client
+}
+
+/// What the `Authorization` header held, in the terms of simplejwt's authentication class.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Bearer {
+    /// No header, or another scheme.
+    Missing,
+    /// `Bearer` alone, or with more than one value.
+    Malformed,
+    Token(String),
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for Bearer {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        Ok(bearer(&parts.headers))
+    }
+}
+
+pub fn bearer(headers: &HeaderMap) -> Bearer {
+    let Some(value) = headers.get(AUTHORIZATION).and_then(|v| v.to_str().ok()) else {
+        return Bearer::Missing;
+    };
+    let mut parts = value.split_whitespace();
+    match parts.next() {
+        Some(scheme) if scheme.eq_ignore_ascii_case("bearer") => {}
+        _ => return Bearer::Missing,
+    }
+    match (parts.next(), parts.next()) {
+        (Some(token), None) => Bearer::Token(token.to_owned()),
+        _ => Bearer::Malformed,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::http::HeaderValue;
+
+    fn headers(pairs: &[(&'static str, &str)]) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        for (k, v) in pairs {
+            h.append(*k, HeaderValue::from_str(v).unwrap());
+        }
+        h
+    }
+
+    #[test]
+    fn an_untrusted_peer_is_the_client_whatever_it_forwards() {
+        let h = headers(&[("x-forwarded-for", "1.2.3.4")]);
+        let peer: IpAddr = "203.0.113.9".parse().unwrap();
+        assert_eq!(
+            client_address(peer, &h, &["10.0.0.0/8".parse().unwrap()]),
+            peer
+        );
+    }
+
+    #[test]
+    fn behind_trusted_proxies_the_rightmost_untrusted_hop_is_the_client() {
+        let trusted: Vec<IpNet> = vec!["10.0.0.0/8".parse().unwrap()];
+        let h = headers(&[("x-forwarded-for", "6.6.6.6, 198.51.100.7, 10.0.0.3")]);
+        let client = client_address("10.0.0.2".parse().unwrap(), &h, &trusted);
+        assert_eq!(client, "198.51.100.7".parse::<IpAddr>().unwrap());
+    }
+
+    #[test]
+    fn bearer_parsing_follows_simplejwt() {
+        assert_eq!(bearer(&headers(&[])), Bearer::Missing);
+        assert_eq!(
+            bearer(&headers(&[("authorization", "Basic abc")])),
+            Bearer::Missing
+        );
+        assert_eq!(
+            bearer(&headers(&[("authorization", "Bearer")])),
+            Bearer::Malformed
+        );
+        assert_eq!(
+            bearer(&headers(&[("authorization", "Bearer a b")])),
+            Bearer::Malformed
+        );
+        assert_eq!(
+            bearer(&headers(&[("authorization", "bEaReR tok")])),
+            Bearer::Token("tok".into())
+        );
+    }
+
+    #[test]
+    fn char_fields_follow_drf() {
+        let f = Fields::from_bytes(
+            Some("application/json; charset=utf-8"),
+            br#"{"a": "  ", "b": null, "c": 12, "d": true, "e": " x "}"#,
+        )
+        .unwrap();
+        assert_eq!(f.text("a"), Err(FieldError::Blank));
+        assert_eq!(f.text("b"), Err(FieldError::Null));
+        assert_eq!(f.text("c"), Ok("12".into()));
+        assert_eq!(f.text("d"), Err(FieldError::NotAString));
+        assert_eq!(f.text("e"), Ok(" x ".into()));
+        assert_eq!(f.text("z"), Err(FieldError::Required));
+    }
+
+    #[test]
+    fn bodies_that_are_not_objects_or_not_supported_are_refused() {
+        assert_eq!(
+            Fields::from_bytes(Some("application/json"), b"[1]").unwrap_err(),
+            BodyError::NotAnObject("list")
+        );
+        assert!(matches!(
+            Fields::from_bytes(Some("application/json"), b"{"),
+            Err(BodyError::Json(_))
+        ));
+        assert_eq!(
+            Fields::from_bytes(Some("text/plain"), b"x").unwrap_err(),
+            BodyError::UnsupportedMediaType("text/plain".into())
+        );
+        assert!(Fields::from_bytes(None, b"").is_ok());
+    }
+}

@@ -1,0 +1,35 @@
+//! `GET /api/v1/me`: who a bearer access token belongs to (CONTRACT §7).
+
+use axum::extract::State;
+use axum::response::{IntoResponse, Response};
+use axum::{Json, Router};
+use serde_json::json;
+
+use super::errors::simplejwt;
+use super::extract::Bearer;
+use super::{both_slashes, get_only};
+use crate::app::AppState;
+use crate::auth::Identity;
+
+pub fn router() -> Router<AppState> {
+    both_slashes(Router::new(), "/api/v1/me", get_only(me))
+}
+
+async fn me(State(state): State<AppState>, bearer: Bearer) -> Response {
+    let token = match bearer {
+        Bearer::Missing => return simplejwt::credentials_not_provided(),
+        Bearer::Malformed => return simplejwt::bad_authorization_header(),
+        Bearer::Token(token) => token,
+    };
+    match state.auth.identify(&token).await {
+        Ok(Identity::User(member)) => Json(json!({
+            "type": "user",
+            "user_id": member.id,
+            "username": member.username,
+            "org_id": member.org_id,
+            "role": member.role,
+        }))
+        .into_response(),
+        Err(e) => simplejwt::bearer(e),
+    }
+}

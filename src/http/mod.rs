@@ -1,0 +1,89 @@
+//! HTTP: one module per dialect or resource, each with its own `router()`, merged here. Handlers
+//! extract, call one `auth` function, and map its result to the dialect's body.
+
+// Handlers return early with a finished `Response` as their error; boxing it would only add noise.
+#![allow(clippy::result_large_err)]
+
+mod errors;
+pub mod extract;
+mod health;
+mod me;
+mod user_login;
+
+use std::net::SocketAddr;
+use std::time::Instant;
+
+use axum::Router;
+use axum::extract::{ConnectInfo, DefaultBodyLimit, Request};
+use axum::handler::Handler;
+use axum::http::Method;
+use axum::middleware::{self, Next};
+use axum::response::Response;
+use axum::routing::{MethodRouter, get, post};
+
+use crate::app::AppState;
+
+/// The whole HTTP surface.
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .merge(user_login::router())
+        .merge(me::router())
+        .merge(health::router())
+        .fallback(|| async { errors::not_found() })
+        .layer(DefaultBodyLimit::max(extract::MAX_BODY_BYTES))
+        .layer(middleware::from_fn(log_request))
+        .with_state(state)
+}
+
+/// Serves `path` with and without its trailing slash.
+fn both_slashes(
+    router: Router<AppState>,
+    path: &str,
+    route: MethodRouter<AppState>,
+) -> Router<AppState> {
+    router
+        .route(path, route.clone())
+        .route(&format!("{path}/"), route)
+}
+
+/// A POST-only route; other methods get simplejwt's 405 body.
+fn post_only<H: Handler<T, AppState>, T: 'static>(handler: H) -> MethodRouter<AppState> {
+    post(handler)
+        .fallback(|method: Method| async move { errors::method_not_allowed(&method, "POST") })
+}
+
+/// A GET-only route (HEAD included); other methods get a 405 body.
+fn get_only<H: Handler<T, AppState>, T: 'static>(handler: H) -> MethodRouter<AppState> {
+    get(handler)
+        .fallback(|method: Method| async move { errors::method_not_allowed(&method, "GET, HEAD") })
+}
+
+/// One line per request. The path is logged without its query string, which may carry a token.
+async fn log_request(request: Request, next: Next) -> Response {
+    let started = Instant::now();
+    let method = request.method().clone();
+    let path = request.uri().path().to_owned();
+    let peer = request
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0.ip().to_string())
+        .unwrap_or_default();
+    let response = next.run(request).await;
+    tracing::info!(
+        target: "porteiro::request",
+        %method,
+        path = %truncate(&path, 200),
+        status = response.status().as_u16(),
+        elapsed_ms = started.elapsed().as_secs_f64() * 1000.0,
+        peer,
+        "request"
+    );
+    response
+}
+
+fn truncate(s: &str, max: usize) -> &str {
+    match s.char_indices().nth(max) {
+        Some((i, _)) => &s[..i],
+        None => s,
+    }
+}

@@ -1,0 +1,163 @@
+//! The only place with SQL. One code path serves SQLite and PostgreSQL through sqlx's `Any`
+//! driver: portable SQL with `$n` placeholders, `ON CONFLICT`, `RETURNING` and integer epoch
+//! times. Dialect differences live in the migrations and in [`Store::connect`].
+
+mod attempts;
+mod keys;
+mod migrations;
+mod orgs;
+mod sessions;
+mod users;
+
+use std::time::Duration;
+
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
+use sqlx::{AnyPool, ConnectOptions, Executor};
+
+pub use attempts::AttemptCount;
+pub use keys::StoredKey;
+pub use orgs::Organization;
+pub use sessions::{EndReason, NewSession, SessionKind, SessionRecord};
+pub use users::{LoginRecord, MemberRecord, UserRecord};
+
+/// Which database the store talks to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// A handle on the database, cheap to clone.
+#[derive(Debug, Clone)]
+pub struct Store {
+    pool: AnyPool,
+    backend: Backend,
+}
+
+/// What a write that must be unique ran into.
+#[derive(Debug, thiserror::Error)]
+pub enum WriteError {
+    #[error("already exists")]
+    Duplicate,
+    #[error(transparent)]
+    Database(#[from] sqlx::Error),
+}
+
+impl WriteError {
+    fn from_sqlx(e: sqlx::Error) -> Self {
+        match e.as_database_error() {
+            Some(db) if db.is_unique_violation() => WriteError::Duplicate,
+            _ => WriteError::Database(e),
+        }
+    }
+}
+
+impl Store {
+    /// Opens a pool on `url` (`sqlite://FILE` creates the file; `postgres://…`) and applies the
+    /// migrations. Connecting does not wait for the database: a database that is down makes
+    /// requests fail quickly, and service resumes when it is back.
+    pub async fn connect(
+        url: &str,
+        pool_size: u32,
+        connect_timeout: Duration,
+    ) -> anyhow::Result<Self> {
+        sqlx::any::install_default_drivers();
+        let (url, backend) = normalize_url(url)?;
+        let options: AnyConnectOptions = url
+            .parse::<AnyConnectOptions>()?
+            .disable_statement_logging();
+        let pool = AnyPoolOptions::new()
+            .max_connections(pool_size)
+            .acquire_timeout(connect_timeout)
+            .after_connect(move |conn, _meta| {
+                Box::pin(async move {
+                    if backend == Backend::Sqlite {
+                        // WAL lets admin commands write while the server reads; NORMAL is
+                        // durable across process crashes in WAL mode.
+                        conn.execute("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;")
+                            .await?;
+                    }
+                    Ok(())
+                })
+            })
+            .connect_lazy_with(options);
+        let store = Store { pool, backend };
+        store.migrate().await?;
+        Ok(store)
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// Applies pending migrations; safe to run from several processes at once (PostgreSQL takes
+    /// an advisory lock, SQLite a write lock).
+    pub async fn migrate(&self) -> anyhow::Result<usize> {
+        migrations::run(&self.pool, self.backend).await
+    }
+
+    /// Whether the database answers a trivial query.
+    pub async fn ping(&self) -> bool {
+        sqlx::query("SELECT 1").execute(&self.pool).await.is_ok()
+    }
+
+    /// Closes every connection, letting SQLite checkpoint its WAL.
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+
+    pub(crate) fn pool(&self) -> &AnyPool {
+        &self.pool
+    }
+}
+
+fn normalize_url(url: &str) -> anyhow::Result<(String, Backend)> {
+    if let Some(rest) = url.strip_prefix("sqlite:") {
+        // sqlx opens an existing file only, unless told to create it.
+        let url = if rest.contains("mode=") {
+            url.to_owned()
+        } else if rest.contains('?') {
+            format!("{url}&mode=rwc")
+        } else {
+            format!("{url}?mode=rwc")
+        };
+        Ok((url, Backend::Sqlite))
+    } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        Ok((url.to_owned(), Backend::Postgres))
+    } else {
+        anyhow::bail!("--database must be a sqlite:// or postgres:// URL")
+    }
+}
+
+/// Whether an error means the database could not be reached (as opposed to a query that failed).
+pub fn is_unavailable(e: &sqlx::Error) -> bool {
+    matches!(
+        e,
+        sqlx::Error::PoolTimedOut
+            | sqlx::Error::Io(_)
+            | sqlx::Error::PoolClosed
+            | sqlx::Error::Tls(_)
+    ) || matches!(e.as_database_error(), Some(db) if db.code().as_deref() == Some("57P01"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sqlite_urls_are_opened_in_create_mode() {
+        assert_eq!(
+            normalize_url("sqlite://porteiro.db").unwrap().0,
+            "sqlite://porteiro.db?mode=rwc"
+        );
+        assert_eq!(
+            normalize_url("sqlite://x.db?mode=ro").unwrap().0,
+            "sqlite://x.db?mode=ro"
+        );
+        assert_eq!(
+            normalize_url("postgres://u@h/db").unwrap().1,
+            Backend::Postgres
+        );
+        assert!(normalize_url("mysql://x").is_err());
+    }
+}

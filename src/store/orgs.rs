@@ -1,0 +1,109 @@
+//! Organizations.
+
+use sqlx::Row;
+
+use super::{Store, WriteError};
+use crate::domain::{OrgId, Role, UserId, Username};
+
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Organization {
+    pub id: i64,
+    pub name: String,
+}
+
+impl Store {
+    pub async fn create_org(&self, name: &str, now: i64) -> Result<Organization, WriteError> {
+        let row = sqlx::query(
+            "INSERT INTO organizations (name, created_at) VALUES ($1, $2) RETURNING id",
+        )
+        .bind(name)
+        .bind(now)
+        .fetch_one(self.pool())
+        .await
+        .map_err(WriteError::from_sqlx)?;
+        Ok(Organization {
+            id: row.try_get(0)?,
+            name: name.to_owned(),
+        })
+    }
+
+    pub async fn list_orgs(&self) -> sqlx::Result<Vec<Organization>> {
+        let rows = sqlx::query("SELECT id, name FROM organizations ORDER BY id")
+            .fetch_all(self.pool())
+            .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(Organization {
+                    id: r.try_get(0)?,
+                    name: r.try_get(1)?,
+                })
+            })
+            .collect()
+    }
+
+    pub async fn org_exists(&self, org: OrgId) -> sqlx::Result<bool> {
+        let row = sqlx::query("SELECT COUNT(*) FROM organizations WHERE id = $1")
+            .bind(org.get())
+            .fetch_one(self.pool())
+            .await?;
+        Ok(row.try_get::<i64, _>(0)? > 0)
+    }
+
+    /// Performs the first start when the database has no organization: creates the organization
+    /// and its owner in one transaction guarded by a one-row claim, so that of several instances
+    /// starting together on an empty database exactly one does it. `None` when there was nothing
+    /// to do.
+    pub async fn bootstrap(
+        &self,
+        org_name: &str,
+        owner: &Username,
+        password_hash: &str,
+        now: i64,
+    ) -> Result<Option<(OrgId, UserId)>, WriteError> {
+        let mut tx = self.pool().begin().await?;
+        let claimed = sqlx::query(
+            "INSERT INTO bootstrap (id, created_at) VALUES (1, $1) ON CONFLICT (id) DO NOTHING",
+        )
+        .bind(now)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected()
+            == 1;
+        let orgs: i64 = sqlx::query("SELECT COUNT(*) FROM organizations")
+            .fetch_one(&mut *tx)
+            .await?
+            .try_get(0)?;
+        if !claimed || orgs > 0 {
+            return Ok(None);
+        }
+        let org: i64 = sqlx::query(
+            "INSERT INTO organizations (name, created_at) VALUES ($1, $2) RETURNING id",
+        )
+        .bind(org_name)
+        .bind(now)
+        .fetch_one(&mut *tx)
+        .await?
+        .try_get(0)?;
+        let user: i64 = sqlx::query(
+            "INSERT INTO users (username, password_hash, active, created_at) VALUES ($1, $2, 1, $3) RETURNING id",
+        )
+        .bind(owner.as_str())
+        .bind(password_hash)
+        .bind(now)
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(WriteError::from_sqlx)?
+        .try_get(0)?;
+        sqlx::query(
+            "INSERT INTO memberships (user_id, org_id, role, created_at) VALUES ($1, $2, $3, $4)",
+        )
+        .bind(user)
+        .bind(org)
+        .bind(Role::Owner.as_str())
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(Some((OrgId::from_db(org), UserId::from_db(user))))
+    }
+}

@@ -1,0 +1,184 @@
+//! Sessions: one row per login, holding the refresh-token family's rotation state. Ending
+//! anything is ending sessions, one `UPDATE`.
+
+use sqlx::Row;
+
+use super::Store;
+use crate::domain::{OrgId, UserId};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SessionKind {
+    User,
+    Integration,
+}
+
+impl SessionKind {
+    fn as_str(self) -> &'static str {
+        match self {
+            SessionKind::User => "user",
+            SessionKind::Integration => "integration",
+        }
+    }
+}
+
+/// Why a session ended; kept on the row for operators.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EndReason {
+    Logout,
+    RefreshReuse,
+    UserDisabled,
+    PasswordChanged,
+    LeftOrganization,
+}
+
+impl EndReason {
+    fn as_str(self) -> &'static str {
+        match self {
+            EndReason::Logout => "logout",
+            EndReason::RefreshReuse => "refresh_reuse",
+            EndReason::UserDisabled => "user_disabled",
+            EndReason::PasswordChanged => "password_changed",
+            EndReason::LeftOrganization => "left_organization",
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct NewSession<'a> {
+    pub sid: &'a str,
+    pub kind: SessionKind,
+    pub user_id: Option<UserId>,
+    pub org_id: OrgId,
+    pub client_addr: &'a str,
+    pub now: i64,
+    pub refresh_jti_digest: &'a str,
+    pub refresh_exp: i64,
+}
+
+#[derive(Debug, Clone)]
+pub struct SessionRecord {
+    pub current_jti_digest: String,
+    pub current_exp: i64,
+    pub previous_jti_digest: Option<String>,
+    pub rotated_at: Option<i64>,
+    pub ended: bool,
+}
+
+impl Store {
+    pub async fn insert_session(&self, s: &NewSession<'_>) -> sqlx::Result<()> {
+        sqlx::query(
+            "INSERT INTO sessions (sid, kind, user_id, org_id, client_addr, created_at, last_used_at, \
+             current_jti_digest, current_exp) VALUES ($1, $2, $3, $4, $5, $6, $6, $7, $8)",
+        )
+        .bind(s.sid)
+        .bind(s.kind.as_str())
+        .bind(s.user_id.map(UserId::get))
+        .bind(s.org_id.get())
+        .bind(s.client_addr)
+        .bind(s.now)
+        .bind(s.refresh_jti_digest)
+        .bind(s.refresh_exp)
+        .execute(self.pool())
+        .await?;
+        Ok(())
+    }
+
+    pub async fn find_session(&self, sid: &str) -> sqlx::Result<Option<SessionRecord>> {
+        let row = sqlx::query(
+            "SELECT current_jti_digest, current_exp, previous_jti_digest, rotated_at, ended_at \
+             FROM sessions WHERE sid = $1",
+        )
+        .bind(sid)
+        .fetch_optional(self.pool())
+        .await?;
+        row.map(|r| {
+            Ok(SessionRecord {
+                current_jti_digest: r.try_get(0)?,
+                current_exp: r.try_get(1)?,
+                previous_jti_digest: r.try_get(2)?,
+                rotated_at: r.try_get(3)?,
+                ended: r.try_get::<Option<i64>, _>(4)?.is_some(),
+            })
+        })
+        .transpose()
+    }
+
+    /// Consumes the refresh token whose jti digest is `presented` and makes `next` the current one.
+    /// True for exactly one of any number of concurrent callers presenting the same token.
+    pub async fn rotate_refresh(
+        &self,
+        sid: &str,
+        presented: &str,
+        next: &str,
+        next_exp: i64,
+        now: i64,
+    ) -> sqlx::Result<bool> {
+        let done = sqlx::query(
+            "UPDATE sessions SET previous_jti_digest = current_jti_digest, current_jti_digest = $3, \
+             current_exp = $4, rotated_at = $5, last_used_at = $5 \
+             WHERE sid = $1 AND current_jti_digest = $2 AND ended_at IS NULL",
+        )
+        .bind(sid)
+        .bind(presented)
+        .bind(next)
+        .bind(next_exp)
+        .bind(now)
+        .execute(self.pool())
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    pub async fn touch_session(&self, sid: &str, now: i64) -> sqlx::Result<()> {
+        sqlx::query("UPDATE sessions SET last_used_at = $2 WHERE sid = $1")
+            .bind(sid)
+            .bind(now)
+            .execute(self.pool())
+            .await?;
+        Ok(())
+    }
+
+    /// Ends one session; false when it had already ended (or never existed).
+    pub async fn end_session(&self, sid: &str, now: i64, reason: EndReason) -> sqlx::Result<bool> {
+        let done = sqlx::query(
+            "UPDATE sessions SET ended_at = $2, end_reason = $3 WHERE sid = $1 AND ended_at IS NULL",
+        )
+        .bind(sid)
+        .bind(now)
+        .bind(reason.as_str())
+        .execute(self.pool())
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// Ends every open session of a user, in one organization or in all; returns their ids.
+    pub async fn end_user_sessions(
+        &self,
+        user: UserId,
+        org: Option<OrgId>,
+        now: i64,
+        reason: EndReason,
+    ) -> sqlx::Result<Vec<String>> {
+        let rows = sqlx::query(
+            "UPDATE sessions SET ended_at = $3, end_reason = $4 \
+             WHERE user_id = $1 AND ($2 = 0 OR org_id = $2) AND ended_at IS NULL RETURNING sid",
+        )
+        .bind(user.get())
+        .bind(org.map_or(0, OrgId::get))
+        .bind(now)
+        .bind(reason.as_str())
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter().map(|r| r.try_get(0)).collect()
+    }
+
+    /// Sessions ended at or after `since`, with when they ended.
+    pub async fn sessions_ended_since(&self, since: i64) -> sqlx::Result<Vec<(String, i64)>> {
+        let rows = sqlx::query("SELECT sid, ended_at FROM sessions WHERE ended_at >= $1")
+            .bind(since)
+            .fetch_all(self.pool())
+            .await?;
+        rows.iter()
+            .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
+            .collect()
+    }
+}

@@ -1,0 +1,196 @@
+//! Users and their memberships in organizations.
+
+use sqlx::Row;
+
+use super::{Store, WriteError};
+use crate::domain::{OrgId, Role, UserId, Username};
+
+/// What a login needs to know about a username in one organization.
+#[derive(Debug, Clone)]
+pub struct LoginRecord {
+    pub user_id: UserId,
+    pub password_hash: String,
+    pub active: bool,
+    /// `None` when the user is not a member of the organization.
+    pub role: Option<Role>,
+}
+
+/// A user as an organization sees it.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct MemberRecord {
+    pub id: i64,
+    pub username: String,
+    pub org_id: i64,
+    pub role: String,
+    pub active: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct UserRecord {
+    pub id: UserId,
+    pub username: String,
+    pub active: bool,
+}
+
+fn role_of(s: &str) -> sqlx::Result<Role> {
+    s.parse().map_err(|e| sqlx::Error::Decode(Box::new(e)))
+}
+
+impl Store {
+    /// Creates a user and its first membership in one transaction.
+    pub async fn create_user(
+        &self,
+        username: &Username,
+        password_hash: &str,
+        org: OrgId,
+        role: Role,
+        now: i64,
+    ) -> Result<UserId, WriteError> {
+        let mut tx = self.pool().begin().await?;
+        let row = sqlx::query(
+            "INSERT INTO users (username, password_hash, active, created_at) VALUES ($1, $2, 1, $3) RETURNING id",
+        )
+        .bind(username.as_str())
+        .bind(password_hash)
+        .bind(now)
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(WriteError::from_sqlx)?;
+        let id: i64 = row.try_get(0)?;
+        sqlx::query(
+            "INSERT INTO memberships (user_id, org_id, role, created_at) VALUES ($1, $2, $3, $4)",
+        )
+        .bind(id)
+        .bind(org.get())
+        .bind(role.as_str())
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(UserId::from_db(id))
+    }
+
+    pub async fn find_user(&self, username: &Username) -> sqlx::Result<Option<UserRecord>> {
+        let row = sqlx::query("SELECT id, username, active FROM users WHERE username = $1")
+            .bind(username.as_str())
+            .fetch_optional(self.pool())
+            .await?;
+        row.map(|r| {
+            Ok(UserRecord {
+                id: UserId::from_db(r.try_get(0)?),
+                username: r.try_get(1)?,
+                active: r.try_get::<i64, _>(2)? != 0,
+            })
+        })
+        .transpose()
+    }
+
+    pub async fn find_login(
+        &self,
+        username: &Username,
+        org: OrgId,
+    ) -> sqlx::Result<Option<LoginRecord>> {
+        let row = sqlx::query(
+            "SELECT u.id, u.password_hash, u.active, m.role FROM users u \
+             LEFT JOIN memberships m ON m.user_id = u.id AND m.org_id = $2 WHERE u.username = $1",
+        )
+        .bind(username.as_str())
+        .bind(org.get())
+        .fetch_optional(self.pool())
+        .await?;
+        row.map(|r| {
+            Ok(LoginRecord {
+                user_id: UserId::from_db(r.try_get(0)?),
+                password_hash: r.try_get(1)?,
+                active: r.try_get::<i64, _>(2)? != 0,
+                role: r
+                    .try_get::<Option<String>, _>(3)?
+                    .as_deref()
+                    .map(role_of)
+                    .transpose()?,
+            })
+        })
+        .transpose()
+    }
+
+    /// The member as the token's organization sees it, if still an active member.
+    pub async fn active_member(
+        &self,
+        user: UserId,
+        org: OrgId,
+    ) -> sqlx::Result<Option<MemberRecord>> {
+        let row = sqlx::query(
+            "SELECT u.id, u.username, m.org_id, m.role, u.active FROM users u \
+             JOIN memberships m ON m.user_id = u.id WHERE u.id = $1 AND m.org_id = $2 AND u.active = 1",
+        )
+        .bind(user.get())
+        .bind(org.get())
+        .fetch_optional(self.pool())
+        .await?;
+        row.as_ref().map(member_from_row).transpose()
+    }
+
+    pub async fn list_members(&self, org: OrgId) -> sqlx::Result<Vec<MemberRecord>> {
+        let rows = sqlx::query(
+            "SELECT u.id, u.username, m.org_id, m.role, u.active FROM users u \
+             JOIN memberships m ON m.user_id = u.id WHERE m.org_id = $1 ORDER BY u.id",
+        )
+        .bind(org.get())
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter().map(member_from_row).collect()
+    }
+
+    /// Adds a membership or changes its role.
+    pub async fn grant(&self, user: UserId, org: OrgId, role: Role, now: i64) -> sqlx::Result<()> {
+        sqlx::query(
+            "INSERT INTO memberships (user_id, org_id, role, created_at) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (user_id, org_id) DO UPDATE SET role = excluded.role",
+        )
+        .bind(user.get())
+        .bind(org.get())
+        .bind(role.as_str())
+        .bind(now)
+        .execute(self.pool())
+        .await?;
+        Ok(())
+    }
+
+    /// Removes a membership; false when there was none.
+    pub async fn remove_membership(&self, user: UserId, org: OrgId) -> sqlx::Result<bool> {
+        let done = sqlx::query("DELETE FROM memberships WHERE user_id = $1 AND org_id = $2")
+            .bind(user.get())
+            .bind(org.get())
+            .execute(self.pool())
+            .await?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    pub async fn set_user_active(&self, user: UserId, active: bool) -> sqlx::Result<()> {
+        sqlx::query("UPDATE users SET active = $1 WHERE id = $2")
+            .bind(i64::from(active))
+            .bind(user.get())
+            .execute(self.pool())
+            .await?;
+        Ok(())
+    }
+
+    pub async fn set_password_hash(&self, user: UserId, hash: &str) -> sqlx::Result<()> {
+        sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
+            .bind(hash)
+            .bind(user.get())
+            .execute(self.pool())
+            .await?;
+        Ok(())
+    }
+}
+
+fn member_from_row(r: &sqlx::any::AnyRow) -> sqlx::Result<MemberRecord> {
+    Ok(MemberRecord {
+        id: r.try_get(0)?,
+        username: r.try_get(1)?,
+        org_id: r.try_get(2)?,
+        role: r.try_get(3)?,
+        active: r.try_get::<i64, _>(4)? != 0,
+    })
+}

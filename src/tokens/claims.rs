@@ -1,0 +1,121 @@
+//! The claims every Porteiro token carries (CONTRACT §4).
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TokenType {
+    Access,
+    Refresh,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Claims {
+    pub token_type: TokenType,
+    pub exp: i64,
+    pub iat: i64,
+    pub jti: String,
+    pub iss: String,
+    pub sub: String,
+    pub sid: String,
+    pub org_id: i64,
+    /// User tokens only: the user id, also in `sub` as a decimal string.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user_id: Option<i64>,
+    /// Integration tokens only: the consumer key, also in `sub` and `id`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    /// Integration tokens with scopes: space-separated.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scope: Option<String>,
+}
+
+/// 128 random bits as 32 lowercase hex digits: the form of every `jti` and `sid`.
+pub fn random_id() -> String {
+    let mut bytes = [0u8; 16];
+    aws_lc_rs::rand::fill(&mut bytes).expect("the system random source works");
+    hex(&bytes)
+}
+
+/// The digest under which a refresh `jti` is stored: the database never holds a usable id.
+pub fn jti_digest(jti: &str) -> String {
+    hex(aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, jti.as_bytes()).as_ref())
+}
+
+/// The `jti` that follows `jti` in a session's rotation chain. Deriving it (instead of drawing it)
+/// lets a retry inside the grace window be answered with the same newest token although only
+/// digests are stored; knowing a jti gains an attacker nothing without the signing key.
+pub fn next_jti(sid: &str, jti: &str) -> String {
+    let mut ctx = aws_lc_rs::digest::Context::new(&aws_lc_rs::digest::SHA256);
+    ctx.update(b"porteiro refresh rotation\0");
+    ctx.update(sid.as_bytes());
+    ctx.update(b"\0");
+    ctx.update(jti.as_bytes());
+    hex(&ctx.finish().as_ref()[..16])
+}
+
+pub fn hex(bytes: &[u8]) -> String {
+    use std::fmt::Write;
+    bytes
+        .iter()
+        .fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
+            let _ = write!(s, "{b:02x}");
+            s
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn user_claims() -> Claims {
+        Claims {
+            token_type: TokenType::Access,
+            exp: 200,
+            iat: 100,
+            jti: random_id(),
+            iss: "http://127.0.0.1:8080".into(),
+            sub: "5".into(),
+            sid: random_id(),
+            org_id: 2,
+            user_id: Some(5),
+            client_id: None,
+            id: None,
+            scope: None,
+        }
+    }
+
+    #[test]
+    fn ids_are_32_lowercase_hex_digits_and_distinct() {
+        let a = random_id();
+        assert_eq!(a.len(), 32);
+        assert!(
+            a.bytes()
+                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+        );
+        assert_ne!(a, random_id());
+        let n = next_jti(&random_id(), &a);
+        assert_eq!(n.len(), 32);
+        assert_ne!(n, a);
+    }
+
+    #[test]
+    fn user_claims_carry_user_id_and_no_integration_fields() {
+        let json = serde_json::to_value(user_claims()).unwrap();
+        assert_eq!(json["token_type"], "access");
+        assert_eq!(json["user_id"], 5);
+        assert_eq!(json["sub"], "5");
+        assert!(json.get("client_id").is_none());
+        assert!(json.get("scope").is_none());
+    }
+
+    #[test]
+    fn the_next_jti_depends_on_session_and_predecessor() {
+        let sid = random_id();
+        assert_eq!(next_jti(&sid, "a"), next_jti(&sid, "a"));
+        assert_ne!(next_jti(&sid, "a"), next_jti(&sid, "b"));
+        assert_ne!(next_jti(&sid, "a"), next_jti(&random_id(), "a"));
+    }
+}

@@ -1,0 +1,102 @@
+//! Tokens: claims, signing keys, the key ring, and the signer/verifier that pins the configured
+//! algorithm.
+
+pub mod claims;
+pub mod keys;
+pub mod ring;
+
+use jsonwebtoken::Validation;
+
+pub use claims::{Claims, TokenType};
+pub use ring::KeyRing;
+
+use crate::config::Algorithm;
+
+/// Longer than any token Porteiro signs; anything longer is refused before parsing.
+const MAX_TOKEN_LEN: usize = 8 * 1024;
+
+/// Why a token was refused. Callers answer every case alike; the kinds exist for logs and tests.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum InvalidToken {
+    #[error("malformed token")]
+    Malformed,
+    #[error("algorithm not allowed")]
+    Algorithm,
+    #[error("unknown key id")]
+    UnknownKey,
+    #[error("bad signature or claims")]
+    Signature,
+    #[error("wrong issuer")]
+    Issuer,
+    #[error("expired")]
+    Expired,
+}
+
+/// Signs and verifies with the key ring, pinned to one algorithm and one issuer.
+pub struct Tokens {
+    pub ring: KeyRing,
+    pub issuer: String,
+    algorithm: Algorithm,
+    leeway: i64,
+    validation: Validation,
+}
+
+impl Tokens {
+    pub fn new(ring: KeyRing, algorithm: Algorithm, issuer: String, leeway: i64) -> Self {
+        let alg = match algorithm {
+            Algorithm::ES256 => jsonwebtoken::Algorithm::ES256,
+            Algorithm::EdDSA => jsonwebtoken::Algorithm::EdDSA,
+            Algorithm::RS256 => jsonwebtoken::Algorithm::RS256,
+            Algorithm::HS256 => jsonwebtoken::Algorithm::HS256,
+        };
+        let mut validation = Validation::new(alg);
+        // Expiry and issuer are checked against the injected clock below, not the system's.
+        validation.validate_exp = false;
+        validation.validate_aud = false;
+        validation.required_spec_claims.clear();
+        Self {
+            ring,
+            issuer,
+            algorithm,
+            leeway,
+            validation,
+        }
+    }
+
+    /// Signs claims with the key that signs now.
+    pub fn sign(&self, claims: &Claims, now: i64) -> anyhow::Result<String> {
+        let key = self
+            .ring
+            .signing_key(now)
+            .ok_or_else(|| anyhow::anyhow!("no signing key is active"))?;
+        key.sign(claims)
+    }
+
+    /// Checks algorithm, key id, signature, issuer and expiry. Whether the session has ended is
+    /// the caller's business.
+    pub fn verify(&self, token: &str, now: i64) -> Result<Claims, InvalidToken> {
+        if token.len() > MAX_TOKEN_LEN {
+            return Err(InvalidToken::Malformed);
+        }
+        let header = jsonwebtoken::decode_header(token).map_err(|_| InvalidToken::Malformed)?;
+        if header.alg != self.validation.algorithms[0] {
+            return Err(InvalidToken::Algorithm);
+        }
+        let kid = header.kid.ok_or(InvalidToken::UnknownKey)?;
+        let key = self
+            .ring
+            .verifying_key(&kid, now)
+            .ok_or(InvalidToken::UnknownKey)?;
+        debug_assert_eq!(key.algorithm, self.algorithm);
+        let data = jsonwebtoken::decode::<Claims>(token, &key.decoding, &self.validation)
+            .map_err(|_| InvalidToken::Signature)?;
+        let claims = data.claims;
+        if claims.iss != self.issuer {
+            return Err(InvalidToken::Issuer);
+        }
+        if claims.exp.saturating_add(self.leeway) <= now {
+            return Err(InvalidToken::Expired);
+        }
+        Ok(claims)
+    }
+}
