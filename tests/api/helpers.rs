@@ -1,0 +1,204 @@
+//! `TestApp`: one running Porteiro per test, with its own database and a clock the test moves.
+
+use std::sync::Arc;
+
+use porteiro::app::Application;
+use porteiro::auth::Auth;
+use porteiro::auth::admin;
+use porteiro::auth::password::hash_password;
+use porteiro::clock::{Clock, ManualClock, SystemClock};
+use porteiro::config::{Settings, SettingsArgs};
+use porteiro::domain::{OrgId, Role, Username};
+use reqwest::Response;
+use secrecy::SecretString;
+use serde_json::{Value, json};
+use tempfile::TempDir;
+
+pub const PASSWORD: &str = "StrongPassword123";
+
+pub struct TestApp {
+    pub address: String,
+    pub client: reqwest::Client,
+    pub clock: Arc<ManualClock>,
+    pub auth: Arc<Auth>,
+    pub org: OrgId,
+    pub username: String,
+    /// Keeps the database alive as long as the app.
+    pub dir: TempDir,
+}
+
+/// Settings for tests: port 0, a database in `dir`, argon2 cheap enough for debug builds.
+pub fn test_settings(dir: &TempDir) -> Settings {
+    let args = SettingsArgs {
+        listen: Some("127.0.0.1:0".parse().unwrap()),
+        database: Some(format!("sqlite://{}/porteiro.db", dir.path().display())),
+        argon2_memory_kib: Some(1024),
+        argon2_iterations: Some(1),
+        ..Default::default()
+    };
+    Settings::resolve(args, None).unwrap()
+}
+
+impl TestApp {
+    /// An app with organization 1 and one member, `dev@example.com.br`, with [`PASSWORD`].
+    pub async fn spawn() -> Self {
+        Self::spawn_with(|_| {}).await
+    }
+
+    pub async fn spawn_with(configure: impl FnOnce(&mut Settings)) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let mut settings = test_settings(&dir);
+        configure(&mut settings);
+        let clock = Arc::new(ManualClock::new(SystemClock.now()));
+        let app = Application::build(settings, clock.clone()).await.unwrap();
+        let address = format!("http://{}", app.local_addr());
+        let auth = app.state().auth.clone();
+        tokio::spawn(app.run_until_stopped(std::future::pending()));
+        let now = clock.now();
+        let org = admin::create_org(&auth.store, "Acme", now).await.unwrap();
+        let org = OrgId::from_db(org.id);
+        let test_app = TestApp {
+            address,
+            client: reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .unwrap(),
+            clock,
+            auth,
+            org,
+            username: "dev@example.com.br".into(),
+            dir,
+        };
+        test_app
+            .create_user(org, &test_app.username, PASSWORD, Role::Member)
+            .await;
+        test_app
+    }
+
+    pub fn now(&self) -> i64 {
+        self.clock.now()
+    }
+
+    pub async fn create_org(&self, name: &str) -> OrgId {
+        let org = admin::create_org(&self.auth.store, name, self.now()).await.unwrap();
+        OrgId::from_db(org.id)
+    }
+
+    pub async fn create_user(&self, org: OrgId, username: &str, password: &str, role: Role) -> i64 {
+        let hash = hash_password(&SecretString::from(password), self.auth.settings.argon2).unwrap();
+        let username = Username::parse(username).unwrap();
+        admin::create_user(&self.auth.store, org, &username, role, &hash, self.now())
+            .await
+            .unwrap()
+            .id
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.address, path)
+    }
+
+    pub async fn post_json(&self, path: &str, body: &Value) -> Response {
+        self.client.post(self.url(path)).json(body).send().await.unwrap()
+    }
+
+    pub async fn post_form(&self, path: &str, form: &[(&str, &str)]) -> Response {
+        self.client.post(self.url(path)).form(form).send().await.unwrap()
+    }
+
+    pub async fn post_raw(&self, path: &str, content_type: &str, body: impl Into<reqwest::Body>) -> Response {
+        self.client
+            .post(self.url(path))
+            .header("Content-Type", content_type)
+            .body(body)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    pub async fn get(&self, path: &str) -> Response {
+        self.client.get(self.url(path)).send().await.unwrap()
+    }
+
+    /// `POST /api/v1/auth/token/{org}/` with JSON credentials.
+    pub async fn login_as(&self, org: impl std::fmt::Display, username: &str, password: &str) -> Response {
+        self.post_json(
+            &format!("/api/v1/auth/token/{org}/"),
+            &json!({"username": username, "password": password}),
+        )
+        .await
+    }
+
+    /// Logs the default member in and returns `(refresh, access)`.
+    pub async fn login(&self) -> (String, String) {
+        let response = self.login_as(self.org, &self.username, PASSWORD).await;
+        assert_eq!(response.status(), 200);
+        let body: Value = response.json().await.unwrap();
+        (
+            body["refresh"].as_str().unwrap().to_owned(),
+            body["access"].as_str().unwrap().to_owned(),
+        )
+    }
+
+    pub async fn refresh(&self, refresh: &str) -> Response {
+        self.post_json("/api/v1/auth/token-refresh/", &json!({"refresh": refresh}))
+            .await
+    }
+
+    pub async fn verify(&self, token: &str) -> Response {
+        self.post_json("/api/v1/auth/token-verify/", &json!({"token": token}))
+            .await
+    }
+
+    pub async fn blacklist(&self, refresh: &str) -> Response {
+        self.post_json("/api/v1/auth/token-blacklist/", &json!({"refresh": refresh}))
+            .await
+    }
+
+    /// `GET /api/v1/me` with the given `Authorization` header, if any.
+    pub async fn me_with(&self, authorization: Option<&str>) -> Response {
+        let mut request = self.client.get(self.url("/api/v1/me"));
+        if let Some(value) = authorization {
+            request = request.header("Authorization", value);
+        }
+        request.send().await.unwrap()
+    }
+
+    pub async fn me(&self, access: &str) -> Response {
+        self.me_with(Some(&format!("Bearer {access}"))).await
+    }
+}
+
+/// The claims of a JWT, read without verification.
+pub fn claims(token: &str) -> Value {
+    use base64::Engine;
+    let payload = token.split('.').nth(1).unwrap();
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(payload).unwrap();
+    serde_json::from_slice(&bytes).unwrap()
+}
+
+/// The header of a JWT, read without verification.
+pub fn header(token: &str) -> Value {
+    use base64::Engine;
+    let part = token.split('.').next().unwrap();
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(part).unwrap();
+    serde_json::from_slice(&bytes).unwrap()
+}
+
+/// Asserts status and exact JSON body.
+pub async fn assert_json(response: Response, status: u16, expected: Value) {
+    assert_eq!(response.status(), status, "unexpected status");
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body, expected);
+}
+
+/// Asserts status and the body's bytes: for key order and exact shape.
+pub async fn assert_body_text(response: Response, status: u16, expected: &str) {
+    assert_eq!(response.status(), status, "unexpected status");
+    assert_eq!(response.text().await.unwrap(), expected);
+}
+
+/// The 401 of the token endpoints.
+pub const TOKEN_NOT_VALID: &str = r#"{"detail":"Token is invalid or expired","code":"token_not_valid"}"#;
+/// The 401 of bearer-authenticated endpoints for a bad token.
+pub const BEARER_NOT_VALID: &str = r#"{"detail":"Given token not valid for any token type","code":"token_not_valid","messages":[{"token_class":"AccessToken","token_type":"access","message":"Token is invalid or expired"}]}"#;
+pub const NO_ACTIVE_ACCOUNT: &str = r#"{"detail":"No active account found with the given credentials"}"#;

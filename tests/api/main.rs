@@ -1,0 +1,13 @@
+//! Integration tests: the real application on port 0, a fresh SQLite database per test, HTTP over
+//! loopback.
+
+mod helpers;
+
+mod cli;
+mod hostile_input;
+mod login;
+mod me;
+mod refresh;
+mod sessions;
+mod throttling;
+mod tokens;
