@@ -24,7 +24,7 @@ pub struct TestApp {
     pub org: OrgId,
     pub username: String,
     /// Keeps the database alive as long as the app.
-    pub dir: TempDir,
+    _dir: TempDir,
 }
 
 /// Settings for tests: port 0, a database in `dir`, argon2 cheap enough for debug builds.
@@ -67,7 +67,7 @@ impl TestApp {
             auth,
             org,
             username: "dev@example.com.br".into(),
-            dir,
+            _dir: dir,
         };
         test_app
             .create_user(org, &test_app.username, PASSWORD, Role::Member)
@@ -80,7 +80,9 @@ impl TestApp {
     }
 
     pub async fn create_org(&self, name: &str) -> OrgId {
-        let org = admin::create_org(&self.auth.store, name, self.now()).await.unwrap();
+        let org = admin::create_org(&self.auth.store, name, self.now())
+            .await
+            .unwrap();
         OrgId::from_db(org.id)
     }
 
@@ -98,14 +100,29 @@ impl TestApp {
     }
 
     pub async fn post_json(&self, path: &str, body: &Value) -> Response {
-        self.client.post(self.url(path)).json(body).send().await.unwrap()
+        self.client
+            .post(self.url(path))
+            .json(body)
+            .send()
+            .await
+            .unwrap()
     }
 
     pub async fn post_form(&self, path: &str, form: &[(&str, &str)]) -> Response {
-        self.client.post(self.url(path)).form(form).send().await.unwrap()
+        self.client
+            .post(self.url(path))
+            .form(form)
+            .send()
+            .await
+            .unwrap()
     }
 
-    pub async fn post_raw(&self, path: &str, content_type: &str, body: impl Into<reqwest::Body>) -> Response {
+    pub async fn post_raw(
+        &self,
+        path: &str,
+        content_type: &str,
+        body: impl Into<reqwest::Body>,
+    ) -> Response {
         self.client
             .post(self.url(path))
             .header("Content-Type", content_type)
@@ -120,7 +137,12 @@ impl TestApp {
     }
 
     /// `POST /api/v1/auth/token/{org}/` with JSON credentials.
-    pub async fn login_as(&self, org: impl std::fmt::Display, username: &str, password: &str) -> Response {
+    pub async fn login_as(
+        &self,
+        org: impl std::fmt::Display,
+        username: &str,
+        password: &str,
+    ) -> Response {
         self.post_json(
             &format!("/api/v1/auth/token/{org}/"),
             &json!({"username": username, "password": password}),
@@ -150,8 +172,11 @@ impl TestApp {
     }
 
     pub async fn blacklist(&self, refresh: &str) -> Response {
-        self.post_json("/api/v1/auth/token-blacklist/", &json!({"refresh": refresh}))
-            .await
+        self.post_json(
+            "/api/v1/auth/token-blacklist/",
+            &json!({"refresh": refresh}),
+        )
+        .await
     }
 
     /// `GET /api/v1/me` with the given `Authorization` header, if any.
@@ -172,7 +197,9 @@ impl TestApp {
 pub fn claims(token: &str) -> Value {
     use base64::Engine;
     let payload = token.split('.').nth(1).unwrap();
-    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(payload).unwrap();
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(payload)
+        .unwrap();
     serde_json::from_slice(&bytes).unwrap()
 }
 
@@ -180,7 +207,9 @@ pub fn claims(token: &str) -> Value {
 pub fn header(token: &str) -> Value {
     use base64::Engine;
     let part = token.split('.').next().unwrap();
-    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(part).unwrap();
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(part)
+        .unwrap();
     serde_json::from_slice(&bytes).unwrap()
 }
 
@@ -198,7 +227,9 @@ pub async fn assert_body_text(response: Response, status: u16, expected: &str) {
 }
 
 /// The 401 of the token endpoints.
-pub const TOKEN_NOT_VALID: &str = r#"{"detail":"Token is invalid or expired","code":"token_not_valid"}"#;
+pub const TOKEN_NOT_VALID: &str =
+    r#"{"detail":"Token is invalid or expired","code":"token_not_valid"}"#;
 /// The 401 of bearer-authenticated endpoints for a bad token.
 pub const BEARER_NOT_VALID: &str = r#"{"detail":"Given token not valid for any token type","code":"token_not_valid","messages":[{"token_class":"AccessToken","token_type":"access","message":"Token is invalid or expired"}]}"#;
-pub const NO_ACTIVE_ACCOUNT: &str = r#"{"detail":"No active account found with the given credentials"}"#;
+pub const NO_ACTIVE_ACCOUNT: &str =
+    r#"{"detail":"No active account found with the given credentials"}"#;

@@ -1,1 +1,107 @@
-//! placeholder
+//! Sessions end when their user is disabled, changes password or leaves the organization, and
+//! Porteiro's own checks refuse their tokens at once (CONTRACT §1).
+
+use porteiro::auth::admin;
+use porteiro::domain::Username;
+
+use crate::helpers::*;
+
+fn dev() -> Username {
+    Username::parse("dev@example.com.br").unwrap()
+}
+
+/// Asserts every check refuses the session's tokens.
+async fn assert_session_ended(app: &TestApp, refresh: &str, access: &str) {
+    assert_body_text(app.me(access).await, 401, BEARER_NOT_VALID).await;
+    assert_body_text(app.verify(access).await, 401, TOKEN_NOT_VALID).await;
+    assert_body_text(app.refresh(refresh).await, 401, TOKEN_NOT_VALID).await;
+}
+
+/// Lets the instance's poller pick up a session ended in the database by someone else.
+async fn wait_for_poll() {
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+}
+
+#[tokio::test]
+async fn disabling_a_user_ends_their_sessions_within_a_second() {
+    let app = TestApp::spawn().await;
+    let (refresh, access) = app.login().await;
+    admin::set_active(&app.auth.store, &dev(), false, app.now())
+        .await
+        .unwrap();
+    wait_for_poll().await;
+    assert_session_ended(&app, &refresh, &access).await;
+    assert_body_text(
+        app.login_as(app.org, &app.username, PASSWORD).await,
+        401,
+        NO_ACTIVE_ACCOUNT,
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn a_password_change_ends_every_session_and_the_new_password_works() {
+    let app = TestApp::spawn().await;
+    let (refresh, access) = app.login().await;
+    let hash = porteiro::auth::password::hash_password(
+        &secrecy::SecretString::from("NewPassword456"),
+        app.auth.settings.argon2,
+    )
+    .unwrap();
+    admin::set_password(&app.auth.store, &dev(), &hash, app.now())
+        .await
+        .unwrap();
+    wait_for_poll().await;
+    assert_session_ended(&app, &refresh, &access).await;
+    assert_eq!(
+        app.login_as(app.org, &app.username, "NewPassword456")
+            .await
+            .status(),
+        200
+    );
+}
+
+#[tokio::test]
+async fn leaving_the_organization_ends_the_sessions_there_only() {
+    let app = TestApp::spawn().await;
+    let other = app.create_org("Other").await;
+    admin::grant(
+        &app.auth.store,
+        &dev(),
+        other,
+        porteiro::domain::Role::Member,
+        app.now(),
+    )
+    .await
+    .unwrap();
+    let (refresh, access) = app.login().await;
+    let elsewhere = app.login_as(other, &app.username, PASSWORD).await;
+    let elsewhere: serde_json::Value = elsewhere.json().await.unwrap();
+    admin::revoke(&app.auth.store, &dev(), app.org, app.now())
+        .await
+        .unwrap();
+    wait_for_poll().await;
+    assert_session_ended(&app, &refresh, &access).await;
+    assert_eq!(
+        app.me(elsewhere["access"].as_str().unwrap()).await.status(),
+        200
+    );
+}
+
+#[tokio::test]
+async fn logout_is_refused_at_once_on_the_instance_that_ended_it() {
+    let app = TestApp::spawn().await;
+    let (refresh, access) = app.login().await;
+    assert_eq!(app.blacklist(&refresh).await.status(), 200);
+    // No waiting: the instance that ended the session knows at once.
+    assert_body_text(app.me(&access).await, 401, BEARER_NOT_VALID).await;
+}
+
+#[tokio::test]
+async fn other_sessions_of_the_same_user_survive_a_logout() {
+    let app = TestApp::spawn().await;
+    let (first_refresh, _) = app.login().await;
+    let (_, second_access) = app.login().await;
+    assert_eq!(app.blacklist(&first_refresh).await.status(), 200);
+    assert_eq!(app.me(&second_access).await.status(), 200);
+}
