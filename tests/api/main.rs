@@ -4,8 +4,10 @@
 mod helpers;
 
 mod cli;
+mod hashing;
 mod hostile_input;
 mod login;
+mod logs;
 mod me;
 mod refresh;
 mod sessions;
