@@ -15,7 +15,7 @@ use crate::auth::admin::{self, AdminError};
 use crate::auth::password::hash_password;
 use crate::clock::{Clock, SystemClock, format_rfc3339_millis};
 use crate::config::{HumanDuration, LogFormat, Settings, SettingsArgs};
-use crate::domain::{OrgId, Password, Role, Username};
+use crate::domain::{ConsumerKey, OrgId, Password, Role, Scopes, Username};
 use crate::store::Store;
 use crate::tokens::ring::create_key;
 
@@ -50,9 +50,40 @@ enum Command {
     /// Manage users and memberships.
     #[command(subcommand)]
     User(UserCommand),
+    /// Manage integrations (machine clients).
+    #[command(subcommand)]
+    Integration(IntegrationCommand),
     /// Manage signing keys.
     #[command(subcommand)]
     Keys(KeysCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum IntegrationCommand {
+    /// Create an integration; its secret key is shown this once.
+    Create {
+        #[arg(long)]
+        org: OrgId,
+        #[arg(long)]
+        name: String,
+        /// A scope granted to the integration; repeat for several.
+        #[arg(long = "scope")]
+        scopes: Vec<String>,
+    },
+    List {
+        #[arg(long)]
+        org: OrgId,
+    },
+    /// Revoke an integration, ending its sessions.
+    Revoke {
+        #[arg(value_parser = parse_consumer_key)]
+        consumer_key: ConsumerKey,
+    },
+    /// Replace an integration's secret key (shown this once), ending its sessions.
+    RotateSecret {
+        #[arg(value_parser = parse_consumer_key)]
+        consumer_key: ConsumerKey,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -124,6 +155,10 @@ enum KeysCommand {
         activate_in: HumanDuration,
     },
     List,
+}
+
+fn parse_consumer_key(s: &str) -> Result<ConsumerKey, crate::domain::ParseError> {
+    ConsumerKey::parse(s)
 }
 
 fn parse_username(s: &str) -> Result<Username, crate::domain::ParseError> {
@@ -294,6 +329,7 @@ async fn admin_command(command: Command, settings: &Settings) -> Result<Output, 
         }
         Command::Org(c) => org_command(c, &store, now).await,
         Command::User(c) => user_command(c, &store, settings, now).await,
+        Command::Integration(c) => integration_command(c, &store, now).await,
         Command::Keys(c) => keys_command(c, &store, settings, now).await,
     };
     store.close().await;
@@ -455,6 +491,89 @@ async fn set_active(
         human: format!("{username} is {word}"),
         json: json!({"username": username.as_str(), "active": active}),
     })
+}
+
+fn integration_json(i: &crate::store::IntegrationRecord) -> Value {
+    json!({
+        "consumer_key": i.consumer_key,
+        "org_id": i.org_id.get(),
+        "name": i.name,
+        "scope": i.scopes.items(),
+        "created": format_rfc3339_millis(i.created_at),
+        "last_used": i.last_used_at.map(format_rfc3339_millis),
+        "revoked": i.revoked_at.map(format_rfc3339_millis),
+    })
+}
+
+async fn integration_command(
+    command: IntegrationCommand,
+    store: &Store,
+    now: i64,
+) -> Result<Output, AdminError> {
+    match command {
+        IntegrationCommand::Create { org, name, scopes } => {
+            let scopes = Scopes::parse(&scopes)?;
+            let (record, secret) =
+                admin::create_integration(store, org, &name, &scopes, now).await?;
+            Ok(Output {
+                human: format!(
+                    "created integration {} ({}) in organization {}\nconsumer_key: {}\nsecret_key: {} (shown only this once)",
+                    record.name,
+                    record.scopes.joined(),
+                    record.org_id,
+                    record.consumer_key,
+                    secret.expose()
+                ),
+                json: json!({
+                    "consumer_key": record.consumer_key,
+                    "secret_key": secret.expose(),
+                    "org_id": record.org_id.get(),
+                    "name": record.name,
+                    "scope": record.scopes.items(),
+                }),
+            })
+        }
+        IntegrationCommand::List { org } => {
+            let list = admin::list_integrations(store, org).await?;
+            Ok(Output {
+                human: list
+                    .iter()
+                    .map(|i| {
+                        let status = if i.revoked_at.is_some() {
+                            "revoked"
+                        } else {
+                            "active"
+                        };
+                        format!(
+                            "{}\t{}\t{}\t{status}",
+                            i.consumer_key,
+                            i.name,
+                            i.scopes.joined()
+                        )
+                    })
+                    .collect::<Vec<_>>()
+                    .join("\n"),
+                json: Value::Array(list.iter().map(integration_json).collect()),
+            })
+        }
+        IntegrationCommand::Revoke { consumer_key } => {
+            admin::revoke_integration(store, &consumer_key, now).await?;
+            Ok(Output {
+                human: format!("integration {consumer_key} is revoked; its sessions have ended"),
+                json: json!({"consumer_key": consumer_key.as_str(), "revoked": true}),
+            })
+        }
+        IntegrationCommand::RotateSecret { consumer_key } => {
+            let (secret, _) = admin::rotate_integration_secret(store, &consumer_key, now).await?;
+            Ok(Output {
+                human: format!(
+                    "new secret for integration {consumer_key}; its sessions have ended\nsecret_key: {} (shown only this once)",
+                    secret.expose()
+                ),
+                json: json!({"consumer_key": consumer_key.as_str(), "secret_key": secret.expose()}),
+            })
+        }
+    }
 }
 
 async fn keys_command(

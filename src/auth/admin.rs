@@ -1,8 +1,8 @@
 //! Administration of organizations and users, shared by the command line and (later) the
 //! console. Every change that takes access away ends the sessions it concerns.
 
-use crate::domain::{OrgId, Role, UserId, Username};
-use crate::store::{EndReason, MemberRecord, Organization, Store, WriteError};
+use crate::domain::{ConsumerKey, OrgId, Role, Scopes, SecretKey, UserId, Username};
+use crate::store::{EndReason, IntegrationRecord, MemberRecord, Organization, Store, WriteError};
 
 /// Why an administrative change was refused.
 #[derive(Debug, thiserror::Error)]
@@ -163,4 +163,95 @@ pub async fn set_password(
 pub async fn list_members(store: &Store, org: OrgId) -> Result<Vec<MemberRecord>, AdminError> {
     require_org(store, org).await?;
     Ok(store.list_members(org).await?)
+}
+
+/// A new integration with its secret key, which is shown this once and never stored.
+pub async fn create_integration(
+    store: &Store,
+    org: OrgId,
+    name: &str,
+    scopes: &Scopes,
+    now: i64,
+) -> Result<(IntegrationRecord, SecretKey), AdminError> {
+    let name = name.trim();
+    if name.is_empty() || name.chars().count() > 200 || name.chars().any(char::is_control) {
+        return Err(AdminError::Invalid(
+            "an integration name needs 1 to 200 printable characters".into(),
+        ));
+    }
+    require_org(store, org).await?;
+    let secret = SecretKey::generate();
+    let record = store
+        .create_integration(
+            org,
+            &ConsumerKey::generate(),
+            &secret.digest(),
+            name,
+            scopes,
+            now,
+        )
+        .await
+        .map_err(|e| match e {
+            WriteError::Duplicate => {
+                AdminError::Duplicate("consumer key collision; try again".into())
+            }
+            WriteError::Database(e) => e.into(),
+        })?;
+    Ok((record, secret))
+}
+
+pub async fn require_integration(
+    store: &Store,
+    key: &ConsumerKey,
+) -> Result<IntegrationRecord, AdminError> {
+    store
+        .find_integration(key)
+        .await?
+        .ok_or_else(|| AdminError::NotFound(format!("there is no integration {key}")))
+}
+
+/// Revokes an integration and ends its sessions; returns the ended session ids.
+pub async fn revoke_integration(
+    store: &Store,
+    key: &ConsumerKey,
+    now: i64,
+) -> Result<Vec<String>, AdminError> {
+    let record = require_integration(store, key).await?;
+    if !store.revoke_integration(record.id, now).await? {
+        return Err(AdminError::Invalid(format!(
+            "integration {key} is already revoked"
+        )));
+    }
+    Ok(store
+        .end_integration_sessions(record.id, now, EndReason::IntegrationRevoked)
+        .await?)
+}
+
+/// Replaces an integration's secret key and ends its sessions; returns the new secret and the
+/// ended session ids.
+pub async fn rotate_integration_secret(
+    store: &Store,
+    key: &ConsumerKey,
+    now: i64,
+) -> Result<(SecretKey, Vec<String>), AdminError> {
+    let record = require_integration(store, key).await?;
+    if record.revoked_at.is_some() {
+        return Err(AdminError::Invalid(format!("integration {key} is revoked")));
+    }
+    let secret = SecretKey::generate();
+    store
+        .set_integration_secret(record.id, &secret.digest())
+        .await?;
+    let ended = store
+        .end_integration_sessions(record.id, now, EndReason::SecretRotated)
+        .await?;
+    Ok((secret, ended))
+}
+
+pub async fn list_integrations(
+    store: &Store,
+    org: OrgId,
+) -> Result<Vec<IntegrationRecord>, AdminError> {
+    require_org(store, org).await?;
+    Ok(store.list_integrations(org).await?)
 }

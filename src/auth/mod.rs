@@ -2,6 +2,8 @@
 //! them — sessions, throttling, password hashing. This layer knows rules, never wire formats.
 
 pub mod admin;
+mod integration;
+mod issue;
 mod login;
 pub mod password;
 pub mod sessions;
@@ -9,7 +11,9 @@ pub mod throttle;
 
 use std::sync::Arc;
 
-pub use login::{Identity, TokenPair};
+pub use integration::{ClientAuth, Introspection};
+pub use issue::TokenPair;
+pub use login::Identity;
 
 use crate::clock::SharedClock;
 use crate::config::Settings;
@@ -27,6 +31,12 @@ pub enum AuthError {
     /// Bad, expired, revoked, consumed or misplaced token — one case.
     #[error("invalid token")]
     InvalidToken,
+    /// Scopes asked for that the client does not have.
+    #[error("invalid scope")]
+    InvalidScope,
+    /// Client authentication failed (OAuth `invalid_client`).
+    #[error("invalid client")]
+    InvalidClient,
     /// Too many logins already wait for a hashing thread.
     #[error("password hashing is saturated")]
     Busy,

@@ -24,6 +24,14 @@ impl AttemptKeys {
             address: format!("address:{address}"),
         }
     }
+
+    /// Keys for an integration's consumer key.
+    pub fn integration(consumer_key: &str, address: IpAddr) -> Self {
+        Self {
+            account: format!("client:{consumer_key}"),
+            address: format!("address:{address}"),
+        }
+    }
 }
 
 pub struct Throttle {

@@ -1,11 +1,13 @@
 //! Pure types and rules of the model: they parse, so a value that exists is valid. No I/O here.
 
 mod ids;
+mod integration;
 mod password;
 mod role;
 mod username;
 
 pub use ids::{OrgId, UserId};
+pub use integration::{ConsumerKey, Scopes, SecretKey};
 pub use password::Password;
 pub use role::Role;
 pub use username::Username;
@@ -14,3 +16,14 @@ pub use username::Username;
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{0}")]
 pub struct ParseError(pub String);
+
+/// Lowercase hexadecimal, the text form of digests and random ids.
+pub fn hex(bytes: &[u8]) -> String {
+    use std::fmt::Write;
+    bytes
+        .iter()
+        .fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
+            let _ = write!(s, "{b:02x}");
+            s
+        })
+}

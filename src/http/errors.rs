@@ -106,9 +106,11 @@ pub mod simplejwt {
     /// Errors of the token endpoints.
     pub fn auth(e: AuthError) -> Response {
         match e {
-            AuthError::InvalidCredentials => unauthorized(
-                json!({"detail": "No active account found with the given credentials"}),
-            ),
+            AuthError::InvalidCredentials | AuthError::InvalidClient | AuthError::InvalidScope => {
+                unauthorized(
+                    json!({"detail": "No active account found with the given credentials"}),
+                )
+            }
             AuthError::LockedOut { retry_after } => with_retry_after(
                 json_response(
                     StatusCode::BAD_REQUEST,
@@ -175,4 +177,199 @@ pub fn method_not_allowed(method: &Method, allow: &'static str) -> Response {
         .headers_mut()
         .insert(ALLOW, HeaderValue::from_static(allow));
     response
+}
+
+/// The integration dialect (CONTRACT §3): `{"status", "title", "detail", "validation"}`.
+pub mod integration {
+    use super::*;
+
+    fn problem(status: StatusCode, detail: &str, validation: Value) -> Response {
+        json_response(
+            status,
+            json!({
+                "status": status.as_u16(),
+                "title": status.canonical_reason().unwrap_or_default(),
+                "detail": detail,
+                "validation": validation,
+            }),
+        )
+    }
+
+    /// 400 listing each failing field.
+    pub fn validation(errors: Vec<(&'static str, &'static str)>) -> Response {
+        let list: Vec<Value> = errors
+            .into_iter()
+            .map(|(field, message)| json!({"field": field, "message": message}))
+            .collect();
+        problem(
+            StatusCode::BAD_REQUEST,
+            "The request is invalid.",
+            Value::Array(list),
+        )
+    }
+
+    pub fn body(e: BodyError) -> Response {
+        match e {
+            BodyError::Json(reason) => problem(
+                StatusCode::BAD_REQUEST,
+                &format!("JSON parse error - {reason}"),
+                Value::Null,
+            ),
+            BodyError::NotAnObject(_) => problem(
+                StatusCode::BAD_REQUEST,
+                "The request body must be a JSON object.",
+                Value::Null,
+            ),
+            BodyError::UnsupportedMediaType(ct) => problem(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                &format!("Unsupported media type \"{ct}\" in request."),
+                Value::Null,
+            ),
+            BodyError::TooLarge => problem(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                &format!(
+                    "Request body is larger than {} bytes.",
+                    super::super::extract::MAX_BODY_BYTES
+                ),
+                Value::Null,
+            ),
+            BodyError::Unreadable => problem(
+                StatusCode::BAD_REQUEST,
+                "The request body could not be read.",
+                Value::Null,
+            ),
+        }
+    }
+
+    pub fn auth(e: AuthError) -> Response {
+        match e {
+            AuthError::InvalidCredentials | AuthError::InvalidClient | AuthError::InvalidScope => {
+                problem(
+                    StatusCode::BAD_REQUEST,
+                    "Invalid consumer key or secret key.",
+                    Value::Null,
+                )
+            }
+            AuthError::LockedOut { retry_after } => with_retry_after(
+                problem(
+                    StatusCode::TOO_MANY_REQUESTS,
+                    "Rate limit exceeded",
+                    Value::Null,
+                ),
+                retry_after,
+            ),
+            AuthError::InvalidToken => {
+                let mut response = problem(
+                    StatusCode::UNAUTHORIZED,
+                    "Invalid or expired refresh token.",
+                    Value::Null,
+                );
+                response
+                    .headers_mut()
+                    .insert(WWW_AUTHENTICATE, BEARER_REALM);
+                response
+            }
+            AuthError::Busy | AuthError::Unavailable => with_retry_after(
+                problem(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "Service temporarily unavailable, try again later.",
+                    Value::Null,
+                ),
+                if matches!(e, AuthError::Busy) { 1 } else { 5 },
+            ),
+            AuthError::Internal(e) => {
+                let _ = internal(&e);
+                problem(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "A server error occurred.",
+                    Value::Null,
+                )
+            }
+        }
+    }
+
+    pub fn method_not_allowed(method: &Method, allow: &'static str) -> Response {
+        let mut response = problem(
+            StatusCode::METHOD_NOT_ALLOWED,
+            &format!("Method \"{method}\" not allowed."),
+            Value::Null,
+        );
+        response
+            .headers_mut()
+            .insert(ALLOW, HeaderValue::from_static(allow));
+        response
+    }
+}
+
+/// OAuth 2 (RFC 6749 §5.2): `{"error", "error_description"}`.
+pub mod oauth {
+    use super::*;
+
+    pub fn error(status: StatusCode, code: &str, description: &str) -> Response {
+        let mut response = json_response(
+            status,
+            json!({"error": code, "error_description": description}),
+        );
+        response
+            .headers_mut()
+            .insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        response
+    }
+
+    pub fn invalid_request(description: &str) -> Response {
+        error(StatusCode::BAD_REQUEST, "invalid_request", description)
+    }
+
+    pub fn invalid_client() -> Response {
+        let mut response = error(
+            StatusCode::UNAUTHORIZED,
+            "invalid_client",
+            "Client authentication failed.",
+        );
+        response.headers_mut().insert(
+            WWW_AUTHENTICATE,
+            HeaderValue::from_static("Basic realm=\"porteiro\""),
+        );
+        response
+    }
+
+    pub fn auth(e: AuthError) -> Response {
+        match e {
+            AuthError::InvalidClient | AuthError::InvalidCredentials => invalid_client(),
+            AuthError::InvalidToken => error(
+                StatusCode::BAD_REQUEST,
+                "invalid_grant",
+                "The refresh token is invalid, expired or revoked.",
+            ),
+            AuthError::InvalidScope => error(
+                StatusCode::BAD_REQUEST,
+                "invalid_scope",
+                "The requested scope exceeds the client's scopes.",
+            ),
+            AuthError::LockedOut { retry_after } => with_retry_after(
+                error(
+                    StatusCode::TOO_MANY_REQUESTS,
+                    "slow_down",
+                    "Rate limit exceeded",
+                ),
+                retry_after,
+            ),
+            AuthError::Busy | AuthError::Unavailable => with_retry_after(
+                error(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "temporarily_unavailable",
+                    "Service temporarily unavailable, try again later.",
+                ),
+                if matches!(e, AuthError::Busy) { 1 } else { 5 },
+            ),
+            AuthError::Internal(e) => {
+                let _ = internal(&e);
+                error(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "server_error",
+                    "A server error occurred.",
+                )
+            }
+        }
+    }
 }

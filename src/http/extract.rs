@@ -57,6 +57,19 @@ impl Fields {
         }
     }
 
+    /// A field that must be a JSON string (form values always are); not blank.
+    pub fn string(&self, name: &str) -> Result<String, FieldError> {
+        match self.0.get(name) {
+            Some(Value::Number(_)) => Err(FieldError::NotAString),
+            _ => self.text(name),
+        }
+    }
+
+    /// Whether a field is present at all.
+    pub fn has(&self, name: &str) -> bool {
+        self.0.contains_key(name)
+    }
+
     pub fn from_bytes(content_type: Option<&str>, body: &[u8]) -> Result<Self, BodyError> {
         let media = content_type.map(|ct| {
             ct.split(';')

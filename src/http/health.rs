@@ -13,7 +13,6 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/healthz", get_only(healthz))
         .route("/readyz", get_only(readyz))
-        .route("/.well-known/jwks.json", get_only(jwks))
 }
 
 /// The process is up.
@@ -39,22 +38,4 @@ async fn readyz(State(state): State<AppState>) -> Response {
         );
         response
     }
-}
-
-/// Public keys of every published signing key (none with HS256).
-async fn jwks(State(state): State<AppState>) -> Response {
-    let keys: Vec<serde_json::Value> = state
-        .auth
-        .tokens
-        .ring
-        .published(state.auth.now())
-        .iter()
-        .filter_map(|k| k.jwk.clone())
-        .collect();
-    let mut response = Json(json!({"keys": keys})).into_response();
-    response.headers_mut().insert(
-        axum::http::header::CACHE_CONTROL,
-        axum::http::HeaderValue::from_static("public, max-age=60"),
-    );
-    response
 }

@@ -30,6 +30,14 @@ async fn me(State(state): State<AppState>, bearer: Bearer) -> Response {
             "role": member.role,
         }))
         .into_response(),
+        Ok(Identity::Integration(integration)) => Json(json!({
+            "type": "integration",
+            "consumer_key": integration.consumer_key,
+            "name": integration.name,
+            "org_id": integration.org_id.get(),
+            "scope": integration.scopes.items(),
+        }))
+        .into_response(),
         Err(e) => simplejwt::bearer(e),
     }
 }

@@ -7,8 +7,11 @@
 mod errors;
 pub mod extract;
 mod health;
+mod integration;
 mod me;
+mod oauth;
 mod user_login;
+mod well_known;
 
 use std::net::SocketAddr;
 use std::time::Instant;
@@ -28,6 +31,9 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(user_login::router())
         .merge(me::router())
+        .merge(integration::router())
+        .merge(oauth::router())
+        .merge(well_known::router())
         .merge(health::router())
         .fallback(|| async { errors::not_found() })
         .layer(DefaultBodyLimit::max(extract::MAX_BODY_BYTES))

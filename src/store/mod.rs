@@ -3,6 +3,7 @@
 //! times. Dialect differences live in the migrations and in [`Store::connect`].
 
 mod attempts;
+mod integrations;
 mod keys;
 mod migrations;
 mod orgs;
@@ -15,6 +16,7 @@ use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyPool, ConnectOptions, Executor};
 
 pub use attempts::AttemptCount;
+pub use integrations::IntegrationRecord;
 pub use keys::StoredKey;
 pub use orgs::Organization;
 pub use sessions::{EndReason, NewSession, SessionKind, SessionRecord};

@@ -29,6 +29,9 @@ pub enum EndReason {
     UserDisabled,
     PasswordChanged,
     LeftOrganization,
+    IntegrationRevoked,
+    SecretRotated,
+    ClientRevoked,
 }
 
 impl EndReason {
@@ -39,6 +42,9 @@ impl EndReason {
             EndReason::UserDisabled => "user_disabled",
             EndReason::PasswordChanged => "password_changed",
             EndReason::LeftOrganization => "left_organization",
+            EndReason::IntegrationRevoked => "integration_revoked",
+            EndReason::SecretRotated => "secret_rotated",
+            EndReason::ClientRevoked => "client_revoked",
         }
     }
 }
@@ -48,6 +54,7 @@ pub struct NewSession<'a> {
     pub sid: &'a str,
     pub kind: SessionKind,
     pub user_id: Option<UserId>,
+    pub integration_id: Option<i64>,
     pub org_id: OrgId,
     pub client_addr: &'a str,
     pub now: i64,
@@ -67,8 +74,8 @@ pub struct SessionRecord {
 impl Store {
     pub async fn insert_session(&self, s: &NewSession<'_>) -> sqlx::Result<()> {
         sqlx::query(
-            "INSERT INTO sessions (sid, kind, user_id, org_id, client_addr, created_at, last_used_at, \
-             current_jti_digest, current_exp) VALUES ($1, $2, $3, $4, $5, $6, $6, $7, $8)",
+            "INSERT INTO sessions (sid, kind, user_id, integration_id, org_id, client_addr, created_at, \
+             last_used_at, current_jti_digest, current_exp) VALUES ($1, $2, $3, $9, $4, $5, $6, $6, $7, $8)",
         )
         .bind(s.sid)
         .bind(s.kind.as_str())
@@ -78,6 +85,7 @@ impl Store {
         .bind(s.now)
         .bind(s.refresh_jti_digest)
         .bind(s.refresh_exp)
+        .bind(s.integration_id)
         .execute(self.pool())
         .await?;
         Ok(())
@@ -164,6 +172,25 @@ impl Store {
         )
         .bind(user.get())
         .bind(org.map_or(0, OrgId::get))
+        .bind(now)
+        .bind(reason.as_str())
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter().map(|r| r.try_get(0)).collect()
+    }
+
+    /// Ends every open session of an integration; returns their ids.
+    pub async fn end_integration_sessions(
+        &self,
+        integration_id: i64,
+        now: i64,
+        reason: EndReason,
+    ) -> sqlx::Result<Vec<String>> {
+        let rows = sqlx::query(
+            "UPDATE sessions SET ended_at = $2, end_reason = $3 \
+             WHERE integration_id = $1 AND ended_at IS NULL RETURNING sid",
+        )
+        .bind(integration_id)
         .bind(now)
         .bind(reason.as_str())
         .fetch_all(self.pool())

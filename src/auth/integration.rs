@@ -1,0 +1,188 @@
+//! The integration dialect's and OAuth 2's use-cases: authenticate a consumer key and secret key
+//! under the lockout, issue and refresh integration tokens, client credentials, introspection
+//! and revocation.
+
+use std::net::IpAddr;
+
+use super::issue::{Subject, TokenPair};
+use super::login::Identity;
+use super::throttle::AttemptKeys;
+use super::{Auth, AuthError};
+use crate::domain::{ConsumerKey, Scopes, SecretKey};
+use crate::store::{EndReason, IntegrationRecord};
+use crate::tokens::claims::jti_digest;
+use crate::tokens::{Claims, TokenType};
+
+/// Client credentials as presented, before any check.
+#[derive(Debug)]
+pub struct ClientAuth {
+    pub client_id: String,
+    pub client_secret: SecretKey,
+}
+
+/// What introspection found about an active token.
+#[derive(Debug)]
+pub struct Introspection {
+    pub claims: Claims,
+    /// The username, for user tokens.
+    pub username: Option<String>,
+}
+
+/// Compared against when the consumer key is unknown, so that case does the same work.
+const NO_SECRET_DIGEST: &str = "0000000000000000000000000000000000000000000000000000000000000000";
+
+fn subject_of_integration(record: &IntegrationRecord, scopes: Scopes) -> Subject {
+    Subject::Integration {
+        id: record.id,
+        org: record.org_id,
+        consumer_key: record.consumer_key.clone(),
+        scopes,
+    }
+}
+
+impl Auth {
+    /// Checks a consumer key and secret key, counting the attempt before the check.
+    async fn authenticate_integration(
+        &self,
+        key: &ConsumerKey,
+        secret: &SecretKey,
+        client: IpAddr,
+    ) -> Result<IntegrationRecord, AuthError> {
+        let keys = AttemptKeys::integration(key.as_str(), client);
+        if let Some(retry_after) = self.throttle.admit(&keys, self.now()).await? {
+            tracing::info!(%client, consumer_key = %key, "integration refused: locked out");
+            return Err(AuthError::LockedOut { retry_after });
+        }
+        let record = self.store.find_integration(key).await?;
+        let digest = record
+            .as_ref()
+            .map_or(NO_SECRET_DIGEST, |r| r.secret_digest.as_str());
+        let matches = secret.matches(digest);
+        let Some(record) = record.filter(|r| matches && r.revoked_at.is_none()) else {
+            tracing::info!(%client, consumer_key = %key, "integration authentication failed");
+            return Err(AuthError::InvalidCredentials);
+        };
+        self.throttle.succeeded(&keys).await?;
+        self.store.touch_integration(record.id, self.now()).await?;
+        Ok(record)
+    }
+
+    /// `POST /auth`: a session with an access and a refresh token.
+    pub async fn login_integration(
+        &self,
+        key: &ConsumerKey,
+        secret: &SecretKey,
+        client: IpAddr,
+    ) -> Result<TokenPair, AuthError> {
+        let record = self.authenticate_integration(key, secret, client).await?;
+        let subject = subject_of_integration(&record, record.scopes.clone());
+        self.start_session(&subject, client, self.integration_lifetimes(), true)
+            .await
+    }
+
+    /// An integration's refresh, always rotated. With `client`, the token must have been issued
+    /// to that client.
+    pub async fn refresh_integration(
+        &self,
+        token: &str,
+        client: Option<&IntegrationRecord>,
+    ) -> Result<TokenPair, AuthError> {
+        let claims = self.verify_open(token)?;
+        if claims.token_type != TokenType::Refresh || claims.user_id.is_some() {
+            return Err(AuthError::InvalidToken);
+        }
+        if let Some(client) = client
+            && claims.client_id.as_deref() != Some(client.consumer_key.as_str())
+        {
+            return Err(AuthError::InvalidToken);
+        }
+        let Some(Identity::Integration(record)) = self.subject_of(&claims).await? else {
+            return Err(AuthError::InvalidToken);
+        };
+        let subject = subject_of_integration(&record, record.scopes.clone());
+        self.refresh_session(&claims, &subject, true, self.integration_lifetimes())
+            .await
+    }
+
+    /// Authenticates an OAuth client; every failure is `InvalidClient` (or a lockout).
+    pub async fn authenticate_client(
+        &self,
+        auth: &ClientAuth,
+        client: IpAddr,
+    ) -> Result<IntegrationRecord, AuthError> {
+        let key = ConsumerKey::parse(&auth.client_id).map_err(|_| AuthError::InvalidClient)?;
+        self.authenticate_integration(&key, &auth.client_secret, client)
+            .await
+            .map_err(|e| match e {
+                AuthError::InvalidCredentials => AuthError::InvalidClient,
+                other => other,
+            })
+    }
+
+    /// Client credentials: an access token only, with the requested scopes (all of the
+    /// integration's when none are asked for).
+    pub async fn client_credentials(
+        &self,
+        record: &IntegrationRecord,
+        requested: Option<Scopes>,
+        client: IpAddr,
+    ) -> Result<(TokenPair, Scopes), AuthError> {
+        let scopes = match requested {
+            Some(asked) if !record.scopes.contains_all(&asked) => {
+                return Err(AuthError::InvalidScope);
+            }
+            Some(asked) => asked,
+            None => record.scopes.clone(),
+        };
+        let subject = subject_of_integration(record, scopes.clone());
+        let pair = self
+            .start_session(&subject, client, self.integration_lifetimes(), false)
+            .await?;
+        Ok((pair, scopes))
+    }
+
+    /// RFC 7662: what `client` may learn about `token` — only tokens of its own organization,
+    /// unexpired, of an open session, whose subject is still entitled; a refresh token only while
+    /// it is its session's current one.
+    pub async fn introspect(
+        &self,
+        client: &IntegrationRecord,
+        token: &str,
+    ) -> Result<Option<Introspection>, AuthError> {
+        let Ok(claims) = self.verify_open(token) else {
+            return Ok(None);
+        };
+        if claims.org_id != client.org_id.get() {
+            return Ok(None);
+        }
+        let username = match self.subject_of(&claims).await? {
+            None => return Ok(None),
+            Some(Identity::User(member)) => Some(member.username),
+            Some(Identity::Integration(_)) => None,
+        };
+        if claims.token_type == TokenType::Refresh {
+            let current = self.store.find_session(&claims.sid).await?;
+            if !current.is_some_and(|s| !s.ended && s.current_jti_digest == jti_digest(&claims.jti))
+            {
+                return Ok(None);
+            }
+        }
+        Ok(Some(Introspection { claims, username }))
+    }
+
+    /// RFC 7009: a client revokes its own token, ending its session; anything else is ignored.
+    pub async fn revoke_token(
+        &self,
+        client: &IntegrationRecord,
+        token: &str,
+    ) -> Result<(), AuthError> {
+        let Ok(claims) = self.verify_open(token) else {
+            return Ok(());
+        };
+        if claims.client_id.as_deref() == Some(client.consumer_key.as_str()) {
+            self.end_session(&claims.sid, EndReason::ClientRevoked)
+                .await?;
+        }
+        Ok(())
+    }
+}

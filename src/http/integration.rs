@@ -1,0 +1,124 @@
+//! The integration dialect (CONTRACT §3): `POST /auth` with a consumer key and secret key, and
+//! the refresh by query string or body.
+
+use axum::extract::{RawQuery, State};
+use axum::http::Method;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{MethodRouter, post};
+use axum::{Json, Router};
+use serde::Serialize;
+
+use super::both_slashes;
+use super::errors::{field_message, integration as problem, no_store};
+use super::extract::{Body, ClientAddr, FieldError, Fields};
+use crate::app::AppState;
+use crate::auth::TokenPair;
+use crate::clock::format_rfc3339_millis;
+use crate::domain::{ConsumerKey, SecretKey};
+
+pub fn router() -> Router<AppState> {
+    let auth: MethodRouter<AppState> = post(obtain)
+        .get(refresh_by_query)
+        .fallback(|m: Method| async move { problem::method_not_allowed(&m, "GET, POST") });
+    let refresh: MethodRouter<AppState> = post(refresh_by_body)
+        .fallback(|m: Method| async move { problem::method_not_allowed(&m, "POST") });
+    let r = both_slashes(Router::new(), "/auth", auth);
+    both_slashes(r, "/auth/refresh", refresh)
+}
+
+#[derive(Serialize)]
+struct Tokens {
+    access_token: String,
+    refresh_token: String,
+    expiration_access_token: String,
+    expiration_refresh_token: String,
+}
+
+fn tokens(pair: TokenPair) -> Response {
+    no_store(
+        Json(Tokens {
+            access_token: pair.access,
+            refresh_token: pair.refresh.unwrap_or_default(),
+            expiration_access_token: format_rfc3339_millis(pair.access_exp),
+            expiration_refresh_token: format_rfc3339_millis(pair.refresh_exp),
+        })
+        .into_response(),
+    )
+}
+
+async fn obtain(
+    State(state): State<AppState>,
+    ClientAddr(client): ClientAddr,
+    body: Body,
+) -> Response {
+    let fields: Fields = match body.0 {
+        Ok(fields) => fields,
+        Err(e) => return problem::body(e),
+    };
+    let mut errors = Vec::new();
+    let key = match fields.text("consumer_key") {
+        Ok(raw) => ConsumerKey::parse(raw.trim())
+            .map_err(|_| errors.push(("consumer_key", "Must be a valid UUID.")))
+            .ok(),
+        Err(e) => {
+            errors.push(("consumer_key", field_message(&e)));
+            None
+        }
+    };
+    let secret = match fields.string("secret_key") {
+        Ok(raw) => Some(SecretKey::from_presented(raw)),
+        Err(FieldError::NotAString) => {
+            errors.push(("secret_key", "Must be a string."));
+            None
+        }
+        Err(e) => {
+            errors.push(("secret_key", field_message(&e)));
+            None
+        }
+    };
+    let (Some(key), Some(secret)) = (key, secret) else {
+        return problem::validation(errors);
+    };
+    match state.auth.login_integration(&key, &secret, client).await {
+        Ok(pair) => tokens(pair),
+        Err(e) => no_store(problem::auth(e)),
+    }
+}
+
+async fn refresh(state: &AppState, token: Result<String, FieldError>) -> Response {
+    let token = match token {
+        Ok(token) => token,
+        Err(FieldError::NotAString) => {
+            return problem::validation(vec![("refresh_token", "Must be a string.")]);
+        }
+        Err(e) => return problem::validation(vec![("refresh_token", field_message(&e))]),
+    };
+    match state.auth.refresh_integration(&token, None).await {
+        Ok(pair) => tokens(pair),
+        Err(e) => no_store(problem::auth(e)),
+    }
+}
+
+/// `GET /auth?refresh_token=…`. The query string never reaches a log line: the request log
+/// records the path only.
+async fn refresh_by_query(State(state): State<AppState>, RawQuery(query): RawQuery) -> Response {
+    let value = query.as_deref().and_then(|q| {
+        form_urlencoded::parse(q.as_bytes())
+            .filter(|(k, _)| k == "refresh_token")
+            .map(|(_, v)| v.into_owned())
+            .last()
+    });
+    let token = match value {
+        None => Err(FieldError::Required),
+        Some(v) if v.trim().is_empty() => Err(FieldError::Blank),
+        Some(v) => Ok(v),
+    };
+    refresh(&state, token).await
+}
+
+async fn refresh_by_body(State(state): State<AppState>, body: Body) -> Response {
+    match body.0 {
+        Ok(fields) => refresh(&state, fields.string("refresh_token")).await,
+        Err(e) => problem::body(e),
+    }
+}

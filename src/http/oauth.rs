@@ -1,0 +1,288 @@
+//! OAuth 2 (CONTRACT §6): the token endpoint (client credentials, refresh token), introspection
+//! (RFC 7662) and revocation (RFC 7009). Clients authenticate with HTTP Basic or with
+//! `client_id` and `client_secret` in the form body; the client id is the consumer key.
+
+use axum::extract::State;
+use axum::http::header::{AUTHORIZATION, CACHE_CONTROL, CONTENT_TYPE, PRAGMA};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{MethodRouter, post};
+use axum::{Json, Router};
+use base64::Engine;
+use serde_json::{Map, Value, json};
+
+use super::errors::oauth;
+use super::extract::{Body, ClientAddr, Fields};
+use crate::app::AppState;
+use crate::auth::{ClientAuth, Introspection};
+use crate::domain::{Scopes, SecretKey};
+use crate::store::IntegrationRecord;
+use crate::tokens::TokenType;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/oauth/token", post_only(token))
+        .route("/oauth/introspect", post_only(introspect))
+        .route("/oauth/revoke", post_only(revoke))
+}
+
+fn post_only<H: axum::handler::Handler<T, AppState>, T: 'static>(
+    handler: H,
+) -> MethodRouter<AppState> {
+    post(handler).fallback(|method: Method| async move {
+        let mut response = oauth::error(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "invalid_request",
+            &format!("Method \"{method}\" not allowed."),
+        );
+        response
+            .headers_mut()
+            .insert(axum::http::header::ALLOW, HeaderValue::from_static("POST"));
+        response
+    })
+}
+
+/// The form body of an OAuth request; anything else is `invalid_request`.
+fn form(headers: &HeaderMap, body: Body) -> Result<Fields, Response> {
+    let is_form = headers
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|ct| {
+            ct.split(';')
+                .next()
+                .unwrap_or_default()
+                .trim()
+                .eq_ignore_ascii_case("application/x-www-form-urlencoded")
+        });
+    match body.0 {
+        Err(super::extract::BodyError::TooLarge) => Err(super::errors::too_large()),
+        Ok(fields) if is_form => Ok(fields),
+        _ => Err(oauth::invalid_request(
+            "The body must be application/x-www-form-urlencoded.",
+        )),
+    }
+}
+
+/// Decodes one `application/x-www-form-urlencoded` component, as RFC 6749 §2.3.1 encodes the
+/// client id and secret inside HTTP Basic.
+fn form_decode(s: &str) -> String {
+    form_urlencoded::parse(format!("x={s}").as_bytes())
+        .next()
+        .map(|(_, v)| v.into_owned())
+        .unwrap_or_default()
+}
+
+/// The client's credentials: HTTP Basic, or `client_id` and `client_secret` in the body — one
+/// method only.
+fn client_credentials_of(headers: &HeaderMap, fields: &Fields) -> Result<ClientAuth, Response> {
+    let basic = headers
+        .get(AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split_once(' '))
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("basic"))
+        .map(|(_, value)| value.trim().to_owned());
+    let in_body = fields.has("client_secret");
+    match basic {
+        Some(_) if in_body => Err(oauth::invalid_request(
+            "Use one client authentication method, not two.",
+        )),
+        Some(encoded) => {
+            let decoded = base64::engine::general_purpose::STANDARD
+                .decode(encoded)
+                .ok()
+                .and_then(|bytes| String::from_utf8(bytes).ok())
+                .ok_or_else(oauth::invalid_client)?;
+            let (id, secret) = decoded.split_once(':').ok_or_else(oauth::invalid_client)?;
+            Ok(ClientAuth {
+                client_id: form_decode(id),
+                client_secret: SecretKey::from_presented(form_decode(secret)),
+            })
+        }
+        None => match (fields.string("client_id"), fields.string("client_secret")) {
+            (Ok(id), Ok(secret)) => Ok(ClientAuth {
+                client_id: id,
+                client_secret: SecretKey::from_presented(secret),
+            }),
+            _ => Err(oauth::invalid_client()),
+        },
+    }
+}
+
+async fn authenticated(
+    state: &AppState,
+    headers: &HeaderMap,
+    fields: &Fields,
+    client: std::net::IpAddr,
+) -> Result<IntegrationRecord, Response> {
+    let credentials = client_credentials_of(headers, fields)?;
+    state
+        .auth
+        .authenticate_client(&credentials, client)
+        .await
+        .map_err(oauth::auth)
+}
+
+fn no_store(mut response: Response) -> Response {
+    let headers = response.headers_mut();
+    headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    headers.insert(PRAGMA, HeaderValue::from_static("no-cache"));
+    response
+}
+
+async fn token(
+    State(state): State<AppState>,
+    ClientAddr(client): ClientAddr,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    let fields = match form(&headers, body) {
+        Ok(fields) => fields,
+        Err(response) => return response,
+    };
+    let grant_type = match fields.string("grant_type") {
+        Ok(g) => g,
+        Err(_) => return oauth::invalid_request("grant_type is required."),
+    };
+    if grant_type != "client_credentials" && grant_type != "refresh_token" {
+        return oauth::error(
+            StatusCode::BAD_REQUEST,
+            "unsupported_grant_type",
+            "Supported grant types: client_credentials, refresh_token.",
+        );
+    }
+    let requested = match fields.has("scope").then(|| fields.string("scope")) {
+        None => None,
+        Some(Ok(s)) => match Scopes::parse(&[s]) {
+            Ok(scopes) => Some(scopes),
+            Err(_) => {
+                return oauth::error(
+                    StatusCode::BAD_REQUEST,
+                    "invalid_scope",
+                    "The scope is malformed.",
+                );
+            }
+        },
+        Some(Err(_)) => None,
+    };
+    let refresh_token = if grant_type == "refresh_token" {
+        match fields.string("refresh_token") {
+            Ok(t) => Some(t),
+            Err(_) => return oauth::invalid_request("refresh_token is required."),
+        }
+    } else {
+        None
+    };
+    let integration = match authenticated(&state, &headers, &fields, client).await {
+        Ok(integration) => integration,
+        Err(response) => return response,
+    };
+    let now = state.auth.now();
+    let (pair, scopes) = match refresh_token {
+        None => match state
+            .auth
+            .client_credentials(&integration, requested, client)
+            .await
+        {
+            Ok(issued) => issued,
+            Err(e) => return oauth::auth(e),
+        },
+        Some(token) => match state
+            .auth
+            .refresh_integration(&token, Some(&integration))
+            .await
+        {
+            Ok(pair) => (pair, integration.scopes.clone()),
+            Err(e) => return oauth::auth(e),
+        },
+    };
+    let mut body = Map::new();
+    body.insert("access_token".into(), json!(pair.access));
+    body.insert("token_type".into(), json!("Bearer"));
+    body.insert("expires_in".into(), json!(pair.access_exp - now));
+    if let Some(refresh) = pair.refresh {
+        body.insert("refresh_token".into(), json!(refresh));
+    }
+    if !scopes.is_empty() {
+        body.insert("scope".into(), json!(scopes.joined()));
+    }
+    no_store(Json(Value::Object(body)).into_response())
+}
+
+fn introspection_body(found: Option<Introspection>) -> Value {
+    let Some(Introspection { claims, username }) = found else {
+        return json!({"active": false});
+    };
+    let mut body = Map::new();
+    body.insert("active".into(), json!(true));
+    body.insert(
+        "scope".into(),
+        json!(claims.scope.clone().unwrap_or_default()),
+    );
+    if let Some(client_id) = &claims.client_id {
+        body.insert("client_id".into(), json!(client_id));
+    }
+    if let Some(username) = username {
+        body.insert("username".into(), json!(username));
+    }
+    let token_type = match claims.token_type {
+        TokenType::Access => "Bearer",
+        TokenType::Refresh => "refresh_token",
+    };
+    body.insert("token_type".into(), json!(token_type));
+    body.insert("exp".into(), json!(claims.exp));
+    body.insert("iat".into(), json!(claims.iat));
+    body.insert("sub".into(), json!(claims.sub));
+    body.insert("iss".into(), json!(claims.iss));
+    body.insert("jti".into(), json!(claims.jti));
+    body.insert("org_id".into(), json!(claims.org_id));
+    if let Some(user_id) = claims.user_id {
+        body.insert("user_id".into(), json!(user_id));
+    }
+    Value::Object(body)
+}
+
+async fn introspect(
+    State(state): State<AppState>,
+    ClientAddr(client): ClientAddr,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    let fields = match form(&headers, body) {
+        Ok(fields) => fields,
+        Err(response) => return response,
+    };
+    let integration = match authenticated(&state, &headers, &fields, client).await {
+        Ok(integration) => integration,
+        Err(response) => return response,
+    };
+    let Ok(token) = fields.string("token") else {
+        return oauth::invalid_request("token is required.");
+    };
+    match state.auth.introspect(&integration, &token).await {
+        Ok(found) => no_store(Json(introspection_body(found)).into_response()),
+        Err(e) => oauth::auth(e),
+    }
+}
+
+async fn revoke(
+    State(state): State<AppState>,
+    ClientAddr(client): ClientAddr,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    let fields = match form(&headers, body) {
+        Ok(fields) => fields,
+        Err(response) => return response,
+    };
+    let integration = match authenticated(&state, &headers, &fields, client).await {
+        Ok(integration) => integration,
+        Err(response) => return response,
+    };
+    let Ok(token) = fields.string("token") else {
+        return oauth::invalid_request("token is required.");
+    };
+    match state.auth.revoke_token(&integration, &token).await {
+        Ok(()) => StatusCode::OK.into_response(),
+        Err(e) => oauth::auth(e),
+    }
+}

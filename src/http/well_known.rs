@@ -1,0 +1,57 @@
+//! Discovery: the JWKS (RFC 7517) and the authorization server metadata (RFC 8414).
+
+use axum::extract::State;
+use axum::http::HeaderValue;
+use axum::http::header::CACHE_CONTROL;
+use axum::response::{IntoResponse, Response};
+use axum::{Json, Router};
+use serde_json::json;
+
+use super::get_only;
+use crate::app::AppState;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/.well-known/jwks.json", get_only(jwks))
+        .route(
+            "/.well-known/oauth-authorization-server",
+            get_only(metadata),
+        )
+}
+
+/// Public keys of every published signing key (none with HS256). Cached briefly: a new key is
+/// published minutes before it signs.
+async fn jwks(State(state): State<AppState>) -> Response {
+    let keys: Vec<serde_json::Value> = state
+        .auth
+        .tokens
+        .ring
+        .published(state.auth.now())
+        .iter()
+        .filter_map(|k| k.jwk.clone())
+        .collect();
+    let mut response = Json(json!({"keys": keys})).into_response();
+    response.headers_mut().insert(
+        CACHE_CONTROL,
+        HeaderValue::from_static("public, max-age=60"),
+    );
+    response
+}
+
+async fn metadata(State(state): State<AppState>) -> Response {
+    let issuer = &state.auth.tokens.issuer;
+    let auth_methods = json!(["client_secret_basic", "client_secret_post"]);
+    Json(json!({
+        "issuer": issuer,
+        "token_endpoint": format!("{issuer}/oauth/token"),
+        "jwks_uri": format!("{issuer}/.well-known/jwks.json"),
+        "introspection_endpoint": format!("{issuer}/oauth/introspect"),
+        "revocation_endpoint": format!("{issuer}/oauth/revoke"),
+        "grant_types_supported": ["client_credentials", "refresh_token"],
+        "token_endpoint_auth_methods_supported": auth_methods,
+        "introspection_endpoint_auth_methods_supported": auth_methods,
+        "revocation_endpoint_auth_methods_supported": auth_methods,
+        "response_types_supported": [],
+    }))
+    .into_response()
+}

@@ -1,0 +1,116 @@
+//! Integrations: machine clients of one organization.
+
+use sqlx::Row;
+
+use super::{Store, WriteError};
+use crate::domain::{ConsumerKey, OrgId, Scopes};
+
+#[derive(Debug, Clone)]
+pub struct IntegrationRecord {
+    pub id: i64,
+    pub org_id: OrgId,
+    pub consumer_key: String,
+    pub secret_digest: String,
+    pub name: String,
+    pub scopes: Scopes,
+    pub created_at: i64,
+    pub last_used_at: Option<i64>,
+    pub revoked_at: Option<i64>,
+}
+
+const COLUMNS: &str =
+    "id, org_id, consumer_key, secret_digest, name, scopes, created_at, last_used_at, revoked_at";
+
+fn from_row(r: &sqlx::any::AnyRow) -> sqlx::Result<IntegrationRecord> {
+    Ok(IntegrationRecord {
+        id: r.try_get(0)?,
+        org_id: OrgId::from_db(r.try_get(1)?),
+        consumer_key: r.try_get(2)?,
+        secret_digest: r.try_get(3)?,
+        name: r.try_get(4)?,
+        scopes: Scopes::from_db(&r.try_get::<String, _>(5)?),
+        created_at: r.try_get(6)?,
+        last_used_at: r.try_get(7)?,
+        revoked_at: r.try_get(8)?,
+    })
+}
+
+impl Store {
+    pub async fn create_integration(
+        &self,
+        org: OrgId,
+        key: &ConsumerKey,
+        secret_digest: &str,
+        name: &str,
+        scopes: &Scopes,
+        now: i64,
+    ) -> Result<IntegrationRecord, WriteError> {
+        let row = sqlx::query(&format!(
+            "INSERT INTO integrations (org_id, consumer_key, secret_digest, name, scopes, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6) RETURNING {COLUMNS}"
+        ))
+        .bind(org.get())
+        .bind(key.as_str())
+        .bind(secret_digest)
+        .bind(name)
+        .bind(scopes.joined())
+        .bind(now)
+        .fetch_one(self.pool())
+        .await
+        .map_err(WriteError::from_sqlx)?;
+        Ok(from_row(&row)?)
+    }
+
+    pub async fn find_integration(
+        &self,
+        key: &ConsumerKey,
+    ) -> sqlx::Result<Option<IntegrationRecord>> {
+        let row = sqlx::query(&format!(
+            "SELECT {COLUMNS} FROM integrations WHERE consumer_key = $1"
+        ))
+        .bind(key.as_str())
+        .fetch_optional(self.pool())
+        .await?;
+        row.as_ref().map(from_row).transpose()
+    }
+
+    pub async fn list_integrations(&self, org: OrgId) -> sqlx::Result<Vec<IntegrationRecord>> {
+        let rows = sqlx::query(&format!(
+            "SELECT {COLUMNS} FROM integrations WHERE org_id = $1 ORDER BY id"
+        ))
+        .bind(org.get())
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter().map(from_row).collect()
+    }
+
+    /// Marks an integration revoked; false when it was already revoked or does not exist.
+    pub async fn revoke_integration(&self, id: i64, now: i64) -> sqlx::Result<bool> {
+        let done = sqlx::query(
+            "UPDATE integrations SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL",
+        )
+        .bind(id)
+        .bind(now)
+        .execute(self.pool())
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    pub async fn set_integration_secret(&self, id: i64, secret_digest: &str) -> sqlx::Result<()> {
+        sqlx::query("UPDATE integrations SET secret_digest = $2 WHERE id = $1")
+            .bind(id)
+            .bind(secret_digest)
+            .execute(self.pool())
+            .await?;
+        Ok(())
+    }
+
+    pub async fn touch_integration(&self, id: i64, now: i64) -> sqlx::Result<()> {
+        sqlx::query("UPDATE integrations SET last_used_at = $2 WHERE id = $1")
+            .bind(id)
+            .bind(now)
+            .execute(self.pool())
+            .await?;
+        Ok(())
+    }
+}
