@@ -75,6 +75,11 @@ impl TestApp {
         test_app
     }
 
+    /// The directory holding the database file and its WAL.
+    pub fn database_dir(&self) -> &std::path::Path {
+        self._dir.path()
+    }
+
     pub fn now(&self) -> i64 {
         self.clock.now()
     }
@@ -93,6 +98,59 @@ impl TestApp {
             .await
             .unwrap()
             .id
+    }
+
+    /// Creates an integration in the default organization: `(consumer_key, secret_key)`.
+    pub async fn create_integration(&self, scopes: &[&str]) -> (String, String) {
+        let scopes = porteiro::domain::Scopes::parse(scopes).unwrap();
+        let (record, secret) =
+            admin::create_integration(&self.auth.store, self.org, "Billing", &scopes, self.now())
+                .await
+                .unwrap();
+        (record.consumer_key, secret.expose().to_owned())
+    }
+
+    /// `POST /auth` with JSON credentials.
+    pub async fn integration_login(&self, consumer_key: &str, secret_key: &str) -> Response {
+        self.post_json(
+            "/auth",
+            &json!({"consumer_key": consumer_key, "secret_key": secret_key}),
+        )
+        .await
+    }
+
+    /// `POST /auth` that must succeed: the whole body.
+    pub async fn integration_tokens(&self, consumer_key: &str, secret_key: &str) -> Value {
+        let response = self.integration_login(consumer_key, secret_key).await;
+        assert_eq!(response.status(), 200);
+        response.json().await.unwrap()
+    }
+
+    /// `POST /oauth/token` with HTTP Basic client authentication.
+    pub async fn oauth_token(&self, client: (&str, &str), form: &[(&str, &str)]) -> Response {
+        self.client
+            .post(self.url("/oauth/token"))
+            .basic_auth(client.0, Some(client.1))
+            .form(form)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// `POST` a form to an OAuth endpoint with HTTP Basic client authentication.
+    pub async fn oauth_post(
+        &self,
+        path: &str,
+        client: (&str, &str),
+        form: &[(&str, &str)],
+    ) -> Response {
+        self.client
+            .post(self.url(path))
+            .basic_auth(client.0, Some(client.1))
+            .form(form)
+            .send()
+            .await
+            .unwrap()
     }
 
     pub fn url(&self, path: &str) -> String {
