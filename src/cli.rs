@@ -16,7 +16,7 @@ use crate::auth::password::hash_password;
 use crate::clock::{Clock, SystemClock, format_rfc3339_millis};
 use crate::config::{HumanDuration, LogFormat, Settings, SettingsArgs};
 use crate::domain::{ConsumerKey, OrgId, Password, Role, Scopes, Username};
-use crate::store::Store;
+use crate::store::{OpenError, Store};
 use crate::tokens::ring::create_key;
 
 #[derive(Debug, Parser)]
@@ -314,9 +314,34 @@ async fn first_start(app: &Application) -> anyhow::Result<()> {
 }
 
 async fn admin_command(command: Command, settings: &Settings) -> Result<Output, AdminError> {
-    let store = Store::connect(&settings.database, 2, settings.database_connect_timeout)
-        .await
-        .map_err(|e| AdminError::Internal(e.context("cannot open the database")))?;
+    // Everything that can be checked without the database is checked first, so that bad input
+    // writes nothing; a command that only changes existing records does not create a database.
+    let password = match &command {
+        Command::User(UserCommand::Create { password_stdin, .. })
+        | Command::User(UserCommand::SetPassword { password_stdin, .. }) => {
+            Some(read_password(*password_stdin)?)
+        }
+        _ => None,
+    };
+    let creates = matches!(
+        command,
+        Command::Migrate
+            | Command::Org(OrgCommand::Create { .. })
+            | Command::Keys(KeysCommand::Rotate { .. })
+    );
+    let store = Store::open(
+        &settings.database,
+        creates,
+        2,
+        settings.database_connect_timeout,
+    )
+    .await
+    .map_err(|e| match e {
+        OpenError::Missing(path) => AdminError::NotFound(format!(
+            "there is no database at {path}; run `porteiro migrate` or `porteiro serve` first"
+        )),
+        OpenError::Other(e) => AdminError::Internal(e.context("cannot open the database")),
+    })?;
     let now = SystemClock.now();
     let result = match command {
         Command::Serve => unreachable!("serve is not an admin command"),
@@ -328,7 +353,7 @@ async fn admin_command(command: Command, settings: &Settings) -> Result<Output, 
             })
         }
         Command::Org(c) => org_command(c, &store, now).await,
-        Command::User(c) => user_command(c, &store, settings, now).await,
+        Command::User(c) => user_command(c, password, &store, settings, now).await,
         Command::Integration(c) => integration_command(c, &store, now).await,
         Command::Keys(c) => keys_command(c, &store, settings, now).await,
     };
@@ -387,18 +412,24 @@ fn member_json(m: &crate::store::MemberRecord) -> Value {
 
 async fn user_command(
     command: UserCommand,
+    password: Option<(Password, bool)>,
     store: &Store,
     settings: &Settings,
     now: i64,
 ) -> Result<Output, AdminError> {
+    let password = || {
+        password
+            .clone()
+            .ok_or_else(|| AdminError::Internal(anyhow::anyhow!("no password was read")))
+    };
     match command {
         UserCommand::Create {
             org,
             username,
             role,
-            password_stdin,
+            password_stdin: _,
         } => {
-            let (password, generated) = read_password(password_stdin)?;
+            let (password, generated) = password()?;
             admin::require_org(store, org).await?;
             let hash = hash(&password, settings).await?;
             let member = admin::create_user(store, org, &username, role, &hash, now).await?;
@@ -455,9 +486,9 @@ async fn user_command(
         UserCommand::Enable { username } => set_active(store, &username, true, now).await,
         UserCommand::SetPassword {
             username,
-            password_stdin,
+            password_stdin: _,
         } => {
-            let (password, generated) = read_password(password_stdin)?;
+            let (password, generated) = password()?;
             admin::require_user(store, &username).await?;
             let hash = hash(&password, settings).await?;
             admin::set_password(store, &username, &hash, now).await?;
@@ -588,6 +619,19 @@ async fn keys_command(
                 return Err(AdminError::Invalid(
                     "HS256 signs with PORTEIRO_HS256_SECRET; change that secret on every instance instead".into(),
                 ));
+            }
+            // A key of another algorithm than the servers' would be published but never sign.
+            let newest = store
+                .list_keys()
+                .await?
+                .into_iter()
+                .max_by_key(|k| k.activates_at);
+            if let Some(newest) = newest.filter(|k| k.algorithm != settings.algorithm.as_str()) {
+                return Err(AdminError::Invalid(format!(
+                    "the newest key is {}, but this command was given --algorithm {}; pass the servers' --algorithm",
+                    newest.algorithm,
+                    settings.algorithm.as_str()
+                )));
             }
             let activates = now + activate_in.0.as_secs() as i64;
             let key = create_key(store, settings.algorithm, now, activates).await?;

@@ -303,6 +303,7 @@ impl Settings {
         if self.lockout.account_failures == 0 || self.lockout.address_failures == 0 {
             bail!("the lockout failure limits must be at least 1");
         }
+        crate::store::check_url(&self.database)?;
         if self.database_pool_size == 0 {
             bail!("--database-pool-size must be at least 1");
         }

@@ -76,8 +76,14 @@ impl Auth {
     ) -> Result<TokenPair, AuthError> {
         let record = self.authenticate_integration(key, secret, client).await?;
         let subject = subject_of_integration(&record, record.scopes.clone());
-        self.start_session(&subject, client, self.integration_lifetimes(), true)
-            .await
+        self.start_session(
+            &subject,
+            &record.secret_digest,
+            client,
+            self.integration_lifetimes(),
+            true,
+        )
+        .await
     }
 
     /// An integration's refresh, always rotated. With `client`, the token must have been issued
@@ -136,7 +142,13 @@ impl Auth {
         };
         let subject = subject_of_integration(record, scopes.clone());
         let pair = self
-            .start_session(&subject, client, self.integration_lifetimes(), false)
+            .start_session(
+                &subject,
+                &record.secret_digest,
+                client,
+                self.integration_lifetimes(),
+                false,
+            )
             .await?;
         Ok((pair, scopes))
     }

@@ -114,10 +114,12 @@ impl Auth {
     }
 
     /// Starts a session for `subject` and issues its first tokens; without `with_refresh` only an
-    /// access token (client credentials).
+    /// access token (client credentials). `credential` is the password hash or secret digest just
+    /// checked: if it changed meanwhile, or the subject lost its access, the login fails.
     pub(crate) async fn start_session(
         &self,
         subject: &Subject,
+        credential: &str,
         client: IpAddr,
         lifetimes: Lifetimes,
         with_refresh: bool,
@@ -134,7 +136,8 @@ impl Auth {
             Subject::User { user, .. } => (SessionKind::User, Some(*user), None),
             Subject::Integration { id, .. } => (SessionKind::Integration, None, Some(*id)),
         };
-        self.store
+        let created = self
+            .store
             .insert_session(&NewSession {
                 sid: &sid,
                 kind,
@@ -145,8 +148,12 @@ impl Auth {
                 now,
                 refresh_jti_digest: &jti_digest(&refresh_jti),
                 refresh_exp,
+                credential,
             })
             .await?;
+        if !created {
+            return Err(AuthError::InvalidCredentials);
+        }
         let (access, access_exp) = self.sign_access(subject, &sid, now, lifetimes.access)?;
         let refresh = if with_refresh {
             let claims = self.claims(

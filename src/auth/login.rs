@@ -10,6 +10,7 @@ use super::throttle::AttemptKeys;
 use super::{Auth, AuthError};
 use crate::domain::{OrgId, UserId, Username};
 use crate::store::{EndReason, IntegrationRecord, MemberRecord};
+use crate::tokens::claims::jti_digest;
 use crate::tokens::{Claims, TokenType};
 
 /// Who an access token belongs to.
@@ -40,22 +41,35 @@ impl Auth {
             None
         };
         let stored_hash = record.as_ref().map(|r| r.password_hash.clone());
-        let checked = self.hasher.check(password, stored_hash).await?;
+        let checked = match self.hasher.check(password, stored_hash).await {
+            Ok(checked) => checked,
+            Err(e) => {
+                // No credential was checked: this attempt must not count as a failure.
+                self.throttle.release(&keys).await?;
+                return Err(e);
+            }
+        };
         let Some(record) = record.filter(|r| checked.matches && r.active && r.role.is_some())
         else {
             tracing::info!(%client, org = org.get(), "login failed");
             return Err(AuthError::InvalidCredentials);
         };
         self.throttle.succeeded(&keys).await?;
-        if let Some(hash) = checked.rehash {
-            self.store.set_password_hash(record.user_id, &hash).await?;
+        let mut credential = record.password_hash.clone();
+        if let Some(hash) = checked.rehash
+            && self
+                .store
+                .upgrade_password_hash(record.user_id, &credential, &hash)
+                .await?
+        {
+            credential = hash;
         }
         let subject = Subject::User {
             user: record.user_id,
             org,
         };
         let pair = self
-            .start_session(&subject, client, self.user_lifetimes(), true)
+            .start_session(&subject, &credential, client, self.user_lifetimes(), true)
             .await?;
         tracing::info!(%client, user = record.user_id.get(), org = org.get(), "login succeeded");
         Ok(pair)
@@ -89,14 +103,41 @@ impl Auth {
             .await
     }
 
-    /// Any token of ours, access or refresh, unexpired and of an open session.
-    pub fn verify_any(&self, token: &str) -> Result<(), AuthError> {
-        self.verify_open(token).map(|_| ())
+    /// Any token of ours, access or refresh, unexpired and of an open session. A refresh token
+    /// outlives the in-memory list of ended sessions, so its session is read from the database,
+    /// and a consumed refresh token is no longer valid.
+    pub async fn verify_any(&self, token: &str) -> Result<(), AuthError> {
+        let claims = self.verify_open(token)?;
+        if claims.token_type == TokenType::Refresh {
+            self.current_refresh_session(&claims).await?;
+        }
+        Ok(())
     }
 
-    /// Logout: the refresh token's session ends.
+    /// Fails unless `claims` are of the current refresh token of an open session.
+    async fn current_refresh_session(&self, claims: &Claims) -> Result<(), AuthError> {
+        let session = self
+            .store
+            .find_session(&claims.sid)
+            .await?
+            .ok_or(AuthError::InvalidToken)?;
+        if session.ended || session.current_jti_digest != jti_digest(&claims.jti) {
+            return Err(AuthError::InvalidToken);
+        }
+        Ok(())
+    }
+
+    /// Logout: the refresh token's session ends. A consumed refresh token is refused as by
+    /// token-refresh, and ends the session as reuse.
     pub async fn blacklist_user_refresh(&self, token: &str) -> Result<(), AuthError> {
         let (claims, _) = self.verify_user_refresh(token)?;
+        if let Err(e) = self.current_refresh_session(&claims).await {
+            if matches!(e, AuthError::InvalidToken) {
+                self.end_session(&claims.sid, EndReason::RefreshReuse)
+                    .await?;
+            }
+            return Err(e);
+        }
         if self.end_session(&claims.sid, EndReason::Logout).await? {
             Ok(())
         } else {

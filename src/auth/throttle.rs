@@ -62,7 +62,25 @@ impl Throttle {
             .store
             .count_attempt(&keys.account, now, account_limit, window, lock_for)
             .await?;
-        Ok(refusal(account, account_limit, now, lock_for))
+        let refused = refusal(account, account_limit, now, lock_for);
+        if refused.is_some() {
+            // Refused without a check: not a failure of this address.
+            self.store
+                .uncount_attempt(&keys.address, address_limit)
+                .await?;
+        }
+        Ok(refused)
+    }
+
+    /// Takes back an admitted attempt whose credential could not be checked (the hashing queue
+    /// was full): it was no failure.
+    pub async fn release(&self, keys: &AttemptKeys) -> sqlx::Result<()> {
+        self.store
+            .uncount_attempt(&keys.account, i64::from(self.limits.account_failures))
+            .await?;
+        self.store
+            .uncount_attempt(&keys.address, i64::from(self.limits.address_failures))
+            .await
     }
 
     /// A success resets the account and takes back the address's count of this attempt.

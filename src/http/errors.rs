@@ -50,9 +50,14 @@ fn unavailable(retry_after: u64) -> Response {
     )
 }
 
-/// Logs an internal failure with its cause chain and answers an opaque 500.
-pub fn internal(error: &anyhow::Error) -> Response {
+/// Logs an internal failure with its cause chain; no library or database text reaches a client.
+pub fn log_internal(error: &anyhow::Error) {
     tracing::error!(error = format!("{error:#}"), "internal error");
+}
+
+/// Logs an internal failure and answers an opaque 500.
+pub fn internal(error: &anyhow::Error) -> Response {
+    log_internal(error);
     json_response(
         StatusCode::INTERNAL_SERVER_ERROR,
         json!({"detail": "A server error occurred."}),
@@ -278,7 +283,7 @@ pub mod integration {
                 if matches!(e, AuthError::Busy) { 1 } else { 5 },
             ),
             AuthError::Internal(e) => {
-                let _ = internal(&e);
+                log_internal(&e);
                 problem(
                     StatusCode::INTERNAL_SERVER_ERROR,
                     "A server error occurred.",
@@ -363,7 +368,7 @@ pub mod oauth {
                 if matches!(e, AuthError::Busy) { 1 } else { 5 },
             ),
             AuthError::Internal(e) => {
-                let _ = internal(&e);
+                log_internal(&e);
                 error(
                     StatusCode::INTERNAL_SERVER_ERROR,
                     "server_error",

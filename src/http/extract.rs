@@ -163,6 +163,8 @@ impl FromRequestParts<AppState> for ClientAddr {
 }
 
 pub fn client_address(peer: IpAddr, headers: &HeaderMap, trusted: &[IpNet]) -> IpAddr {
+    // A dual-stack listener sees IPv4 clients as `::ffff:a.b.c.d`; compare and count them as IPv4.
+    let peer = peer.to_canonical();
     let is_trusted = |ip: &IpAddr| trusted.iter().any(|net| net.contains(ip));
     if !is_trusted(&peer) {
         return peer;
@@ -175,7 +177,7 @@ pub fn client_address(peer: IpAddr, headers: &HeaderMap, trusted: &[IpNet]) -> I
         .collect();
     let mut client = peer;
     for hop in forwarded.iter().rev() {
-        match hop.trim().parse::<IpAddr>() {
+        match hop.trim().parse::<IpAddr>().map(|ip| ip.to_canonical()) {
             Ok(ip) if is_trusted(&ip) => client = ip,
             Ok(ip) => return ip,
             // A hop we cannot read: trust nothing to its left.
@@ -246,6 +248,14 @@ mod tests {
         let trusted: Vec<IpNet> = vec!["10.0.0.0/8".parse().unwrap()];
         let h = headers(&[("x-forwarded-for", "6.6.6.6, 198.51.100.7, 10.0.0.3")]);
         let client = client_address("10.0.0.2".parse().unwrap(), &h, &trusted);
+        assert_eq!(client, "198.51.100.7".parse::<IpAddr>().unwrap());
+    }
+
+    #[test]
+    fn ipv4_mapped_peers_match_ipv4_proxies_and_count_as_ipv4() {
+        let trusted: Vec<IpNet> = vec!["10.0.0.0/8".parse().unwrap()];
+        let h = headers(&[("x-forwarded-for", "::ffff:198.51.100.7")]);
+        let client = client_address("::ffff:10.0.0.2".parse().unwrap(), &h, &trusted);
         assert_eq!(client, "198.51.100.7".parse::<IpAddr>().unwrap());
     }
 

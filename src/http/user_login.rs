@@ -1,14 +1,17 @@
 //! The user-login dialect (CONTRACT §2): simplejwt's token, refresh, verify and blacklist.
 
+use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, State};
+use axum::http::Method;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
+use axum::routing::post;
 use axum::{Json, Router};
 use secrecy::SecretString;
 use serde::Serialize;
 use serde_json::json;
 
-use super::errors::{no_store, not_found, simplejwt};
+use super::errors::{method_not_allowed, no_store, not_found, simplejwt};
 use super::extract::{Body, ClientAddr, FieldError, Fields};
 use super::{both_slashes, post_only};
 use crate::app::AppState;
@@ -16,7 +19,16 @@ use crate::domain::OrgId;
 
 pub fn router() -> Router<AppState> {
     let r = Router::new();
-    let r = both_slashes(r, "/api/v1/auth/token/{organization_id}", post_only(obtain));
+    // An organization id that cannot exist is 404 whatever the method: the route does not match.
+    let obtain_route = post(obtain).fallback(
+        |path: Result<Path<String>, PathRejection>, method: Method| async move {
+            match path.ok().and_then(|Path(id)| id.parse::<OrgId>().ok()) {
+                Some(_) => method_not_allowed(&method, "POST"),
+                None => not_found(),
+            }
+        },
+    );
+    let r = both_slashes(r, "/api/v1/auth/token/{organization_id}", obtain_route);
     let r = both_slashes(r, "/api/v1/auth/token-refresh", post_only(refresh));
     let r = both_slashes(r, "/api/v1/auth/token-verify", post_only(verify));
     both_slashes(r, "/api/v1/auth/token-blacklist", post_only(blacklist))
@@ -58,11 +70,14 @@ fn text_fields<const N: usize>(
 
 async fn obtain(
     State(state): State<AppState>,
-    Path(organization_id): Path<String>,
+    organization_id: Result<Path<String>, PathRejection>,
     ClientAddr(client): ClientAddr,
     body: Body,
 ) -> Response {
-    let Ok(org) = organization_id.parse::<OrgId>() else {
+    let Some(org) = organization_id
+        .ok()
+        .and_then(|Path(id)| id.parse::<OrgId>().ok())
+    else {
         return not_found();
     };
     let [username, password] = match text_fields(body, ["username", "password"]) {
@@ -103,7 +118,7 @@ async fn verify(State(state): State<AppState>, body: Body) -> Response {
         Ok(values) => values,
         Err(response) => return response,
     };
-    match state.auth.verify_any(&token) {
+    match state.auth.verify_any(&token).await {
         Ok(()) => (StatusCode::OK, Json(json!({}))).into_response(),
         Err(e) => simplejwt::auth(e),
     }

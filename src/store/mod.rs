@@ -36,6 +36,21 @@ pub struct Store {
     backend: Backend,
 }
 
+/// Why a database could not be opened.
+#[derive(Debug, thiserror::Error)]
+pub enum OpenError {
+    #[error("there is no database at {0}")]
+    Missing(String),
+    #[error(transparent)]
+    Other(#[from] anyhow::Error),
+}
+
+impl From<sqlx::Error> for OpenError {
+    fn from(e: sqlx::Error) -> Self {
+        OpenError::Other(e.into())
+    }
+}
+
 /// What a write that must be unique ran into.
 #[derive(Debug, thiserror::Error)]
 pub enum WriteError {
@@ -63,8 +78,30 @@ impl Store {
         pool_size: u32,
         connect_timeout: Duration,
     ) -> anyhow::Result<Self> {
+        Self::open(url, true, pool_size, connect_timeout)
+            .await
+            .map_err(|e| match e {
+                OpenError::Missing(path) => anyhow::anyhow!("there is no database at {path}"),
+                OpenError::Other(e) => e,
+            })
+    }
+
+    /// Like [`Store::connect`], but without `create` a missing SQLite file is an error instead
+    /// of a new, empty database.
+    pub async fn open(
+        url: &str,
+        create: bool,
+        pool_size: u32,
+        connect_timeout: Duration,
+    ) -> Result<Self, OpenError> {
         sqlx::any::install_default_drivers();
         let (url, backend) = normalize_url(url)?;
+        if backend == Backend::Sqlite && !create {
+            let path = sqlite_path(&url);
+            if !std::path::Path::new(&path).exists() {
+                return Err(OpenError::Missing(path));
+            }
+        }
         let options: AnyConnectOptions = url
             .parse::<AnyConnectOptions>()?
             .disable_statement_logging();
@@ -111,6 +148,17 @@ impl Store {
     pub(crate) fn pool(&self) -> &AnyPool {
         &self.pool
     }
+}
+
+/// The file path of a `sqlite://PATH?…` URL.
+fn sqlite_path(url: &str) -> String {
+    let rest = url.trim_start_matches("sqlite:").trim_start_matches("//");
+    rest.split('?').next().unwrap_or_default().to_owned()
+}
+
+/// Whether a database URL names a backend Porteiro supports.
+pub fn check_url(url: &str) -> anyhow::Result<()> {
+    normalize_url(url).map(|_| ())
 }
 
 fn normalize_url(url: &str) -> anyhow::Result<(String, Backend)> {

@@ -60,6 +60,9 @@ pub struct NewSession<'a> {
     pub now: i64,
     pub refresh_jti_digest: &'a str,
     pub refresh_exp: i64,
+    /// The credential just checked: the user's password hash or the integration's secret digest.
+    /// The session is only created while it is still current and the subject still entitled.
+    pub credential: &'a str,
 }
 
 #[derive(Debug, Clone)]
@@ -72,11 +75,25 @@ pub struct SessionRecord {
 }
 
 impl Store {
-    pub async fn insert_session(&self, s: &NewSession<'_>) -> sqlx::Result<()> {
-        sqlx::query(
+    /// Creates a session unless, since its credential was checked, the user was disabled, left
+    /// the organization or changed password, or the integration was revoked or rotated — so a
+    /// login racing such a change never leaves a live session behind. False when refused.
+    pub async fn insert_session(&self, s: &NewSession<'_>) -> sqlx::Result<bool> {
+        let entitled = match s.kind {
+            SessionKind::User => {
+                "SELECT 1 FROM users u JOIN memberships m ON m.user_id = u.id \
+                 WHERE u.id = $3 AND m.org_id = $4 AND u.active = 1 AND u.password_hash = $10"
+            }
+            SessionKind::Integration => {
+                "SELECT 1 FROM integrations i WHERE i.id = $9 AND i.org_id = $4 \
+                 AND i.revoked_at IS NULL AND i.secret_digest = $10"
+            }
+        };
+        let done = sqlx::query(&format!(
             "INSERT INTO sessions (sid, kind, user_id, integration_id, org_id, client_addr, created_at, \
-             last_used_at, current_jti_digest, current_exp) VALUES ($1, $2, $3, $9, $4, $5, $6, $6, $7, $8)",
-        )
+             last_used_at, current_jti_digest, current_exp) \
+             SELECT $1, $2, $3, $9, $4, $5, $6, $6, $7, $8 WHERE EXISTS ({entitled})"
+        ))
         .bind(s.sid)
         .bind(s.kind.as_str())
         .bind(s.user_id.map(UserId::get))
@@ -86,9 +103,10 @@ impl Store {
         .bind(s.refresh_jti_digest)
         .bind(s.refresh_exp)
         .bind(s.integration_id)
+        .bind(s.credential)
         .execute(self.pool())
         .await?;
-        Ok(())
+        Ok(done.rows_affected() == 1)
     }
 
     pub async fn find_session(&self, sid: &str) -> sqlx::Result<Option<SessionRecord>> {

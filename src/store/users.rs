@@ -175,6 +175,23 @@ impl Store {
         Ok(())
     }
 
+    /// Replaces a hash with a stronger one of the same password, unless it changed meanwhile.
+    pub async fn upgrade_password_hash(
+        &self,
+        user: UserId,
+        old: &str,
+        new: &str,
+    ) -> sqlx::Result<bool> {
+        let done =
+            sqlx::query("UPDATE users SET password_hash = $3 WHERE id = $1 AND password_hash = $2")
+                .bind(user.get())
+                .bind(old)
+                .bind(new)
+                .execute(self.pool())
+                .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
     pub async fn set_password_hash(&self, user: UserId, hash: &str) -> sqlx::Result<()> {
         sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
             .bind(hash)
