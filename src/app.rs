@@ -23,6 +23,8 @@ use crate::tokens::{KeyRing, Tokens};
 const KEY_RELOAD_EVERY: Duration = Duration::from_secs(5);
 /// How often an instance reads sessions ended elsewhere: the one-second guarantee needs < 1 s.
 const ENDED_POLL_EVERY: Duration = Duration::from_millis(500);
+/// How often stale failed-login counters are deleted.
+const ATTEMPTS_PRUNE_EVERY: Duration = Duration::from_secs(60);
 
 /// What every request handler can reach.
 #[derive(Clone)]
@@ -70,6 +72,7 @@ impl Application {
             store,
             settings: Arc::new(settings),
             clock,
+            metrics: Default::default(),
         });
         let background = vec![
             every(KEY_RELOAD_EVERY, auth.clone(), |auth| async move {
@@ -80,6 +83,12 @@ impl Application {
             every(ENDED_POLL_EVERY, auth.clone(), |auth| async move {
                 if let Err(e) = auth.ended.poll(&auth.store, auth.now()).await {
                     tracing::warn!(error = %e, "cannot read ended sessions");
+                }
+            }),
+            every(ATTEMPTS_PRUNE_EVERY, auth.clone(), |auth| async move {
+                let window = auth.settings.lockout.window.as_secs() as i64;
+                if let Err(e) = auth.store.prune_attempts(auth.now(), window).await {
+                    tracing::warn!(error = %e, "cannot prune failed-login counters");
                 }
             }),
         ];

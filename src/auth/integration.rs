@@ -9,6 +9,7 @@ use super::login::Identity;
 use super::throttle::AttemptKeys;
 use super::{Auth, AuthError};
 use crate::domain::{ConsumerKey, Scopes, SecretKey};
+use crate::metrics::{Outcome, Principal};
 use crate::store::{EndReason, IntegrationRecord};
 use crate::tokens::claims::jti_digest;
 use crate::tokens::{Claims, TokenType};
@@ -51,6 +52,8 @@ impl Auth {
         let keys = AttemptKeys::integration(key.as_str(), client);
         if let Some(retry_after) = self.throttle.admit(&keys, self.now()).await? {
             tracing::info!(%client, consumer_key = %key, "integration refused: locked out");
+            self.metrics
+                .login(Principal::Integration, Outcome::LockedOut);
             return Err(AuthError::LockedOut { retry_after });
         }
         let record = self.store.find_integration(key).await?;
@@ -60,9 +63,11 @@ impl Auth {
         let matches = secret.matches(digest);
         let Some(record) = record.filter(|r| matches && r.revoked_at.is_none()) else {
             tracing::info!(%client, consumer_key = %key, "integration authentication failed");
+            self.metrics.login(Principal::Integration, Outcome::Failure);
             return Err(AuthError::InvalidCredentials);
         };
         self.throttle.succeeded(&keys).await?;
+        self.metrics.login(Principal::Integration, Outcome::Success);
         self.store.touch_integration(record.id, self.now()).await?;
         Ok(record)
     }

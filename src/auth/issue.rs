@@ -234,6 +234,7 @@ impl Auth {
                 && session.rotated_at.is_some_and(|at| now - at <= grace);
             if !retry {
                 if self.end_session(sid, EndReason::RefreshReuse).await? {
+                    self.metrics.refresh_reuse();
                     tracing::warn!(org = claims.org_id, sub = %claims.sub, "refresh token reuse: session ended");
                 }
                 return Err(AuthError::InvalidToken);

@@ -9,6 +9,7 @@ use super::issue::{Subject, TokenPair};
 use super::throttle::AttemptKeys;
 use super::{Auth, AuthError};
 use crate::domain::{OrgId, UserId, Username};
+use crate::metrics::{Outcome, Principal};
 use crate::store::{EndReason, IntegrationRecord, MemberRecord};
 use crate::tokens::claims::jti_digest;
 use crate::tokens::{Claims, TokenType};
@@ -33,6 +34,7 @@ impl Auth {
         let keys = AttemptKeys::user(username.as_str(), client);
         if let Some(retry_after) = self.throttle.admit(&keys, self.now()).await? {
             tracing::info!(%client, "login refused: locked out");
+            self.metrics.login(Principal::User, Outcome::LockedOut);
             return Err(AuthError::LockedOut { retry_after });
         }
         let record = if username.could_exist() {
@@ -52,6 +54,7 @@ impl Auth {
         let Some(record) = record.filter(|r| checked.matches && r.active && r.role.is_some())
         else {
             tracing::info!(%client, org = org.get(), "login failed");
+            self.metrics.login(Principal::User, Outcome::Failure);
             return Err(AuthError::InvalidCredentials);
         };
         self.throttle.succeeded(&keys).await?;
@@ -72,6 +75,7 @@ impl Auth {
             .start_session(&subject, &credential, client, self.user_lifetimes(), true)
             .await?;
         tracing::info!(%client, user = record.user_id.get(), org = org.get(), "login succeeded");
+        self.metrics.login(Principal::User, Outcome::Success);
         Ok(pair)
     }
 

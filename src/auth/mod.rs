@@ -65,6 +65,7 @@ pub struct Auth {
     pub ended: sessions::EndedSessions,
     pub settings: Arc<Settings>,
     pub clock: SharedClock,
+    pub metrics: crate::metrics::Metrics,
 }
 
 impl Auth {

@@ -104,6 +104,11 @@ impl PasswordHasher {
         .map_err(|e| AuthError::Internal(e.into()))
     }
 
+    /// Logins hashing now or waiting for a thread.
+    pub fn in_flight(&self) -> usize {
+        self.waiting.load(Ordering::Relaxed)
+    }
+
     /// Checks `password` against `stored`, or against the dummy hash when there is no account.
     pub async fn check(
         &self,

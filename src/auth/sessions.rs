@@ -36,6 +36,14 @@ impl EndedSessions {
             .contains_key(sid)
     }
 
+    pub fn len(&self) -> usize {
+        self.ended.read().unwrap_or_else(|e| e.into_inner()).len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
     pub fn insert(&self, sid: String, ended_at: i64) {
         self.ended
             .write()

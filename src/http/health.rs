@@ -13,6 +13,7 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/healthz", get_only(healthz))
         .route("/readyz", get_only(readyz))
+        .route("/metrics", get_only(metrics))
 }
 
 /// The process is up.
@@ -38,4 +39,24 @@ async fn readyz(State(state): State<AppState>) -> Response {
         );
         response
     }
+}
+
+/// Prometheus text: counters since start, and a few gauges read now.
+async fn metrics(State(state): State<AppState>) -> Response {
+    let auth = &state.auth;
+    let probe = tokio::time::timeout(std::time::Duration::from_secs(2), auth.store.ping()).await;
+    let gauges = crate::metrics::Gauges {
+        hashing_in_flight: auth.hasher.in_flight(),
+        ended_sessions_remembered: auth.ended.len(),
+        signing_keys_published: auth.tokens.ring.published(auth.now()).len(),
+        database_up: matches!(probe, Ok(true)),
+    };
+    (
+        [(
+            axum::http::header::CONTENT_TYPE,
+            "text/plain; version=0.0.4",
+        )],
+        auth.metrics.render(&gauges),
+    )
+        .into_response()
 }

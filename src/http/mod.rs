@@ -17,7 +17,7 @@ use std::net::SocketAddr;
 use std::time::Instant;
 
 use axum::Router;
-use axum::extract::{ConnectInfo, DefaultBodyLimit, Request};
+use axum::extract::{ConnectInfo, DefaultBodyLimit, Request, State};
 use axum::handler::Handler;
 use axum::http::Method;
 use axum::middleware::{self, Next};
@@ -37,7 +37,7 @@ pub fn router(state: AppState) -> Router {
         .merge(health::router())
         .fallback(|| async { errors::not_found() })
         .layer(DefaultBodyLimit::max(extract::MAX_BODY_BYTES))
-        .layer(middleware::from_fn(log_request))
+        .layer(middleware::from_fn_with_state(state.clone(), log_request))
         .with_state(state)
 }
 
@@ -65,7 +65,7 @@ fn get_only<H: Handler<T, AppState>, T: 'static>(handler: H) -> MethodRouter<App
 }
 
 /// One line per request. The path is logged without its query string, which may carry a token.
-async fn log_request(request: Request, next: Next) -> Response {
+async fn log_request(State(state): State<AppState>, request: Request, next: Next) -> Response {
     let started = Instant::now();
     let method = request.method().clone();
     let path = request.uri().path().to_owned();
@@ -75,6 +75,7 @@ async fn log_request(request: Request, next: Next) -> Response {
         .map(|c| c.0.ip().to_string())
         .unwrap_or_default();
     let response = next.run(request).await;
+    state.auth.metrics.response(response.status().as_u16());
     tracing::info!(
         target: "porteiro::request",
         %method,

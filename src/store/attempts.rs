@@ -77,4 +77,17 @@ impl Store {
         .await?;
         Ok(())
     }
+
+    /// Deletes counters that no longer count: window passed and no lock in force.
+    pub async fn prune_attempts(&self, now: i64, window: i64) -> sqlx::Result<u64> {
+        let done = sqlx::query(
+            "DELETE FROM login_attempts WHERE window_start + $2 <= $1 \
+             AND (locked_until IS NULL OR locked_until <= $1)",
+        )
+        .bind(now)
+        .bind(window)
+        .execute(self.pool())
+        .await?;
+        Ok(done.rows_affected())
+    }
 }

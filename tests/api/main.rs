@@ -5,6 +5,7 @@ mod helpers;
 
 mod cli;
 mod hashing;
+mod health;
 mod hostile_input;
 mod integration;
 mod login;
