@@ -8,6 +8,7 @@ mod hashing;
 mod health;
 mod hostile_input;
 mod integration;
+mod interop;
 mod login;
 mod logs;
 mod me;

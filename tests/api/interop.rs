@@ -1,0 +1,83 @@
+//! Independent implementations against Porteiro: authlib's OAuth 2 client drives client
+//! credentials, introspection and revocation, and authlib's JOSE verifies the tokens offline
+//! with the JWKS. The virtual environment is made once under `target/` from PyPI.
+
+use std::path::PathBuf;
+use std::process::Command;
+
+use porteiro::config::Algorithm;
+
+use crate::helpers::*;
+
+fn interop_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/interop")
+}
+
+/// A virtual environment with the pinned requirements, made once per target directory.
+fn python() -> PathBuf {
+    static VENV: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    VENV.get_or_init(|| {
+        let venv = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/interop-venv");
+        let python = venv.join("bin/python");
+        let marker = venv.join("installed.txt");
+        let requirements = std::fs::read_to_string(interop_dir().join("requirements.txt")).unwrap();
+        if std::fs::read_to_string(&marker).ok().as_deref() != Some(requirements.as_str()) {
+            let made = Command::new("python3")
+                .args(["-m", "venv"])
+                .arg(&venv)
+                .status();
+            assert!(made.is_ok_and(|s| s.success()), "python3 -m venv failed");
+            let installed = Command::new(&python)
+                .args([
+                    "-m",
+                    "pip",
+                    "install",
+                    "--quiet",
+                    "--disable-pip-version-check",
+                    "-r",
+                ])
+                .arg(interop_dir().join("requirements.txt"))
+                .status();
+            assert!(installed.is_ok_and(|s| s.success()), "pip install failed");
+            std::fs::write(&marker, requirements).unwrap();
+        }
+        python
+    })
+    .clone()
+}
+
+async fn run_client_against(algorithm: Algorithm) {
+    let app = TestApp::spawn_with(|s| s.algorithm = algorithm).await;
+    let (key, secret) = app.create_integration(&["read", "write"]).await;
+    let python = python();
+    let address = app.address.clone();
+    let output = tokio::task::spawn_blocking(move || {
+        Command::new(python)
+            .arg(interop_dir().join("oauth_client.py"))
+            .env("PORTEIRO_URL", address)
+            .env("CLIENT_ID", key)
+            .env("CLIENT_SECRET", secret)
+            .env("EXPECTED_ALG", algorithm.as_str())
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    assert!(
+        output.status.success(),
+        "{algorithm:?}: {}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+#[tokio::test]
+async fn an_independent_oauth_client_and_jose_library_accept_es256_tokens() {
+    run_client_against(Algorithm::ES256).await;
+}
+
+#[tokio::test]
+async fn an_independent_oauth_client_and_jose_library_accept_eddsa_and_rs256_tokens() {
+    run_client_against(Algorithm::EdDSA).await;
+    run_client_against(Algorithm::RS256).await;
+}
