@@ -27,11 +27,38 @@ pub struct TestApp {
     _dir: TempDir,
 }
 
-/// Settings for tests: port 0, a database in `dir`, argon2 cheap enough for debug builds.
-pub fn test_settings(dir: &TempDir) -> Settings {
+/// The PostgreSQL cluster to test against, when `scripts/with-postgres` provides one.
+pub fn postgres_base() -> Option<String> {
+    std::env::var("PORTEIRO_TEST_POSTGRES")
+        .ok()
+        .filter(|s| !s.is_empty())
+}
+
+/// A fresh, empty database: a new PostgreSQL database on the test cluster when there is one,
+/// otherwise a SQLite file in `dir`.
+pub async fn fresh_database(dir: &TempDir) -> String {
+    match postgres_base() {
+        Some(base) => {
+            use sqlx::{Connection, Executor};
+            sqlx::any::install_default_drivers();
+            let name = format!("t_{}", porteiro::tokens::claims::random_id());
+            let mut conn = sqlx::AnyConnection::connect(&base).await.unwrap();
+            conn.execute(format!("CREATE DATABASE {name}").as_str())
+                .await
+                .unwrap();
+            conn.close().await.unwrap();
+            let (prefix, _) = base.rsplit_once('/').unwrap();
+            format!("{prefix}/{name}")
+        }
+        None => format!("sqlite://{}/porteiro.db", dir.path().display()),
+    }
+}
+
+/// Settings for tests: port 0, the given database, argon2 cheap enough for debug builds.
+pub fn test_settings(database: String) -> Settings {
     let args = SettingsArgs {
         listen: Some("127.0.0.1:0".parse().unwrap()),
-        database: Some(format!("sqlite://{}/porteiro.db", dir.path().display())),
+        database: Some(database),
         argon2_memory_kib: Some(1024),
         argon2_iterations: Some(1),
         ..Default::default()
@@ -47,7 +74,7 @@ impl TestApp {
 
     pub async fn spawn_with(configure: impl FnOnce(&mut Settings)) -> Self {
         let dir = tempfile::tempdir().unwrap();
-        let mut settings = test_settings(&dir);
+        let mut settings = test_settings(fresh_database(&dir).await);
         configure(&mut settings);
         let clock = Arc::new(ManualClock::new(SystemClock.now()));
         let app = Application::build(settings, clock.clone()).await.unwrap();
@@ -78,6 +105,32 @@ impl TestApp {
     /// The directory holding the database file and its WAL.
     pub fn database_dir(&self) -> &std::path::Path {
         self._dir.path()
+    }
+
+    /// On PostgreSQL, every row of every table as text; `None` on SQLite (read the files instead).
+    pub async fn all_rows_as_text(&self) -> Option<Vec<String>> {
+        use sqlx::{Connection, Row};
+        postgres_base()?;
+        let mut conn = sqlx::AnyConnection::connect(&self.auth.settings.database)
+            .await
+            .unwrap();
+        let tables: Vec<String> = sqlx::query(
+            "SELECT table_name::text FROM information_schema.tables WHERE table_schema = 'public'",
+        )
+        .fetch_all(&mut conn)
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+        let mut rows = Vec::new();
+        for table in tables {
+            let sql = format!("SELECT t::text FROM {table} t");
+            for row in sqlx::query(&sql).fetch_all(&mut conn).await.unwrap() {
+                rows.push(row.get::<String, _>(0));
+            }
+        }
+        Some(rows)
     }
 
     pub fn now(&self) -> i64 {
