@@ -290,27 +290,29 @@ async fn first_start(app: &Application) -> anyhow::Result<()> {
     }
     println!("Porteiro first start: created organization {org} and its owner.");
     println!("username: {username}");
-    let body_password = if generated {
+    let url = format!("http://{address}/api/v1/auth/token/{org}/");
+    if generated {
         println!("password: {} (shown only this once)", password.expose());
-        serde_json::to_string(password.expose())?
+        // Letters, digits and the username's e-mail characters: safe inside single quotes.
+        let body = json!({"username": username.as_str(), "password": password.expose()});
+        println!(
+            "curl -s -X POST {url} -H 'Content-Type: application/json' -d {}",
+            shell_quote(&body.to_string())
+        );
     } else {
-        "\"$PORTEIRO_ADMIN_PASSWORD\"".to_owned()
-    };
-    let body = format!(
-        r#"{{"username": {}, "password": {body_password}}}"#,
-        serde_json::to_string(username.as_str())?
-    );
-    // A generated password is letters and digits: single quotes keep the line literal. Otherwise
-    // the shell fills the password in from the environment, inside double quotes.
-    let quoted = if generated {
-        format!("'{body}'")
-    } else {
-        format!("\"{}\"", body.replace('"', "\\\""))
-    };
-    println!(
-        "curl -s -X POST http://{address}/api/v1/auth/token/{org}/ -H 'Content-Type: application/json' -d {quoted}"
-    );
+        // The password stays out of standard output: curl reads it from the environment and
+        // form-encodes it, whatever characters it holds.
+        println!(
+            "curl -s -X POST {url} --data-urlencode {} --data-urlencode \"password=$PORTEIRO_ADMIN_PASSWORD\"",
+            shell_quote(&format!("username={username}"))
+        );
+    }
     Ok(())
+}
+
+/// Quotes `s` for a POSIX shell: single quotes, with each `'` written as `'\''`.
+fn shell_quote(s: &str) -> String {
+    format!("'{}'", s.replace('\'', r"'\''"))
 }
 
 async fn admin_command(command: Command, settings: &Settings) -> Result<Output, AdminError> {
