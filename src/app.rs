@@ -75,22 +75,31 @@ impl Application {
             metrics: Default::default(),
         });
         let background = vec![
-            every(KEY_RELOAD_EVERY, auth.clone(), |auth| async move {
-                if let Err(e) = auth.tokens.ring.reload(&auth.store).await {
-                    tracing::warn!(error = format!("{e:#}"), "cannot reload signing keys");
-                }
-            }),
-            every(ENDED_POLL_EVERY, auth.clone(), |auth| async move {
-                if let Err(e) = auth.ended.poll(&auth.store, auth.now()).await {
-                    tracing::warn!(error = %e, "cannot read ended sessions");
-                }
-            }),
-            every(ATTEMPTS_PRUNE_EVERY, auth.clone(), |auth| async move {
-                let window = auth.settings.lockout.window.as_secs() as i64;
-                if let Err(e) = auth.store.prune_attempts(auth.now(), window).await {
-                    tracing::warn!(error = %e, "cannot prune failed-login counters");
-                }
-            }),
+            every(
+                "reload signing keys",
+                KEY_RELOAD_EVERY,
+                auth.clone(),
+                |auth| async move { auth.tokens.ring.reload(&auth.store).await },
+            ),
+            every(
+                "read ended sessions",
+                ENDED_POLL_EVERY,
+                auth.clone(),
+                |auth| async move { Ok(auth.ended.poll(&auth.store, auth.now()).await?) },
+            ),
+            every(
+                "prune failed-login counters",
+                ATTEMPTS_PRUNE_EVERY,
+                auth.clone(),
+                |auth| async move {
+                    let window = auth.settings.lockout.window.as_secs() as i64;
+                    Ok(auth
+                        .store
+                        .prune_attempts(auth.now(), window)
+                        .await
+                        .map(|_| ())?)
+                },
+            ),
         ];
         Ok(Self {
             listener,
@@ -134,19 +143,36 @@ impl Application {
     }
 }
 
-/// Runs `work` every `period`, skipping missed ticks.
-fn every<F, Fut>(period: Duration, auth: Arc<Auth>, work: F) -> JoinHandle<()>
+/// Runs `work` every `period`, skipping missed ticks. A failure is logged when it starts and
+/// when it ends, not on every tick of an outage.
+fn every<F, Fut>(what: &'static str, period: Duration, auth: Arc<Auth>, work: F) -> JoinHandle<()>
 where
     F: Fn(Arc<Auth>) -> Fut + Send + 'static,
-    Fut: Future<Output = ()> + Send,
+    Fut: Future<Output = anyhow::Result<()>> + Send,
 {
     tokio::spawn(async move {
         let mut ticks = tokio::time::interval(period);
         ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
         ticks.tick().await;
+        let mut failing = false;
         loop {
             ticks.tick().await;
-            work(auth.clone()).await;
+            match work(auth.clone()).await {
+                Ok(()) if failing => {
+                    failing = false;
+                    tracing::info!(task = what, "recovered");
+                }
+                Ok(()) => {}
+                Err(e) if !failing => {
+                    failing = true;
+                    tracing::warn!(
+                        task = what,
+                        error = format!("{e:#}"),
+                        "background task failing"
+                    );
+                }
+                Err(_) => {}
+            }
         }
     })
 }

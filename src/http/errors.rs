@@ -40,7 +40,7 @@ fn unauthorized(body: Value) -> Response {
 }
 
 /// 503 for a saturated hashing pool or an unreachable database: come back shortly.
-fn unavailable(retry_after: u64) -> Response {
+pub fn unavailable(retry_after: u64) -> Response {
     with_retry_after(
         json_response(
             StatusCode::SERVICE_UNAVAILABLE,

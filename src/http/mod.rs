@@ -14,7 +14,7 @@ mod user_login;
 mod well_known;
 
 use std::net::SocketAddr;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use axum::Router;
 use axum::extract::{ConnectInfo, DefaultBodyLimit, Request, State};
@@ -37,6 +37,7 @@ pub fn router(state: AppState) -> Router {
         .merge(health::router())
         .fallback(|| async { errors::not_found() })
         .layer(DefaultBodyLimit::max(extract::MAX_BODY_BYTES))
+        .layer(middleware::from_fn(answer_within_deadline))
         .layer(middleware::from_fn_with_state(state.clone(), log_request))
         .with_state(state)
 }
@@ -62,6 +63,20 @@ fn post_only<H: Handler<T, AppState>, T: 'static>(handler: H) -> MethodRouter<Ap
 fn get_only<H: Handler<T, AppState>, T: 'static>(handler: H) -> MethodRouter<AppState> {
     get(handler)
         .fallback(|method: Method| async move { errors::method_not_allowed(&method, "GET, HEAD") })
+}
+
+/// No request may hang: whatever it waits for (a database that stopped answering, most likely),
+/// after this long it is answered 503 with `Retry-After`.
+const REQUEST_DEADLINE: Duration = Duration::from_millis(4500);
+
+async fn answer_within_deadline(request: Request, next: Next) -> Response {
+    match tokio::time::timeout(REQUEST_DEADLINE, next.run(request)).await {
+        Ok(response) => response,
+        Err(_) => {
+            tracing::warn!("request timed out");
+            errors::unavailable(5)
+        }
+    }
 }
 
 /// One line per request. The path is logged without its query string, which may carry a token.

@@ -23,8 +23,8 @@ pub struct TestApp {
     pub auth: Arc<Auth>,
     pub org: OrgId,
     pub username: String,
-    /// Keeps the database alive as long as the app.
-    _dir: TempDir,
+    /// Keeps the database alive as long as the app (and its other instances).
+    _dir: Arc<TempDir>,
 }
 
 /// The PostgreSQL cluster to test against, when `scripts/with-postgres` provides one.
@@ -73,18 +73,50 @@ impl TestApp {
     }
 
     pub async fn spawn_with(configure: impl FnOnce(&mut Settings)) -> Self {
-        let dir = tempfile::tempdir().unwrap();
-        let mut settings = test_settings(fresh_database(&dir).await);
+        let dir = Arc::new(tempfile::tempdir().unwrap());
+        let database = fresh_database(&dir).await;
+        Self::spawn_on(dir, database, configure).await
+    }
+
+    /// An app on a given (empty) database, seeded like [`TestApp::spawn`].
+    pub async fn spawn_on(
+        dir: Arc<TempDir>,
+        database: String,
+        configure: impl FnOnce(&mut Settings),
+    ) -> Self {
+        let mut settings = test_settings(database);
         configure(&mut settings);
         let clock = Arc::new(ManualClock::new(SystemClock.now()));
+        let now = clock.now();
+        let mut app = Self::start(settings, clock, dir, OrgId::from_db(1)).await;
+        let org = admin::create_org(&app.auth.store, "Acme", now)
+            .await
+            .unwrap();
+        app.org = OrgId::from_db(org.id);
+        app.create_user(app.org, &app.username, PASSWORD, Role::Member)
+            .await;
+        app
+    }
+
+    /// A second instance of the same service: same database, issuer, settings and clock.
+    pub async fn another_instance(&self) -> Self {
+        let mut settings = (*self.auth.settings).clone();
+        settings.listen = "127.0.0.1:0".parse().unwrap();
+        settings.issuer = Some(self.auth.tokens.issuer.clone());
+        Self::start(settings, self.clock.clone(), self._dir.clone(), self.org).await
+    }
+
+    async fn start(
+        settings: Settings,
+        clock: Arc<ManualClock>,
+        dir: Arc<TempDir>,
+        org: OrgId,
+    ) -> Self {
         let app = Application::build(settings, clock.clone()).await.unwrap();
         let address = format!("http://{}", app.local_addr());
         let auth = app.state().auth.clone();
         tokio::spawn(app.run_until_stopped(std::future::pending()));
-        let now = clock.now();
-        let org = admin::create_org(&auth.store, "Acme", now).await.unwrap();
-        let org = OrgId::from_db(org.id);
-        let test_app = TestApp {
+        TestApp {
             address,
             client: reqwest::Client::builder()
                 .redirect(reqwest::redirect::Policy::none())
@@ -95,11 +127,7 @@ impl TestApp {
             org,
             username: "dev@example.com.br".into(),
             _dir: dir,
-        };
-        test_app
-            .create_user(org, &test_app.username, PASSWORD, Role::Member)
-            .await;
-        test_app
+        }
     }
 
     /// The directory holding the database file and its WAL.

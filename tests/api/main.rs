@@ -4,6 +4,7 @@
 mod helpers;
 
 mod cli;
+mod cluster;
 mod hashing;
 mod health;
 mod hostile_input;
@@ -13,6 +14,7 @@ mod login;
 mod logs;
 mod me;
 mod oauth;
+mod postgres;
 mod refresh;
 mod sessions;
 mod throttling;
