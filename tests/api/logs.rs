@@ -83,6 +83,50 @@ async fn trace_a_session() -> (String, Vec<String>) {
         .send()
         .await
         .unwrap();
+    // An integration: its secret key, its tokens, and a refresh token in a query string.
+    let created = std::process::Command::new(env!("CARGO_BIN_EXE_porteiro"))
+        .args(["integration", "create", "--org", "1", "--name", "Billing", "--json"])
+        .args(["--database", &format!("sqlite://{}/p.db", dir.path().display())])
+        .env("RUST_LOG", "trace")
+        .output()
+        .unwrap();
+    let created: Value = serde_json::from_slice(&created.stdout).unwrap();
+    let (key, secret) = (created["consumer_key"].as_str().unwrap(), created["secret_key"].as_str().unwrap());
+    let machine: Value = client
+        .post(format!("{base}/auth"))
+        .json(&json!({"consumer_key": key, "secret_key": secret}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let machine_refresh = machine["refresh_token"].as_str().unwrap().to_owned();
+    let by_query: Value = client
+        .get(format!("{base}/auth?refresh_token={machine_refresh}"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let oauth: Value = client
+        .post(format!("{base}/oauth/token"))
+        .basic_auth(key, Some(secret))
+        .form(&[("grant_type", "client_credentials")])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    client
+        .post(format!("{base}/oauth/introspect"))
+        .basic_auth(key, Some(secret))
+        .form(&[("token", oauth["access_token"].as_str().unwrap())])
+        .send()
+        .await
+        .unwrap();
     let _ = std::process::Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
         .status();
@@ -95,6 +139,11 @@ async fn trace_a_session() -> (String, Vec<String>) {
         access.to_owned(),
         newer.to_owned(),
         refreshed["access"].as_str().unwrap().to_owned(),
+        secret.to_owned(),
+        machine["access_token"].as_str().unwrap().to_owned(),
+        machine_refresh,
+        by_query["refresh_token"].as_str().unwrap().to_owned(),
+        oauth["access_token"].as_str().unwrap().to_owned(),
     ];
     (log, secrets)
 }
@@ -106,6 +155,10 @@ async fn trace_logs_hold_no_password_and_no_token() {
     assert!(
         log.contains("\"path\":\"/api/v1/me\""),
         "one line per request"
+    );
+    assert!(
+        log.contains("\"path\":\"/auth\""),
+        "the refresh by query string is logged, by its path only"
     );
     for secret in secrets {
         assert!(!log.contains(&secret), "a secret reached the log");
