@@ -1,0 +1,2 @@
+-- (a) a plain GET of the URL's path (GET /healthz).
+require "report"
