@@ -11,6 +11,7 @@ use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 
 use crate::auth::Auth;
+use crate::auth::audit::{AuditLog, AuditWriter};
 use crate::auth::password::PasswordHasher;
 use crate::auth::sessions::EndedSessions;
 use crate::auth::throttle::Throttle;
@@ -36,6 +37,7 @@ pub struct Application {
     listener: TcpListener,
     state: AppState,
     background: Vec<JoinHandle<()>>,
+    audit_writer: AuditWriter,
 }
 
 impl Application {
@@ -59,6 +61,7 @@ impl Application {
         let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
         let ended = EndedSessions::new(settings.longest_access_lifetime().as_secs() as i64);
         ended.poll(&store, now).await?;
+        let (audit, audit_writer) = AuditLog::start(store.clone());
         let auth = Arc::new(Auth {
             tokens: Tokens::new(
                 ring,
@@ -73,6 +76,7 @@ impl Application {
             settings: Arc::new(settings),
             clock,
             metrics: Default::default(),
+            audit,
         });
         let background = vec![
             every(
@@ -105,6 +109,7 @@ impl Application {
             listener,
             state: AppState { auth },
             background,
+            audit_writer,
         })
     }
 
@@ -138,6 +143,7 @@ impl Application {
         for task in self.background {
             task.abort();
         }
+        self.audit_writer.stop().await;
         store.close().await;
         Ok(())
     }

@@ -11,7 +11,7 @@ use secrecy::SecretString;
 use serde_json::{Value, json};
 
 use crate::app::{Application, shutdown_signal};
-use crate::auth::admin::{self, AdminError};
+use crate::auth::admin::{self, Actor, AdminError};
 use crate::auth::password::hash_password;
 use crate::clock::{Clock, SystemClock, format_rfc3339_millis};
 use crate::config::{HumanDuration, LogFormat, Settings, SettingsArgs};
@@ -434,7 +434,8 @@ async fn user_command(
             let (password, generated) = password()?;
             admin::require_org(store, org).await?;
             let hash = hash(&password, settings).await?;
-            let member = admin::create_user(store, org, &username, role, &hash, now).await?;
+            let member =
+                admin::create_user(store, &Actor::cli(), org, &username, role, &hash, now).await?;
             let mut out = member_json(&member);
             let mut human = format!(
                 "created user {} ({}) in organization {} as {}",
@@ -454,7 +455,7 @@ async fn user_command(
             org,
             role,
         } => {
-            let member = admin::grant(store, &username, org, role, now).await?;
+            let member = admin::grant(store, &Actor::cli(), &username, org, role, now).await?;
             Ok(Output {
                 human: format!(
                     "{} is {} of organization {}",
@@ -464,7 +465,7 @@ async fn user_command(
             })
         }
         UserCommand::Revoke { username, org } => {
-            admin::revoke(store, &username, org, now).await?;
+            admin::revoke(store, &Actor::cli(), &username, org, now).await?;
             Ok(Output {
                 human: format!("{username} is no longer a member of organization {org}"),
                 json: json!({"username": username.as_str(), "org_id": org.get(), "revoked": true}),
@@ -493,7 +494,7 @@ async fn user_command(
             let (password, generated) = password()?;
             admin::require_user(store, &username).await?;
             let hash = hash(&password, settings).await?;
-            admin::set_password(store, &username, &hash, now).await?;
+            admin::set_password(store, &Actor::cli(), &username, &hash, now).await?;
             let mut out = json!({"username": username.as_str()});
             let mut human = format!("password of {username} changed; their sessions have ended");
             if generated {
@@ -514,7 +515,7 @@ async fn set_active(
     active: bool,
     now: i64,
 ) -> Result<Output, AdminError> {
-    admin::set_active(store, username, active, now).await?;
+    admin::set_active(store, &Actor::cli(), username, active, now).await?;
     let word = if active {
         "enabled"
     } else {
@@ -547,7 +548,7 @@ async fn integration_command(
         IntegrationCommand::Create { org, name, scopes } => {
             let scopes = Scopes::parse(&scopes)?;
             let (record, secret) =
-                admin::create_integration(store, org, &name, &scopes, now).await?;
+                admin::create_integration(store, &Actor::cli(), org, &name, &scopes, now).await?;
             Ok(Output {
                 human: format!(
                     "created integration {} ({}) in organization {}\nconsumer_key: {}\nsecret_key: {} (shown only this once)",
@@ -590,14 +591,15 @@ async fn integration_command(
             })
         }
         IntegrationCommand::Revoke { consumer_key } => {
-            admin::revoke_integration(store, &consumer_key, now).await?;
+            admin::revoke_integration(store, &Actor::cli(), &consumer_key, now).await?;
             Ok(Output {
                 human: format!("integration {consumer_key} is revoked; its sessions have ended"),
                 json: json!({"consumer_key": consumer_key.as_str(), "revoked": true}),
             })
         }
         IntegrationCommand::RotateSecret { consumer_key } => {
-            let (secret, _) = admin::rotate_integration_secret(store, &consumer_key, now).await?;
+            let (secret, _) =
+                admin::rotate_integration_secret(store, &Actor::cli(), &consumer_key, now).await?;
             Ok(Output {
                 human: format!(
                     "new secret for integration {consumer_key}; its sessions have ended\nsecret_key: {} (shown only this once)",

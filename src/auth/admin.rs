@@ -1,6 +1,10 @@
-//! Administration of organizations and users, shared by the command line and (later) the
-//! console. Every change that takes access away ends the sessions it concerns.
+//! Administration of organizations, users and integrations, shared by the command line, the
+//! admin API and the console. Every change is written to the audit log, and every change that
+//! takes access away ends the sessions it concerns.
 
+use std::net::IpAddr;
+
+use super::audit::{Kind, event};
 use crate::domain::{ConsumerKey, OrgId, Role, Scopes, SecretKey, UserId, Username};
 use crate::store::{EndReason, IntegrationRecord, MemberRecord, Organization, Store, WriteError};
 
@@ -13,6 +17,8 @@ pub enum AdminError {
     NotFound(String),
     #[error("{0}")]
     Duplicate(String),
+    #[error("{0}")]
+    Forbidden(String),
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
 }
@@ -29,18 +35,75 @@ impl From<crate::domain::ParseError> for AdminError {
     }
 }
 
-pub async fn create_org(store: &Store, name: &str, now: i64) -> Result<Organization, AdminError> {
+/// Who makes a change, for the audit log: a username, or `cli`.
+#[derive(Debug, Clone)]
+pub struct Actor {
+    pub name: String,
+    pub client: Option<IpAddr>,
+}
+
+impl Actor {
+    /// The command line, run by an operator on the database's machine.
+    pub fn cli() -> Self {
+        Self {
+            name: "cli".into(),
+            client: None,
+        }
+    }
+}
+
+async fn audit(
+    store: &Store,
+    by: &Actor,
+    org: Option<OrgId>,
+    kind: Kind,
+    subject: &str,
+    now: i64,
+) -> Result<(), AdminError> {
+    let e = event(org, now, kind, Some(&by.name), Some(subject), by.client);
+    store.insert_audit_events(&[e]).await?;
+    Ok(())
+}
+
+fn checked_name(name: &str, what: &str) -> Result<String, AdminError> {
     let name = name.trim();
     if name.is_empty() || name.chars().count() > 200 || name.chars().any(char::is_control) {
-        return Err(AdminError::Invalid(
-            "an organization name needs 1 to 200 printable characters".into(),
-        ));
+        return Err(AdminError::Invalid(format!(
+            "{what} name needs 1 to 200 printable characters"
+        )));
     }
-    store.create_org(name, now).await.map_err(|e| match e {
+    Ok(name.to_owned())
+}
+
+pub async fn create_org(store: &Store, name: &str, now: i64) -> Result<Organization, AdminError> {
+    let name = checked_name(name, "an organization")?;
+    store.create_org(&name, now).await.map_err(|e| match e {
         WriteError::Duplicate => {
             AdminError::Duplicate(format!("an organization named {name:?} already exists"))
         }
         WriteError::Database(e) => e.into(),
+    })
+}
+
+pub async fn rename_org(
+    store: &Store,
+    by: &Actor,
+    org: OrgId,
+    name: &str,
+    now: i64,
+) -> Result<Organization, AdminError> {
+    let name = checked_name(name, "an organization")?;
+    require_org(store, org).await?;
+    store.rename_org(org, &name).await.map_err(|e| match e {
+        WriteError::Duplicate => {
+            AdminError::Duplicate(format!("an organization named {name:?} already exists"))
+        }
+        WriteError::Database(e) => e.into(),
+    })?;
+    audit(store, by, Some(org), Kind::OrganizationRenamed, &name, now).await?;
+    Ok(Organization {
+        id: org.get(),
+        name,
     })
 }
 
@@ -62,8 +125,25 @@ pub async fn require_user(store: &Store, username: &Username) -> Result<UserId, 
         .ok_or_else(|| AdminError::NotFound(format!("there is no user {username}")))
 }
 
+/// The membership of `username` in `org`, or NotFound.
+pub async fn require_member(
+    store: &Store,
+    org: OrgId,
+    username: &Username,
+) -> Result<MemberRecord, AdminError> {
+    store
+        .list_members(org)
+        .await?
+        .into_iter()
+        .find(|m| m.username == username.as_str())
+        .ok_or_else(|| {
+            AdminError::NotFound(format!("{username} is not a member of organization {org}"))
+        })
+}
+
 pub async fn create_user(
     store: &Store,
+    by: &Actor,
     org: OrgId,
     username: &Username,
     role: Role,
@@ -80,6 +160,15 @@ pub async fn create_user(
             )),
             WriteError::Database(e) => e.into(),
         })?;
+    audit(
+        store,
+        by,
+        Some(org),
+        Kind::UserCreated,
+        username.as_str(),
+        now,
+    )
+    .await?;
     Ok(MemberRecord {
         id: id.get(),
         username: username.to_string(),
@@ -92,6 +181,7 @@ pub async fn create_user(
 /// Adds a membership or changes its role.
 pub async fn grant(
     store: &Store,
+    by: &Actor,
     username: &Username,
     org: OrgId,
     role: Role,
@@ -99,22 +189,29 @@ pub async fn grant(
 ) -> Result<MemberRecord, AdminError> {
     require_org(store, org).await?;
     let user = require_user(store, username).await?;
-    store.grant(user, org, role, now).await?;
-    store
+    let was_member = store
         .list_members(org)
         .await?
-        .into_iter()
-        .find(|m| m.id == user.get())
-        .ok_or_else(|| AdminError::Internal(anyhow::anyhow!("membership vanished")))
+        .iter()
+        .any(|m| m.id == user.get());
+    store.grant(user, org, role, now).await?;
+    let kind = if was_member {
+        Kind::RoleChanged
+    } else {
+        Kind::MemberAdded
+    };
+    audit(store, by, Some(org), kind, username.as_str(), now).await?;
+    require_member(store, org, username).await
 }
 
-/// Removes a user from an organization and ends their sessions there.
+/// Removes a user from an organization and ends their sessions there; returns the ended ids.
 pub async fn revoke(
     store: &Store,
+    by: &Actor,
     username: &Username,
     org: OrgId,
     now: i64,
-) -> Result<(), AdminError> {
+) -> Result<Vec<String>, AdminError> {
     require_org(store, org).await?;
     let user = require_user(store, username).await?;
     if !store.remove_membership(user, org).await? {
@@ -122,42 +219,85 @@ pub async fn revoke(
             "{username} is not a member of organization {org}"
         )));
     }
-    store
+    let ended = store
         .end_user_sessions(user, Some(org), now, EndReason::LeftOrganization)
         .await?;
-    Ok(())
+    audit(
+        store,
+        by,
+        Some(org),
+        Kind::MemberRemoved,
+        username.as_str(),
+        now,
+    )
+    .await?;
+    Ok(ended)
 }
 
-/// Disables or enables a user; disabling ends every session of theirs.
+/// Disables or enables a user; disabling ends every session of theirs. The event is recorded in
+/// each organization the user belongs to.
 pub async fn set_active(
     store: &Store,
+    by: &Actor,
     username: &Username,
     active: bool,
     now: i64,
-) -> Result<UserId, AdminError> {
+) -> Result<Vec<String>, AdminError> {
     let user = require_user(store, username).await?;
     store.set_user_active(user, active).await?;
-    if !active {
+    let ended = if active {
+        Vec::new()
+    } else {
+        store.end_console_sessions_of(user, now).await?;
         store
             .end_user_sessions(user, None, now, EndReason::UserDisabled)
-            .await?;
+            .await?
+    };
+    let kind = if active {
+        Kind::UserEnabled
+    } else {
+        Kind::UserDisabled
+    };
+    for (org, _) in store.memberships_of(user).await? {
+        audit(
+            store,
+            by,
+            Some(OrgId::from_db(org.id)),
+            kind,
+            username.as_str(),
+            now,
+        )
+        .await?;
     }
-    Ok(user)
+    Ok(ended)
 }
 
 /// Changes a password and ends every session of the user.
 pub async fn set_password(
     store: &Store,
+    by: &Actor,
     username: &Username,
     password_hash: &str,
     now: i64,
-) -> Result<UserId, AdminError> {
+) -> Result<Vec<String>, AdminError> {
     let user = require_user(store, username).await?;
     store.set_password_hash(user, password_hash).await?;
-    store
+    store.end_console_sessions_of(user, now).await?;
+    let ended = store
         .end_user_sessions(user, None, now, EndReason::PasswordChanged)
         .await?;
-    Ok(user)
+    for (org, _) in store.memberships_of(user).await? {
+        audit(
+            store,
+            by,
+            Some(OrgId::from_db(org.id)),
+            Kind::PasswordChanged,
+            username.as_str(),
+            now,
+        )
+        .await?;
+    }
+    Ok(ended)
 }
 
 pub async fn list_members(store: &Store, org: OrgId) -> Result<Vec<MemberRecord>, AdminError> {
@@ -168,17 +308,13 @@ pub async fn list_members(store: &Store, org: OrgId) -> Result<Vec<MemberRecord>
 /// A new integration with its secret key, which is shown this once and never stored.
 pub async fn create_integration(
     store: &Store,
+    by: &Actor,
     org: OrgId,
     name: &str,
     scopes: &Scopes,
     now: i64,
 ) -> Result<(IntegrationRecord, SecretKey), AdminError> {
-    let name = name.trim();
-    if name.is_empty() || name.chars().count() > 200 || name.chars().any(char::is_control) {
-        return Err(AdminError::Invalid(
-            "an integration name needs 1 to 200 printable characters".into(),
-        ));
-    }
+    let name = checked_name(name, "an integration")?;
     require_org(store, org).await?;
     let secret = SecretKey::generate();
     let record = store
@@ -186,7 +322,7 @@ pub async fn create_integration(
             org,
             &ConsumerKey::generate(),
             &secret.digest(),
-            name,
+            &name,
             scopes,
             now,
         )
@@ -197,6 +333,15 @@ pub async fn create_integration(
             }
             WriteError::Database(e) => e.into(),
         })?;
+    audit(
+        store,
+        by,
+        Some(org),
+        Kind::IntegrationCreated,
+        &record.consumer_key,
+        now,
+    )
+    .await?;
     Ok((record, secret))
 }
 
@@ -213,6 +358,7 @@ pub async fn require_integration(
 /// Revokes an integration and ends its sessions; returns the ended session ids.
 pub async fn revoke_integration(
     store: &Store,
+    by: &Actor,
     key: &ConsumerKey,
     now: i64,
 ) -> Result<Vec<String>, AdminError> {
@@ -222,15 +368,26 @@ pub async fn revoke_integration(
             "integration {key} is already revoked"
         )));
     }
-    Ok(store
+    let ended = store
         .end_integration_sessions(record.id, now, EndReason::IntegrationRevoked)
-        .await?)
+        .await?;
+    audit(
+        store,
+        by,
+        Some(record.org_id),
+        Kind::IntegrationRevoked,
+        key.as_str(),
+        now,
+    )
+    .await?;
+    Ok(ended)
 }
 
 /// Replaces an integration's secret key and ends its sessions; returns the new secret and the
 /// ended session ids.
 pub async fn rotate_integration_secret(
     store: &Store,
+    by: &Actor,
     key: &ConsumerKey,
     now: i64,
 ) -> Result<(SecretKey, Vec<String>), AdminError> {
@@ -245,6 +402,15 @@ pub async fn rotate_integration_secret(
     let ended = store
         .end_integration_sessions(record.id, now, EndReason::SecretRotated)
         .await?;
+    audit(
+        store,
+        by,
+        Some(record.org_id),
+        Kind::IntegrationSecretRotated,
+        key.as_str(),
+        now,
+    )
+    .await?;
     Ok((secret, ended))
 }
 

@@ -4,6 +4,7 @@
 
 use std::net::IpAddr;
 
+use super::audit::{Kind, event};
 use super::issue::{Subject, TokenPair};
 use super::login::Identity;
 use super::throttle::AttemptKeys;
@@ -61,13 +62,36 @@ impl Auth {
             .as_ref()
             .map_or(NO_SECRET_DIGEST, |r| r.secret_digest.as_str());
         let matches = secret.matches(digest);
+        let org = record.as_ref().map(|r| r.org_id);
         let Some(record) = record.filter(|r| matches && r.revoked_at.is_none()) else {
             tracing::info!(%client, consumer_key = %key, "integration authentication failed");
             self.metrics.login(Principal::Integration, Outcome::Failure);
+            let key = Some(key.as_str());
+            self.audit
+                .record(event(
+                    org,
+                    self.now(),
+                    Kind::LoginFailed,
+                    key,
+                    key,
+                    Some(client),
+                ))
+                .await;
             return Err(AuthError::InvalidCredentials);
         };
         self.throttle.succeeded(&keys).await?;
         self.metrics.login(Principal::Integration, Outcome::Success);
+        let key = Some(record.consumer_key.as_str());
+        self.audit
+            .record(event(
+                Some(record.org_id),
+                self.now(),
+                Kind::IntegrationAuthenticated,
+                key,
+                key,
+                Some(client),
+            ))
+            .await;
         self.store.touch_integration(record.id, self.now()).await?;
         Ok(record)
     }

@@ -235,6 +235,18 @@ impl Auth {
             if !retry {
                 if self.end_session(sid, EndReason::RefreshReuse).await? {
                     self.metrics.refresh_reuse();
+                    let org = Some(crate::domain::OrgId::from_db(claims.org_id));
+                    let who = Some(claims.sub.as_str());
+                    self.audit
+                        .record(super::audit::event(
+                            org,
+                            now,
+                            super::audit::Kind::RefreshReuse,
+                            who,
+                            who,
+                            None,
+                        ))
+                        .await;
                     tracing::warn!(org = claims.org_id, sub = %claims.sub, "refresh token reuse: session ended");
                 }
                 return Err(AuthError::InvalidToken);

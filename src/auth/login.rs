@@ -5,6 +5,7 @@ use std::net::IpAddr;
 
 use secrecy::SecretString;
 
+use super::audit::{Kind, event};
 use super::issue::{Subject, TokenPair};
 use super::throttle::AttemptKeys;
 use super::{Auth, AuthError};
@@ -35,6 +36,16 @@ impl Auth {
         if let Some(retry_after) = self.throttle.admit(&keys, self.now()).await? {
             tracing::info!(%client, "login refused: locked out");
             self.metrics.login(Principal::User, Outcome::LockedOut);
+            self.audit
+                .record(event(
+                    Some(org),
+                    self.now(),
+                    Kind::LockedOut,
+                    None,
+                    None,
+                    Some(client),
+                ))
+                .await;
             return Err(AuthError::LockedOut { retry_after });
         }
         let record = if username.could_exist() {
@@ -51,10 +62,23 @@ impl Auth {
                 return Err(e);
             }
         };
+        let known = record.as_ref().map(|_| username.as_str());
         let Some(record) = record.filter(|r| checked.matches && r.active && r.role.is_some())
         else {
             tracing::info!(%client, org = org.get(), "login failed");
             self.metrics.login(Principal::User, Outcome::Failure);
+            // Only a username that exists is recorded: a mistyped password in the username
+            // field must not land in the log.
+            self.audit
+                .record(event(
+                    Some(org),
+                    self.now(),
+                    Kind::LoginFailed,
+                    known,
+                    known,
+                    Some(client),
+                ))
+                .await;
             return Err(AuthError::InvalidCredentials);
         };
         self.throttle.succeeded(&keys).await?;
@@ -76,6 +100,17 @@ impl Auth {
             .await?;
         tracing::info!(%client, user = record.user_id.get(), org = org.get(), "login succeeded");
         self.metrics.login(Principal::User, Outcome::Success);
+        let name = Some(username.as_str());
+        self.audit
+            .record(event(
+                Some(org),
+                self.now(),
+                Kind::LoginSucceeded,
+                name,
+                name,
+                Some(client),
+            ))
+            .await;
         Ok(pair)
     }
 

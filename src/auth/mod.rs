@@ -2,9 +2,11 @@
 //! them — sessions, throttling, password hashing. This layer knows rules, never wire formats.
 
 pub mod admin;
+pub mod audit;
 mod integration;
 mod issue;
 mod login;
+pub mod manage;
 pub mod password;
 pub mod sessions;
 pub mod throttle;
@@ -66,6 +68,7 @@ pub struct Auth {
     pub settings: Arc<Settings>,
     pub clock: SharedClock,
     pub metrics: crate::metrics::Metrics,
+    pub audit: audit::AuditLog,
 }
 
 impl Auth {

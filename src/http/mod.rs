@@ -4,6 +4,7 @@
 // Handlers return early with a finished `Response` as their error; boxing it would only add noise.
 #![allow(clippy::result_large_err)]
 
+mod admin;
 mod errors;
 pub mod extract;
 mod health;
@@ -31,6 +32,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(user_login::router())
         .merge(me::router())
+        .merge(admin::router())
         .merge(integration::router())
         .merge(oauth::router())
         .merge(well_known::router())

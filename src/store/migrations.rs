@@ -18,6 +18,11 @@ const SQLITE: &[(i64, &str, &str)] = &[
         "integrations",
         include_str!("../../migrations/sqlite/0002_integrations.sql"),
     ),
+    (
+        3,
+        "console",
+        include_str!("../../migrations/sqlite/0003_console.sql"),
+    ),
 ];
 const POSTGRES: &[(i64, &str, &str)] = &[
     (
@@ -29,6 +34,11 @@ const POSTGRES: &[(i64, &str, &str)] = &[
         2,
         "integrations",
         include_str!("../../migrations/postgres/0002_integrations.sql"),
+    ),
+    (
+        3,
+        "console",
+        include_str!("../../migrations/postgres/0003_console.sql"),
     ),
 ];
 

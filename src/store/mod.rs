@@ -3,6 +3,8 @@
 //! times. Dialect differences live in the migrations and in [`Store::connect`].
 
 mod attempts;
+mod audit;
+mod console;
 mod integrations;
 mod keys;
 mod migrations;
@@ -16,10 +18,12 @@ use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyPool, ConnectOptions, Executor};
 
 pub use attempts::AttemptCount;
+pub use audit::{AuditEvent, AuditFilter};
+pub use console::ConsoleSession;
 pub use integrations::IntegrationRecord;
 pub use keys::StoredKey;
 pub use orgs::Organization;
-pub use sessions::{EndReason, NewSession, SessionKind, SessionRecord};
+pub use sessions::{EndReason, NewSession, OpenSession, SessionKind, SessionRecord};
 pub use users::{LoginRecord, MemberRecord, UserRecord};
 
 /// Which database the store talks to.

@@ -41,6 +41,56 @@ impl Store {
             .collect()
     }
 
+    pub async fn find_org(&self, org: OrgId) -> sqlx::Result<Option<Organization>> {
+        let row = sqlx::query("SELECT id, name FROM organizations WHERE id = $1")
+            .bind(org.get())
+            .fetch_optional(self.pool())
+            .await?;
+        row.map(|r| {
+            Ok(Organization {
+                id: r.try_get(0)?,
+                name: r.try_get(1)?,
+            })
+        })
+        .transpose()
+    }
+
+    pub async fn rename_org(&self, org: OrgId, name: &str) -> Result<(), WriteError> {
+        sqlx::query("UPDATE organizations SET name = $2 WHERE id = $1")
+            .bind(org.get())
+            .bind(name)
+            .execute(self.pool())
+            .await
+            .map_err(WriteError::from_sqlx)?;
+        Ok(())
+    }
+
+    /// The organizations a user belongs to, with the role in each.
+    pub async fn memberships_of(
+        &self,
+        user: crate::domain::UserId,
+    ) -> sqlx::Result<Vec<(Organization, Role)>> {
+        let rows = sqlx::query(
+            "SELECT o.id, o.name, m.role FROM memberships m JOIN organizations o ON o.id = m.org_id \
+             WHERE m.user_id = $1 ORDER BY o.id",
+        )
+        .bind(user.get())
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter()
+            .map(|r| {
+                let role: String = r.try_get(2)?;
+                Ok((
+                    Organization {
+                        id: r.try_get(0)?,
+                        name: r.try_get(1)?,
+                    },
+                    role.parse().map_err(|e| sqlx::Error::Decode(Box::new(e)))?,
+                ))
+            })
+            .collect()
+    }
+
     pub async fn org_exists(&self, org: OrgId) -> sqlx::Result<bool> {
         let row = sqlx::query("SELECT COUNT(*) FROM organizations WHERE id = $1")
             .bind(org.get())

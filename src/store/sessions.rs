@@ -32,6 +32,7 @@ pub enum EndReason {
     IntegrationRevoked,
     SecretRotated,
     ClientRevoked,
+    EndedByAdmin,
 }
 
 impl EndReason {
@@ -45,6 +46,7 @@ impl EndReason {
             EndReason::IntegrationRevoked => "integration_revoked",
             EndReason::SecretRotated => "secret_rotated",
             EndReason::ClientRevoked => "client_revoked",
+            EndReason::EndedByAdmin => "ended_by_admin",
         }
     }
 }
@@ -226,4 +228,70 @@ impl Store {
             .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
             .collect()
     }
+
+    /// Open sessions of an organization, newest first, with who they belong to.
+    pub async fn open_sessions(&self, org: OrgId, now: i64) -> sqlx::Result<Vec<OpenSession>> {
+        let rows = sqlx::query(
+            "SELECT s.sid, s.kind, u.username, i.consumer_key, i.name, s.created_at, s.last_used_at, s.client_addr \
+             FROM sessions s LEFT JOIN users u ON u.id = s.user_id LEFT JOIN integrations i ON i.id = s.integration_id \
+             WHERE s.org_id = $1 AND s.ended_at IS NULL AND s.current_exp > $2 ORDER BY s.created_at DESC LIMIT 500",
+        )
+        .bind(org.get())
+        .bind(now)
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter()
+            .map(|r| {
+                let kind: String = r.try_get(1)?;
+                let who: Option<String> = if kind == "user" {
+                    r.try_get(2)?
+                } else {
+                    r.try_get(3)?
+                };
+                Ok(OpenSession {
+                    sid: r.try_get(0)?,
+                    kind,
+                    who: who.unwrap_or_default(),
+                    integration_name: r.try_get(4)?,
+                    created_at: r.try_get(5)?,
+                    last_used_at: r.try_get(6)?,
+                    client_addr: r.try_get(7)?,
+                })
+            })
+            .collect()
+    }
+
+    /// Ends a session of an organization; false when there was no such open session.
+    pub async fn end_org_session(
+        &self,
+        org: OrgId,
+        sid: &str,
+        now: i64,
+        reason: EndReason,
+    ) -> sqlx::Result<bool> {
+        let done = sqlx::query(
+            "UPDATE sessions SET ended_at = $3, end_reason = $4 WHERE sid = $2 AND org_id = $1 AND ended_at IS NULL",
+        )
+        .bind(org.get())
+        .bind(sid)
+        .bind(now)
+        .bind(reason.as_str())
+        .execute(self.pool())
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+}
+
+/// An open session as an administrator sees it.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct OpenSession {
+    pub sid: String,
+    /// `user` or `integration`.
+    pub kind: String,
+    /// The username or the consumer key.
+    pub who: String,
+    pub integration_name: Option<String>,
+    pub created_at: i64,
+    pub last_used_at: i64,
+    pub client_addr: String,
 }

@@ -175,19 +175,33 @@ impl TestApp {
     pub async fn create_user(&self, org: OrgId, username: &str, password: &str, role: Role) -> i64 {
         let hash = hash_password(&SecretString::from(password), self.auth.settings.argon2).unwrap();
         let username = Username::parse(username).unwrap();
-        admin::create_user(&self.auth.store, org, &username, role, &hash, self.now())
-            .await
-            .unwrap()
-            .id
+        admin::create_user(
+            &self.auth.store,
+            &porteiro::auth::admin::Actor::cli(),
+            org,
+            &username,
+            role,
+            &hash,
+            self.now(),
+        )
+        .await
+        .unwrap()
+        .id
     }
 
     /// Creates an integration in the default organization: `(consumer_key, secret_key)`.
     pub async fn create_integration(&self, scopes: &[&str]) -> (String, String) {
         let scopes = porteiro::domain::Scopes::parse(scopes).unwrap();
-        let (record, secret) =
-            admin::create_integration(&self.auth.store, self.org, "Billing", &scopes, self.now())
-                .await
-                .unwrap();
+        let (record, secret) = admin::create_integration(
+            &self.auth.store,
+            &porteiro::auth::admin::Actor::cli(),
+            self.org,
+            "Billing",
+            &scopes,
+            self.now(),
+        )
+        .await
+        .unwrap();
         (record.consumer_key, secret.expose().to_owned())
     }
 

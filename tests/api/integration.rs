@@ -95,6 +95,7 @@ async fn a_wrong_secret_an_unknown_key_and_a_revoked_integration_get_one_answer(
     let (revoked, revoked_secret) = app.create_integration(&[]).await;
     admin::revoke_integration(
         &app.auth.store,
+        &porteiro::auth::admin::Actor::cli(),
         &ConsumerKey::parse(&revoked).unwrap(),
         app.now(),
     )
@@ -344,6 +345,7 @@ async fn revoking_an_integration_refuses_its_tokens_at_once_everywhere() {
     let access = body["access_token"].as_str().unwrap();
     admin::revoke_integration(
         &app.auth.store,
+        &porteiro::auth::admin::Actor::cli(),
         &ConsumerKey::parse(&key).unwrap(),
         app.now(),
     )
@@ -375,6 +377,7 @@ async fn rotating_the_secret_ends_sessions_and_only_the_new_secret_works() {
     let body = app.integration_tokens(&key, &old_secret).await;
     let (secret, _) = admin::rotate_integration_secret(
         &app.auth.store,
+        &porteiro::auth::admin::Actor::cli(),
         &ConsumerKey::parse(&key).unwrap(),
         app.now(),
     )

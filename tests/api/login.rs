@@ -66,6 +66,7 @@ async fn unknown_users_non_members_inactive_users_and_missing_orgs_get_the_same_
         .await;
     porteiro::auth::admin::set_active(
         &app.auth.store,
+        &porteiro::auth::admin::Actor::cli(),
         &porteiro::domain::Username::parse("gone@example.com").unwrap(),
         false,
         app.now(),
@@ -200,6 +201,7 @@ async fn a_user_in_two_organizations_gets_tokens_for_the_one_asked() {
     let other = app.create_org("Other").await;
     porteiro::auth::admin::grant(
         &app.auth.store,
+        &porteiro::auth::admin::Actor::cli(),
         &porteiro::domain::Username::parse(&app.username).unwrap(),
         other,
         Role::Admin,

@@ -85,13 +85,27 @@ async fn trace_a_session() -> (String, Vec<String>) {
         .unwrap();
     // An integration: its secret key, its tokens, and a refresh token in a query string.
     let created = std::process::Command::new(env!("CARGO_BIN_EXE_porteiro"))
-        .args(["integration", "create", "--org", "1", "--name", "Billing", "--json"])
-        .args(["--database", &format!("sqlite://{}/p.db", dir.path().display())])
+        .args([
+            "integration",
+            "create",
+            "--org",
+            "1",
+            "--name",
+            "Billing",
+            "--json",
+        ])
+        .args([
+            "--database",
+            &format!("sqlite://{}/p.db", dir.path().display()),
+        ])
         .env("RUST_LOG", "trace")
         .output()
         .unwrap();
     let created: Value = serde_json::from_slice(&created.stdout).unwrap();
-    let (key, secret) = (created["consumer_key"].as_str().unwrap(), created["secret_key"].as_str().unwrap());
+    let (key, secret) = (
+        created["consumer_key"].as_str().unwrap(),
+        created["secret_key"].as_str().unwrap(),
+    );
     let machine: Value = client
         .post(format!("{base}/auth"))
         .json(&json!({"consumer_key": key, "secret_key": secret}))

@@ -258,6 +258,7 @@ async fn introspection_is_inactive_for_other_organizations_expired_and_ended_tok
     let other_org = app.create_org("Other").await;
     let (record, other_secret) = porteiro::auth::admin::create_integration(
         &app.auth.store,
+        &porteiro::auth::admin::Actor::cli(),
         other_org,
         "Foreign",
         &porteiro::domain::Scopes::default(),

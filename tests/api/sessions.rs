@@ -26,9 +26,15 @@ async fn wait_for_poll() {
 async fn disabling_a_user_ends_their_sessions_within_a_second() {
     let app = TestApp::spawn().await;
     let (refresh, access) = app.login().await;
-    admin::set_active(&app.auth.store, &dev(), false, app.now())
-        .await
-        .unwrap();
+    admin::set_active(
+        &app.auth.store,
+        &porteiro::auth::admin::Actor::cli(),
+        &dev(),
+        false,
+        app.now(),
+    )
+    .await
+    .unwrap();
     wait_for_poll().await;
     assert_session_ended(&app, &refresh, &access).await;
     assert_body_text(
@@ -48,9 +54,15 @@ async fn a_password_change_ends_every_session_and_the_new_password_works() {
         app.auth.settings.argon2,
     )
     .unwrap();
-    admin::set_password(&app.auth.store, &dev(), &hash, app.now())
-        .await
-        .unwrap();
+    admin::set_password(
+        &app.auth.store,
+        &porteiro::auth::admin::Actor::cli(),
+        &dev(),
+        &hash,
+        app.now(),
+    )
+    .await
+    .unwrap();
     wait_for_poll().await;
     assert_session_ended(&app, &refresh, &access).await;
     assert_eq!(
@@ -67,6 +79,7 @@ async fn leaving_the_organization_ends_the_sessions_there_only() {
     let other = app.create_org("Other").await;
     admin::grant(
         &app.auth.store,
+        &porteiro::auth::admin::Actor::cli(),
         &dev(),
         other,
         porteiro::domain::Role::Member,
@@ -77,9 +90,15 @@ async fn leaving_the_organization_ends_the_sessions_there_only() {
     let (refresh, access) = app.login().await;
     let elsewhere = app.login_as(other, &app.username, PASSWORD).await;
     let elsewhere: serde_json::Value = elsewhere.json().await.unwrap();
-    admin::revoke(&app.auth.store, &dev(), app.org, app.now())
-        .await
-        .unwrap();
+    admin::revoke(
+        &app.auth.store,
+        &porteiro::auth::admin::Actor::cli(),
+        &dev(),
+        app.org,
+        app.now(),
+    )
+    .await
+    .unwrap();
     wait_for_poll().await;
     assert_session_ended(&app, &refresh, &access).await;
     assert_eq!(

@@ -1,0 +1,175 @@
+//! The audit log. Request paths hand events to a background writer that stores them in batches,
+//! so an audited login costs no extra round trip; events wait (they are never dropped) while the
+//! database is away, and the writer drains what is left when the server stops.
+
+use std::net::IpAddr;
+use std::time::Duration;
+
+use tokio::sync::{mpsc, watch};
+use tokio::task::JoinHandle;
+
+use crate::domain::OrgId;
+use crate::store::{AuditEvent, Store};
+
+/// What happened.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    LoginSucceeded,
+    LoginFailed,
+    LockedOut,
+    RefreshReuse,
+    IntegrationAuthenticated,
+    IntegrationCreated,
+    IntegrationSecretRotated,
+    IntegrationRevoked,
+    UserCreated,
+    MemberAdded,
+    RoleChanged,
+    MemberRemoved,
+    UserDisabled,
+    UserEnabled,
+    PasswordChanged,
+    SessionEnded,
+    OrganizationRenamed,
+}
+
+impl Kind {
+    pub const ALL: [Kind; 17] = [
+        Kind::LoginSucceeded,
+        Kind::LoginFailed,
+        Kind::LockedOut,
+        Kind::RefreshReuse,
+        Kind::IntegrationAuthenticated,
+        Kind::IntegrationCreated,
+        Kind::IntegrationSecretRotated,
+        Kind::IntegrationRevoked,
+        Kind::UserCreated,
+        Kind::MemberAdded,
+        Kind::RoleChanged,
+        Kind::MemberRemoved,
+        Kind::UserDisabled,
+        Kind::UserEnabled,
+        Kind::PasswordChanged,
+        Kind::SessionEnded,
+        Kind::OrganizationRenamed,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::LoginSucceeded => "login_succeeded",
+            Kind::LoginFailed => "login_failed",
+            Kind::LockedOut => "locked_out",
+            Kind::RefreshReuse => "refresh_reuse",
+            Kind::IntegrationAuthenticated => "integration_authenticated",
+            Kind::IntegrationCreated => "integration_created",
+            Kind::IntegrationSecretRotated => "integration_secret_rotated",
+            Kind::IntegrationRevoked => "integration_revoked",
+            Kind::UserCreated => "user_created",
+            Kind::MemberAdded => "member_added",
+            Kind::RoleChanged => "role_changed",
+            Kind::MemberRemoved => "member_removed",
+            Kind::UserDisabled => "user_disabled",
+            Kind::UserEnabled => "user_enabled",
+            Kind::PasswordChanged => "password_changed",
+            Kind::SessionEnded => "session_ended",
+            Kind::OrganizationRenamed => "organization_renamed",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Kind> {
+        Kind::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+}
+
+/// Builds an event. `actor` did it; `subject` is whom or what it concerned.
+pub fn event(
+    org: Option<OrgId>,
+    at: i64,
+    kind: Kind,
+    actor: Option<&str>,
+    subject: Option<&str>,
+    client: Option<IpAddr>,
+) -> AuditEvent {
+    AuditEvent {
+        org_id: org.map(OrgId::get),
+        at,
+        kind: kind.as_str().to_owned(),
+        actor: actor.map(str::to_owned),
+        subject: subject.map(str::to_owned),
+        client_addr: client.map(|c| c.to_string()),
+        detail: None,
+    }
+}
+
+/// The sending half, held by the use-cases.
+pub struct AuditLog {
+    sender: mpsc::Sender<AuditEvent>,
+}
+
+/// The writer task and the switch that stops it.
+pub struct AuditWriter {
+    stop: watch::Sender<bool>,
+    task: JoinHandle<()>,
+}
+
+/// Events waiting to be written beyond this make request paths wait: back-pressure, not loss.
+const QUEUE: usize = 10_000;
+const BATCH: usize = 500;
+
+impl AuditLog {
+    pub fn start(store: Store) -> (Self, AuditWriter) {
+        let (sender, mut receiver) = mpsc::channel::<AuditEvent>(QUEUE);
+        let (stop, mut stopped) = watch::channel(false);
+        let task = tokio::spawn(async move {
+            let mut batch = Vec::with_capacity(BATCH);
+            loop {
+                tokio::select! {
+                    received = receiver.recv_many(&mut batch, BATCH) => {
+                        if received == 0 {
+                            break;
+                        }
+                    }
+                    _ = stopped.changed() => {
+                        while let Ok(event) = receiver.try_recv() {
+                            batch.push(event);
+                        }
+                        write_until_done(&store, &mut batch).await;
+                        break;
+                    }
+                }
+                write_until_done(&store, &mut batch).await;
+            }
+        });
+        (Self { sender }, AuditWriter { stop, task })
+    }
+
+    /// Queues an event for writing.
+    pub async fn record(&self, event: AuditEvent) {
+        if self.sender.send(event).await.is_err() {
+            tracing::error!("audit writer has stopped; event not recorded");
+        }
+    }
+}
+
+impl AuditWriter {
+    /// Writes what is queued and stops.
+    pub async fn stop(self) {
+        let _ = self.stop.send(true);
+        let _ = self.task.await;
+    }
+}
+
+/// Writes a batch, retrying while the database is unavailable.
+async fn write_until_done(store: &Store, batch: &mut Vec<AuditEvent>) {
+    let mut wait = Duration::from_millis(100);
+    while !batch.is_empty() {
+        match store.insert_audit_events(batch).await {
+            Ok(()) => batch.clear(),
+            Err(e) => {
+                tracing::warn!(error = %e, events = batch.len(), "cannot write audit events; retrying");
+                tokio::time::sleep(wait).await;
+                wait = (wait * 2).min(Duration::from_secs(5));
+            }
+        }
+    }
+}

@@ -1,0 +1,359 @@
+//! An organization's administration by one of its owners or admins: the permission check is this
+//! wrapper, so every use-case of the admin API and the console goes through it, scoped to one
+//! organization and audited under the admin's name.
+
+use std::net::IpAddr;
+
+use super::admin::{self, Actor, AdminError};
+use super::audit::{Kind, event};
+use super::{Auth, AuthError, Identity};
+use crate::domain::{ConsumerKey, OrgId, Password, Role, Scopes, SecretKey, UserId, Username};
+use crate::store::{
+    AuditEvent, AuditFilter, EndReason, IntegrationRecord, MemberRecord, OpenSession, Organization,
+};
+
+/// Why someone may not administer.
+#[derive(Debug, thiserror::Error)]
+pub enum Access {
+    /// No valid credentials.
+    #[error("not authenticated")]
+    Unauthenticated(AuthError),
+    /// Authenticated, but not an owner or admin of the organization.
+    #[error("not an owner or admin of this organization")]
+    Forbidden,
+}
+
+/// An owner or admin of one organization, acting on it.
+pub struct OrgAdmin<'a> {
+    auth: &'a Auth,
+    pub user: UserId,
+    pub username: String,
+    pub org: OrgId,
+    pub role: Role,
+    actor: Actor,
+}
+
+impl Auth {
+    /// The administrator behind a bearer access token, in the token's organization.
+    pub async fn org_admin_by_token(
+        &self,
+        token: &str,
+        client: IpAddr,
+    ) -> Result<OrgAdmin<'_>, Access> {
+        match self.identify(token).await {
+            Ok(Identity::User(member)) => self.as_org_admin(member, client),
+            Ok(Identity::Integration(_)) => Err(Access::Forbidden),
+            Err(e) => Err(Access::Unauthenticated(e)),
+        }
+    }
+
+    /// The administrator `user` of `org` (a console sign-in), if still an active owner or admin.
+    pub async fn org_admin(
+        &self,
+        user: UserId,
+        org: OrgId,
+        client: IpAddr,
+    ) -> Result<OrgAdmin<'_>, Access> {
+        match self.store.active_member(user, org).await {
+            Ok(Some(member)) => self.as_org_admin(member, client),
+            Ok(None) => Err(Access::Forbidden),
+            Err(e) => Err(Access::Unauthenticated(e.into())),
+        }
+    }
+
+    fn as_org_admin(&self, member: MemberRecord, client: IpAddr) -> Result<OrgAdmin<'_>, Access> {
+        let role: Role = member.role.parse().map_err(|_| Access::Forbidden)?;
+        if role == Role::Member {
+            return Err(Access::Forbidden);
+        }
+        Ok(OrgAdmin {
+            auth: self,
+            user: UserId::from_db(member.id),
+            actor: Actor {
+                name: member.username.clone(),
+                client: Some(client),
+            },
+            username: member.username,
+            org: OrgId::from_db(member.org_id),
+            role,
+        })
+    }
+
+    /// Remembers sessions ended by an administrative change made through this instance, so that
+    /// its bearer checks refuse them at once.
+    pub(crate) fn remember_ended(&self, sids: Vec<String>) {
+        let now = self.now();
+        for sid in sids {
+            self.ended.insert(sid, now);
+        }
+    }
+}
+
+fn forbidden(why: &str) -> AdminError {
+    AdminError::Forbidden(why.to_owned())
+}
+
+impl OrgAdmin<'_> {
+    fn now(&self) -> i64 {
+        self.auth.now()
+    }
+
+    pub async fn organization(&self) -> Result<Organization, AdminError> {
+        self.auth
+            .store
+            .find_org(self.org)
+            .await?
+            .ok_or_else(|| AdminError::NotFound("the organization no longer exists".into()))
+    }
+
+    /// The organizations the administrator may switch to.
+    pub async fn organizations(&self) -> Result<Vec<(Organization, Role)>, AdminError> {
+        Ok(self.auth.store.memberships_of(self.user).await?)
+    }
+
+    pub async fn rename(&self, name: &str) -> Result<Organization, AdminError> {
+        if self.role != Role::Owner {
+            return Err(forbidden("only an owner may rename the organization"));
+        }
+        admin::rename_org(&self.auth.store, &self.actor, self.org, name, self.now()).await
+    }
+
+    pub async fn integrations(&self) -> Result<Vec<IntegrationRecord>, AdminError> {
+        admin::list_integrations(&self.auth.store, self.org).await
+    }
+
+    pub async fn create_integration(
+        &self,
+        name: &str,
+        scopes: &[String],
+    ) -> Result<(IntegrationRecord, SecretKey), AdminError> {
+        let scopes = Scopes::parse(scopes)?;
+        admin::create_integration(
+            &self.auth.store,
+            &self.actor,
+            self.org,
+            name,
+            &scopes,
+            self.now(),
+        )
+        .await
+    }
+
+    /// An integration of this organization (another organization's is not found).
+    async fn own_integration(&self, key: &str) -> Result<ConsumerKey, AdminError> {
+        let key = ConsumerKey::parse(key)?;
+        match self.auth.store.find_integration(&key).await? {
+            Some(record) if record.org_id == self.org => Ok(key),
+            _ => Err(AdminError::NotFound(format!(
+                "there is no integration {key}"
+            ))),
+        }
+    }
+
+    pub async fn rotate_integration_secret(&self, key: &str) -> Result<SecretKey, AdminError> {
+        let key = self.own_integration(key).await?;
+        let (secret, ended) =
+            admin::rotate_integration_secret(&self.auth.store, &self.actor, &key, self.now())
+                .await?;
+        self.auth.remember_ended(ended);
+        Ok(secret)
+    }
+
+    pub async fn revoke_integration(&self, key: &str) -> Result<(), AdminError> {
+        let key = self.own_integration(key).await?;
+        let ended =
+            admin::revoke_integration(&self.auth.store, &self.actor, &key, self.now()).await?;
+        self.auth.remember_ended(ended);
+        Ok(())
+    }
+
+    pub async fn members(&self) -> Result<Vec<MemberRecord>, AdminError> {
+        admin::list_members(&self.auth.store, self.org).await
+    }
+
+    /// Adds a member: an existing user gets a membership; a new one is created with a generated
+    /// password, returned to be shown once.
+    pub async fn add_member(
+        &self,
+        username: &str,
+        role: Role,
+    ) -> Result<(MemberRecord, Option<Password>), AdminError> {
+        if role == Role::Owner && self.role != Role::Owner {
+            return Err(forbidden("only an owner may add an owner"));
+        }
+        let username = Username::parse(username)?;
+        let store = &self.auth.store;
+        if store.find_user(&username).await?.is_some() {
+            if admin::require_member(store, self.org, &username)
+                .await
+                .is_ok()
+            {
+                return Err(AdminError::Duplicate(format!(
+                    "{username} is already a member"
+                )));
+            }
+            let member =
+                admin::grant(store, &self.actor, &username, self.org, role, self.now()).await?;
+            return Ok((member, None));
+        }
+        let password = Password::generate();
+        let hash = self
+            .auth
+            .hasher
+            .hash(password.secret().clone())
+            .await
+            .map_err(|e| match e {
+                AuthError::Internal(e) => AdminError::Internal(e),
+                other => AdminError::Internal(anyhow::anyhow!("{other}")),
+            })?;
+        let member = admin::create_user(
+            store,
+            &self.actor,
+            self.org,
+            &username,
+            role,
+            &hash,
+            self.now(),
+        )
+        .await?;
+        Ok((member, Some(password)))
+    }
+
+    /// The member `user_id` of this organization, checked against what this admin may change:
+    /// never themselves, and an owner only when they are an owner.
+    async fn changeable_member(
+        &self,
+        user_id: i64,
+    ) -> Result<(MemberRecord, Username), AdminError> {
+        let member = self
+            .members()
+            .await?
+            .into_iter()
+            .find(|m| m.id == user_id)
+            .ok_or_else(|| AdminError::NotFound(format!("user {user_id} is not a member")))?;
+        if member.id == self.user.get() {
+            return Err(forbidden("you cannot change your own membership"));
+        }
+        if member.role == Role::Owner.as_str() && self.role != Role::Owner {
+            return Err(forbidden("only an owner may change an owner"));
+        }
+        let username = Username::parse(&member.username)?;
+        Ok((member, username))
+    }
+
+    pub async fn change_role(&self, user_id: i64, role: Role) -> Result<MemberRecord, AdminError> {
+        let (_, username) = self.changeable_member(user_id).await?;
+        if role == Role::Owner && self.role != Role::Owner {
+            return Err(forbidden("only an owner may make an owner"));
+        }
+        admin::grant(
+            &self.auth.store,
+            &self.actor,
+            &username,
+            self.org,
+            role,
+            self.now(),
+        )
+        .await
+    }
+
+    pub async fn remove_member(&self, user_id: i64) -> Result<(), AdminError> {
+        let (_, username) = self.changeable_member(user_id).await?;
+        let ended = admin::revoke(
+            &self.auth.store,
+            &self.actor,
+            &username,
+            self.org,
+            self.now(),
+        )
+        .await?;
+        self.auth.remember_ended(ended);
+        Ok(())
+    }
+
+    /// Disables (or enables) a user account. Accounts are global, so only an account that belongs
+    /// to this organization alone may be disabled from it.
+    pub async fn set_member_active(&self, user_id: i64, active: bool) -> Result<(), AdminError> {
+        let (_, username) = self.changeable_member(user_id).await?;
+        let orgs = self
+            .auth
+            .store
+            .memberships_of(UserId::from_db(user_id))
+            .await?;
+        if orgs.iter().any(|(o, _)| o.id != self.org.get()) {
+            return Err(forbidden(
+                "this user also belongs to other organizations; remove them from this one instead",
+            ));
+        }
+        let ended =
+            admin::set_active(&self.auth.store, &self.actor, &username, active, self.now()).await?;
+        self.auth.remember_ended(ended);
+        Ok(())
+    }
+
+    pub async fn sessions(&self) -> Result<Vec<OpenSession>, AdminError> {
+        Ok(self.auth.store.open_sessions(self.org, self.now()).await?)
+    }
+
+    pub async fn end_session(&self, sid: &str) -> Result<(), AdminError> {
+        let sessions = self.sessions().await?;
+        let Some(session) = sessions.iter().find(|s| s.sid == sid) else {
+            return Err(AdminError::NotFound("there is no such open session".into()));
+        };
+        let now = self.now();
+        if self
+            .auth
+            .store
+            .end_org_session(self.org, sid, now, EndReason::EndedByAdmin)
+            .await?
+        {
+            self.auth.remember_ended(vec![sid.to_owned()]);
+            self.record(Kind::SessionEnded, &session.who).await?;
+        }
+        Ok(())
+    }
+
+    /// Ends every open session of one member in this organization.
+    pub async fn end_user_sessions(&self, user_id: i64) -> Result<usize, AdminError> {
+        let member = self
+            .members()
+            .await?
+            .into_iter()
+            .find(|m| m.id == user_id)
+            .ok_or_else(|| AdminError::NotFound(format!("user {user_id} is not a member")))?;
+        let ended = self
+            .auth
+            .store
+            .end_user_sessions(
+                UserId::from_db(user_id),
+                Some(self.org),
+                self.now(),
+                EndReason::EndedByAdmin,
+            )
+            .await?;
+        let count = ended.len();
+        self.auth.remember_ended(ended);
+        self.record(Kind::SessionEnded, &member.username).await?;
+        Ok(count)
+    }
+
+    pub async fn activity(
+        &self,
+        filter: &AuditFilter,
+    ) -> Result<Vec<(i64, AuditEvent)>, AdminError> {
+        Ok(self.auth.store.audit_events(self.org, filter).await?)
+    }
+
+    async fn record(&self, kind: Kind, subject: &str) -> Result<(), AdminError> {
+        let e = event(
+            Some(self.org),
+            self.now(),
+            kind,
+            Some(&self.actor.name),
+            Some(subject),
+            self.actor.client,
+        );
+        self.auth.store.insert_audit_events(&[e]).await?;
+        Ok(())
+    }
+}

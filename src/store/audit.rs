@@ -1,0 +1,91 @@
+//! The audit log: one row per event, read newest first per organization.
+
+use sqlx::Row;
+
+use super::Store;
+use crate::domain::OrgId;
+
+/// One thing that happened.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct AuditEvent {
+    pub org_id: Option<i64>,
+    pub at: i64,
+    /// What happened: `login_succeeded`, `integration_created`, … (see [`crate::auth::audit::Kind`]).
+    pub kind: String,
+    /// Who did it: a username, a consumer key, or `cli`.
+    pub actor: Option<String>,
+    /// Whom or what it concerned: a username or a consumer key.
+    pub subject: Option<String>,
+    pub client_addr: Option<String>,
+    pub detail: Option<String>,
+}
+
+/// Which events to read.
+#[derive(Debug, Clone, Default)]
+pub struct AuditFilter {
+    pub kind: Option<String>,
+    /// Matches the actor or the subject.
+    pub who: Option<String>,
+    /// Only events older than this id (paging).
+    pub before_id: Option<i64>,
+    pub limit: i64,
+}
+
+impl Store {
+    /// Writes several events in one transaction.
+    pub async fn insert_audit_events(&self, events: &[AuditEvent]) -> sqlx::Result<()> {
+        let mut tx = self.pool().begin().await?;
+        for e in events {
+            sqlx::query(
+                "INSERT INTO audit_events (org_id, at, kind, actor, subject, client_addr, detail) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            )
+            .bind(e.org_id)
+            .bind(e.at)
+            .bind(&e.kind)
+            .bind(&e.actor)
+            .bind(&e.subject)
+            .bind(&e.client_addr)
+            .bind(&e.detail)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await
+    }
+
+    /// Events of an organization, newest first, with their ids.
+    pub async fn audit_events(
+        &self,
+        org: OrgId,
+        filter: &AuditFilter,
+    ) -> sqlx::Result<Vec<(i64, AuditEvent)>> {
+        let rows = sqlx::query(
+            "SELECT id, org_id, at, kind, actor, subject, client_addr, detail FROM audit_events \
+             WHERE org_id = $1 AND ($2 = '' OR kind = $2) AND ($3 = '' OR actor = $3 OR subject = $3) \
+             AND ($4 = 0 OR id < $4) ORDER BY id DESC LIMIT $5",
+        )
+        .bind(org.get())
+        .bind(filter.kind.clone().unwrap_or_default())
+        .bind(filter.who.clone().unwrap_or_default())
+        .bind(filter.before_id.unwrap_or(0))
+        .bind(filter.limit.clamp(1, 500))
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok((
+                    r.try_get(0)?,
+                    AuditEvent {
+                        org_id: r.try_get(1)?,
+                        at: r.try_get(2)?,
+                        kind: r.try_get(3)?,
+                        actor: r.try_get(4)?,
+                        subject: r.try_get(5)?,
+                        client_addr: r.try_get(6)?,
+                        detail: r.try_get(7)?,
+                    },
+                ))
+            })
+            .collect()
+    }
+}
