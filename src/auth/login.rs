@@ -11,7 +11,7 @@ use super::throttle::AttemptKeys;
 use super::{Auth, AuthError};
 use crate::domain::{OrgId, UserId, Username};
 use crate::metrics::{Outcome, Principal};
-use crate::store::{EndReason, IntegrationRecord, MemberRecord};
+use crate::store::{EndReason, IntegrationRecord, LoginRecord, MemberRecord};
 use crate::tokens::claims::jti_digest;
 use crate::tokens::{Claims, TokenType};
 
@@ -32,24 +32,40 @@ impl Auth {
         client: IpAddr,
     ) -> Result<TokenPair, AuthError> {
         let username = Username::normalize(username);
+        let (record, credential): (LoginRecord, String) = self
+            .check_user_password(&username, password, client, Some(org))
+            .await?;
+        let subject = Subject::User {
+            user: record.user_id,
+            org,
+        };
+        let pair = self
+            .start_session(&subject, &credential, client, self.user_lifetimes(), true)
+            .await?;
+        tracing::info!(%client, user = record.user_id.get(), org = org.get(), "login succeeded");
+        Ok(pair)
+    }
+
+    /// Counts the attempt under the lockout, checks the password (against the dummy hash when
+    /// there is no such user), and records the outcome. With `org`, the user must be a member of
+    /// it. Returns the user and the password hash that was checked (upgraded if it was weak).
+    pub(crate) async fn check_user_password(
+        &self,
+        username: &Username,
+        password: SecretString,
+        client: IpAddr,
+        org: Option<OrgId>,
+    ) -> Result<(LoginRecord, String), AuthError> {
         let keys = AttemptKeys::user(username.as_str(), client);
         if let Some(retry_after) = self.throttle.admit(&keys, self.now()).await? {
             tracing::info!(%client, "login refused: locked out");
             self.metrics.login(Principal::User, Outcome::LockedOut);
-            self.audit
-                .record(event(
-                    Some(org),
-                    self.now(),
-                    Kind::LockedOut,
-                    None,
-                    None,
-                    Some(client),
-                ))
-                .await;
+            let e = event(org, self.now(), Kind::LockedOut, None, None, Some(client));
+            self.audit.record(e).await;
             return Err(AuthError::LockedOut { retry_after });
         }
         let record = if username.could_exist() {
-            self.store.find_login(&username, org).await?
+            self.store.find_login(username, org).await?
         } else {
             None
         };
@@ -62,23 +78,22 @@ impl Auth {
                 return Err(e);
             }
         };
+        // Only a username that exists is recorded: a password typed into the username field
+        // must not land in the audit log.
         let known = record.as_ref().map(|_| username.as_str());
-        let Some(record) = record.filter(|r| checked.matches && r.active && r.role.is_some())
-        else {
-            tracing::info!(%client, org = org.get(), "login failed");
+        let member = |r: &LoginRecord| org.is_none() || r.role.is_some();
+        let Some(record) = record.filter(|r| checked.matches && r.active && member(r)) else {
+            tracing::info!(%client, "login failed");
             self.metrics.login(Principal::User, Outcome::Failure);
-            // Only a username that exists is recorded: a mistyped password in the username
-            // field must not land in the log.
-            self.audit
-                .record(event(
-                    Some(org),
-                    self.now(),
-                    Kind::LoginFailed,
-                    known,
-                    known,
-                    Some(client),
-                ))
-                .await;
+            let e = event(
+                org,
+                self.now(),
+                Kind::LoginFailed,
+                known,
+                known,
+                Some(client),
+            );
+            self.audit.record(e).await;
             return Err(AuthError::InvalidCredentials);
         };
         self.throttle.succeeded(&keys).await?;
@@ -91,27 +106,17 @@ impl Auth {
         {
             credential = hash;
         }
-        let subject = Subject::User {
-            user: record.user_id,
-            org,
-        };
-        let pair = self
-            .start_session(&subject, &credential, client, self.user_lifetimes(), true)
-            .await?;
-        tracing::info!(%client, user = record.user_id.get(), org = org.get(), "login succeeded");
         self.metrics.login(Principal::User, Outcome::Success);
-        let name = Some(username.as_str());
-        self.audit
-            .record(event(
-                Some(org),
-                self.now(),
-                Kind::LoginSucceeded,
-                name,
-                name,
-                Some(client),
-            ))
-            .await;
-        Ok(pair)
+        let e = event(
+            org,
+            self.now(),
+            Kind::LoginSucceeded,
+            known,
+            known,
+            Some(client),
+        );
+        self.audit.record(e).await;
+        Ok((record, credential))
     }
 
     fn verify_user_refresh(&self, token: &str) -> Result<(Claims, Subject), AuthError> {

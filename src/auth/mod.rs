@@ -3,6 +3,7 @@
 
 pub mod admin;
 pub mod audit;
+pub mod console;
 mod integration;
 mod issue;
 mod login;

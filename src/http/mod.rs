@@ -33,6 +33,7 @@ pub fn router(state: AppState) -> Router {
         .merge(user_login::router())
         .merge(me::router())
         .merge(admin::router())
+        .merge(crate::console::router())
         .merge(integration::router())
         .merge(oauth::router())
         .merge(well_known::router())

@@ -85,17 +85,19 @@ impl Store {
         .transpose()
     }
 
+    /// The credentials of `username`, and their role in `org` when one is given (no organization
+    /// has id 0, so without one the role is `None`).
     pub async fn find_login(
         &self,
         username: &Username,
-        org: OrgId,
+        org: Option<OrgId>,
     ) -> sqlx::Result<Option<LoginRecord>> {
         let row = sqlx::query(
             "SELECT u.id, u.password_hash, u.active, m.role FROM users u \
              LEFT JOIN memberships m ON m.user_id = u.id AND m.org_id = $2 WHERE u.username = $1",
         )
         .bind(username.as_str())
-        .bind(org.get())
+        .bind(org.map_or(0, OrgId::get))
         .fetch_optional(self.pool())
         .await?;
         row.map(|r| {

@@ -319,8 +319,18 @@ impl Server {
 
     /// Standard output so far (all of it after [`Server::terminate`]); first-start lines are
     /// printed before the server answers.
+    /// What the server printed on standard output. The first start prints before the server
+    /// answers, but the thread reading the pipe may lag: give it until the curl line (the last
+    /// line of a first start) or two seconds.
     fn stdout(&self) -> String {
-        self.stdout.so_far()
+        let deadline = Instant::now() + Duration::from_secs(2);
+        loop {
+            let text = self.stdout.so_far();
+            if text.contains("\ncurl ") || Instant::now() > deadline {
+                return text;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
     }
 
     /// Sends SIGTERM and waits up to `timeout`; `None` if the server was still running then.
