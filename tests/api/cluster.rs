@@ -15,11 +15,8 @@ use crate::postgres::{PgCluster, available};
 async fn two_instances(
     configure: impl FnOnce(&mut porteiro::config::Settings),
 ) -> Option<(TestApp, TestApp)> {
+    // The PostgreSQL half of scripts/test sets it (and fails under CI when it cannot).
     if postgres_base().is_none() {
-        assert!(
-            std::env::var("CI").as_deref() != Ok("true"),
-            "CI=true: run the suite under scripts/with-postgres"
-        );
         eprintln!("skipped: set PORTEIRO_TEST_POSTGRES (scripts/with-postgres cargo test)");
         return None;
     }
