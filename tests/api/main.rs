@@ -3,6 +3,7 @@
 
 mod helpers;
 
+mod admin_api;
 mod cli;
 mod cluster;
 mod hashing;
