@@ -8,6 +8,7 @@ mod admin;
 mod errors;
 pub mod extract;
 mod health;
+pub mod i18n;
 mod integration;
 mod me;
 mod oauth;
@@ -40,6 +41,7 @@ pub fn router(state: AppState) -> Router {
         .merge(health::router())
         .fallback(|| async { errors::not_found() })
         .layer(DefaultBodyLimit::max(extract::MAX_BODY_BYTES))
+        .layer(middleware::from_fn(i18n::translate_errors))
         .layer(middleware::from_fn(answer_within_deadline))
         .layer(middleware::from_fn_with_state(state.clone(), log_request))
         .with_state(state)

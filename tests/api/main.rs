@@ -9,6 +9,7 @@ mod cluster;
 mod hashing;
 mod health;
 mod hostile_input;
+mod i18n;
 mod integration;
 mod interop;
 mod login;
