@@ -51,11 +51,10 @@ impl Auth {
         client: IpAddr,
     ) -> Result<IntegrationRecord, AuthError> {
         let keys = AttemptKeys::integration(key.as_str(), client);
-        if let Some(retry_after) = self.throttle.admit(&keys, self.now()).await? {
-            tracing::info!(%client, consumer_key = %key, "integration refused: locked out");
-            self.metrics
-                .login(Principal::Integration, Outcome::LockedOut);
-            return Err(AuthError::LockedOut { retry_after });
+        let now = self.now();
+        let peek = self.throttle.peek(&keys, now).await?;
+        if let Some(retry_after) = peek.locked {
+            return Err(self.integration_locked_out(key, client, retry_after).await);
         }
         let record = self.store.find_integration(key).await?;
         let digest = record
@@ -64,36 +63,59 @@ impl Auth {
         let matches = secret.matches(digest);
         let org = record.as_ref().map(|r| r.org_id);
         let Some(record) = record.filter(|r| matches && r.revoked_at.is_none()) else {
+            if let Some(retry_after) = self.throttle.failed(&keys, now).await? {
+                return Err(self.integration_locked_out(key, client, retry_after).await);
+            }
             tracing::info!(%client, consumer_key = %key, "integration authentication failed");
             self.metrics.login(Principal::Integration, Outcome::Failure);
             let key = Some(key.as_str());
             self.audit
-                .record(event(
-                    org,
-                    self.now(),
-                    Kind::LoginFailed,
-                    key,
-                    key,
-                    Some(client),
-                ))
+                .record(event(org, now, Kind::LoginFailed, key, key, Some(client)))
                 .await;
             return Err(AuthError::InvalidCredentials);
         };
-        self.throttle.succeeded(&keys).await?;
+        self.throttle.forget(&keys, peek).await?;
         self.metrics.login(Principal::Integration, Outcome::Success);
         let key = Some(record.consumer_key.as_str());
         self.audit
             .record(event(
                 Some(record.org_id),
-                self.now(),
+                now,
                 Kind::IntegrationAuthenticated,
                 key,
                 key,
                 Some(client),
             ))
             .await;
-        self.store.touch_integration(record.id, self.now()).await?;
+        // Last use is shown to administrators to the minute; writing it on every token would
+        // make every client-credentials call a second write.
+        if record.last_used_at.is_none_or(|at| now - at >= 60) {
+            self.store.touch_integration(record.id, now).await?;
+        }
         Ok(record)
+    }
+
+    async fn integration_locked_out(
+        &self,
+        key: &ConsumerKey,
+        client: IpAddr,
+        retry_after: u64,
+    ) -> AuthError {
+        tracing::info!(%client, consumer_key = %key, "integration refused: locked out");
+        self.metrics
+            .login(Principal::Integration, Outcome::LockedOut);
+        let key = Some(key.as_str());
+        self.audit
+            .record(event(
+                None,
+                self.now(),
+                Kind::LockedOut,
+                key,
+                key,
+                Some(client),
+            ))
+            .await;
+        AuthError::LockedOut { retry_after }
     }
 
     /// `POST /auth`: a session with an access and a refresh token.

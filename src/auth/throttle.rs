@@ -92,6 +92,72 @@ impl Throttle {
     }
 }
 
+/// What a look at the counters found, before a cheap credential is checked.
+#[derive(Debug, Clone, Copy)]
+pub struct Peek {
+    /// Seconds to wait when the address or the account is locked now.
+    pub locked: Option<u64>,
+    /// Whether the account has failures to forget after a success.
+    pub account_failed: bool,
+}
+
+impl Throttle {
+    /// For high-entropy secrets, whose check costs a digest comparison: a read-only look at the
+    /// counters. A locked address or account is refused without a check; otherwise the secret is
+    /// checked first and only a failure is counted (see [`Throttle::failed`]), so a success writes
+    /// nothing. The answers are those of counting first: the N-th failure gets the ordinary answer
+    /// and every later one the lockout, also under parallel requests, because failures are counted
+    /// atomically before they are answered.
+    pub async fn peek(&self, keys: &AttemptKeys, now: i64) -> sqlx::Result<Peek> {
+        let [account, address] = self
+            .store
+            .peek_attempts([&keys.account, &keys.address])
+            .await?;
+        let lock_for = self.limits.duration.as_secs() as i64;
+        let locked = [account, address]
+            .into_iter()
+            .flatten()
+            .filter_map(|c| c.locked_until.filter(|until| *until > now))
+            .max()
+            .map(|until| (until - now).clamp(1, lock_for.max(1)) as u64);
+        Ok(Peek {
+            locked,
+            account_failed: account.is_some_and(|c| c.failures > 0),
+        })
+    }
+
+    /// Counts a failed check against the address and the account; `Some(retry_after)` when this
+    /// failure is past a limit and must be answered as a lockout.
+    pub async fn failed(&self, keys: &AttemptKeys, now: i64) -> sqlx::Result<Option<u64>> {
+        let window = self.limits.window.as_secs() as i64;
+        let lock_for = self.limits.duration.as_secs() as i64;
+        let address_limit = i64::from(self.limits.address_failures);
+        let account_limit = i64::from(self.limits.account_failures);
+        let address = self
+            .store
+            .count_attempt(&keys.address, now, address_limit, window, lock_for)
+            .await?;
+        let account = self
+            .store
+            .count_attempt(&keys.account, now, account_limit, window, lock_for)
+            .await?;
+        Ok(refusal(address, address_limit, now, lock_for).or(refusal(
+            account,
+            account_limit,
+            now,
+            lock_for,
+        )))
+    }
+
+    /// After a success on the peek path: forgets the account's failures, if it had any.
+    pub async fn forget(&self, keys: &AttemptKeys, peek: Peek) -> sqlx::Result<()> {
+        if peek.account_failed {
+            self.store.clear_attempts(&keys.account).await?;
+        }
+        Ok(())
+    }
+}
+
 /// The whole seconds to wait when `count` is past the limit: more than 0, at most the remaining lock.
 fn refusal(count: AttemptCount, limit: i64, now: i64, lock_for: i64) -> Option<u64> {
     if count.failures <= limit {

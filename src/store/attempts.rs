@@ -90,4 +90,27 @@ impl Store {
         .await?;
         Ok(done.rows_affected())
     }
+
+    /// Reads two counters without counting anything: `(failures, locked_until)` of each, in order.
+    pub async fn peek_attempts(&self, keys: [&str; 2]) -> sqlx::Result<[Option<AttemptCount>; 2]> {
+        let rows = sqlx::query(
+            "SELECT key, failures, locked_until FROM login_attempts WHERE key = $1 OR key = $2",
+        )
+        .bind(keys[0])
+        .bind(keys[1])
+        .fetch_all(self.pool())
+        .await?;
+        let mut found = [None, None];
+        for row in rows {
+            let key: String = row.try_get(0)?;
+            let count = AttemptCount {
+                failures: row.try_get(1)?,
+                locked_until: row.try_get(2)?,
+            };
+            if let Some(i) = keys.iter().position(|k| *k == key) {
+                found[i] = Some(count);
+            }
+        }
+        Ok(found)
+    }
 }

@@ -429,3 +429,28 @@ async fn other_methods_on_auth_are_405_in_the_integration_shape() {
     )
     .await;
 }
+
+#[tokio::test]
+async fn twenty_concurrent_wrong_secrets_get_five_ordinary_answers_and_fifteen_lockouts() {
+    let app = TestApp::spawn().await;
+    let (key, secret) = app.create_integration(&[]).await;
+    let attempts = (0..20).map(|_| app.integration_login(&key, "wrong"));
+    let responses = futures_util::future::join_all(attempts).await;
+    assert_eq!(responses.iter().filter(|r| r.status() == 400).count(), 5);
+    assert_eq!(responses.iter().filter(|r| r.status() == 429).count(), 15);
+    assert_eq!(app.integration_login(&key, &secret).await.status(), 429);
+}
+
+#[tokio::test]
+async fn a_success_forgets_earlier_failures_of_the_consumer_key() {
+    let app = TestApp::spawn().await;
+    let (key, secret) = app.create_integration(&[]).await;
+    for _ in 0..4 {
+        assert_eq!(app.integration_login(&key, "wrong").await.status(), 400);
+    }
+    assert_eq!(app.integration_login(&key, &secret).await.status(), 200);
+    for _ in 0..5 {
+        assert_eq!(app.integration_login(&key, "wrong").await.status(), 400);
+    }
+    assert_eq!(app.integration_login(&key, "wrong").await.status(), 429);
+}

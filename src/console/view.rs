@@ -1,0 +1,257 @@
+//! What every page shares: the frame (language, switcher), the signed-in chrome (navigation,
+//! organization switcher), notices, dates, rendering, and the pages for failures.
+
+use askama::Template;
+use axum::http::header::RETRY_AFTER;
+use axum::http::{HeaderValue, StatusCode};
+use axum::response::{Html, IntoResponse, Response};
+
+use super::i18n::{Lang, Text};
+use super::web::{Signed, Visit};
+use crate::auth::AuthError;
+use crate::auth::admin::AdminError;
+use crate::auth::manage::OrgAdmin;
+use crate::domain::Role;
+
+/// One entry of the language switcher.
+pub struct LangLink {
+    pub code: &'static str,
+    pub name: &'static str,
+    pub href: String,
+    pub current: bool,
+}
+
+/// What the outermost template needs on every page.
+pub struct Frame {
+    pub lang: Lang,
+    pub langs: Vec<LangLink>,
+}
+
+impl Frame {
+    pub fn new(visit: &Visit) -> Self {
+        let next: String = form_urlencoded::byte_serialize(visit.here.as_bytes()).collect();
+        Frame {
+            lang: visit.lang,
+            langs: Lang::ALL
+                .into_iter()
+                .map(|l| LangLink {
+                    code: l.code(),
+                    name: l.name(),
+                    href: format!("/console/lang?to={}&next={next}", l.code()),
+                    current: l == visit.lang,
+                })
+                .collect(),
+        }
+    }
+}
+
+/// The organization switcher's entries.
+pub struct OrgChoice {
+    pub id: i64,
+    pub name: String,
+    pub current: bool,
+}
+
+/// The signed-in layout: who, where, and the navigation.
+pub struct Chrome {
+    pub username: String,
+    pub org_id: i64,
+    pub org_name: String,
+    pub orgs: Vec<OrgChoice>,
+    pub csrf: String,
+    /// The current section, for `aria-current`.
+    pub section: &'static str,
+}
+
+impl Chrome {
+    pub async fn new(
+        signed: &Signed,
+        admin: &OrgAdmin<'_>,
+        section: &'static str,
+    ) -> Result<Self, AdminError> {
+        let org = admin.organization().await?;
+        let orgs = admin
+            .organizations()
+            .await?
+            .into_iter()
+            .filter(|(_, role)| *role != Role::Member)
+            .map(|(o, _)| OrgChoice {
+                current: o.id == org.id,
+                id: o.id,
+                name: o.name,
+            })
+            .collect();
+        Ok(Chrome {
+            username: admin.username.clone(),
+            org_id: org.id,
+            org_name: org.name,
+            orgs,
+            csrf: signed.user.csrf_token.clone(),
+            section,
+        })
+    }
+}
+
+/// A message at the top of a page: the outcome of the last action.
+pub struct Notice {
+    pub error: bool,
+    pub text: String,
+}
+
+impl Notice {
+    pub fn done(text: &str) -> Option<Notice> {
+        Some(Notice {
+            error: false,
+            text: text.to_owned(),
+        })
+    }
+
+    pub fn error(text: &str) -> Option<Notice> {
+        Some(Notice {
+            error: true,
+            text: text.to_owned(),
+        })
+    }
+
+    /// The notice a post-redirect-get carries as `?done=…`; only known keys show anything.
+    pub fn from_done(t: &Text, key: Option<&str>) -> Option<Notice> {
+        let text = match key? {
+            "renamed" => t.renamed,
+            "revoked" => t.integration_revoked,
+            "added" => t.member_added,
+            "role" => t.role_changed,
+            "removed" => t.member_removed,
+            "disabled" => t.user_disabled,
+            "enabled" => t.user_enabled,
+            "ended" => t.session_ended,
+            "ended_all" => t.user_sessions_ended,
+            _ => return None,
+        };
+        Notice::done(text)
+    }
+}
+
+/// Epoch seconds as `2026-01-30 20:30:59 UTC`.
+pub fn utc(epoch_seconds: i64) -> String {
+    let iso = crate::clock::format_rfc3339_millis(epoch_seconds);
+    format!("{} {} UTC", &iso[..10], &iso[11..19])
+}
+
+/// Epoch seconds as the `datetime` attribute of `<time>`.
+pub fn iso(epoch_seconds: i64) -> String {
+    crate::clock::format_rfc3339_millis(epoch_seconds)
+}
+
+/// Renders a page (the console's middleware marks every page `no-store`).
+pub fn render<T: Template>(template: &T) -> Response {
+    match template.render() {
+        Ok(html) => Html(html).into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "cannot render a console page");
+            StatusCode::INTERNAL_SERVER_ERROR.into_response()
+        }
+    }
+}
+
+pub fn render_with<T: Template>(status: StatusCode, template: &T) -> Response {
+    let mut response = render(template);
+    if response.status().is_success() {
+        *response.status_mut() = status;
+    }
+    response
+}
+
+#[derive(Template)]
+#[template(path = "message.html", config = "src/console/askama.toml")]
+struct MessagePage<'a> {
+    t: &'static Text,
+    frame: Frame,
+    title: &'a str,
+    message: &'a str,
+}
+
+/// A page with one message and a way back into the console.
+pub fn message(visit: &Visit, status: StatusCode, title: &str, text: &str) -> Response {
+    render_with(
+        status,
+        &MessagePage {
+            t: visit.t(),
+            frame: Frame::new(visit),
+            title,
+            message: text,
+        },
+    )
+}
+
+/// 403 for a form whose CSRF token is missing or wrong.
+pub fn forbidden_form(visit: &Visit) -> Response {
+    let t = visit.t();
+    message(visit, StatusCode::FORBIDDEN, t.error, t.form_expired)
+}
+
+pub fn not_found(visit: &Visit) -> Response {
+    let t = visit.t();
+    message(visit, StatusCode::NOT_FOUND, t.error, t.not_found)
+}
+
+/// 503 with `Retry-After` while the database is away; 500 (logged, opaque) for anything else.
+pub fn auth_failure(visit: &Visit, e: AuthError) -> Response {
+    let t = visit.t();
+    match e {
+        AuthError::Busy | AuthError::Unavailable => {
+            let mut response = message(visit, StatusCode::SERVICE_UNAVAILABLE, t.error, t.unavailable);
+            response
+                .headers_mut()
+                .insert(RETRY_AFTER, HeaderValue::from_static("5"));
+            response
+        }
+        AuthError::Internal(e) => internal(visit, &e),
+        other => internal(visit, &anyhow::anyhow!("unexpected: {other}")),
+    }
+}
+
+pub fn internal(visit: &Visit, e: &anyhow::Error) -> Response {
+    tracing::error!(error = format!("{e:#}"), "internal error");
+    let t = visit.t();
+    message(
+        visit,
+        StatusCode::INTERNAL_SERVER_ERROR,
+        t.error,
+        t.internal_error,
+    )
+}
+
+/// What to tell the user when a use-case refuses, by kind of refusal, in the words of the action.
+pub struct Refusals {
+    pub invalid: &'static str,
+    pub not_found: &'static str,
+    pub duplicate: &'static str,
+    pub forbidden: &'static str,
+}
+
+/// The status and message for a refused action, or the finished page for an internal failure.
+pub fn refusal(
+    visit: &Visit,
+    e: AdminError,
+    words: Refusals,
+) -> Result<(StatusCode, &'static str), Response> {
+    match e {
+        AdminError::Invalid(_) => Ok((StatusCode::BAD_REQUEST, words.invalid)),
+        AdminError::NotFound(_) => Ok((StatusCode::NOT_FOUND, words.not_found)),
+        AdminError::Duplicate(_) => Ok((StatusCode::CONFLICT, words.duplicate)),
+        AdminError::Forbidden(_) => Ok((StatusCode::FORBIDDEN, words.forbidden)),
+        AdminError::Internal(e) => Err(failed(visit, AdminError::Internal(e))),
+    }
+}
+
+/// The page for a use-case that failed where no refusal was expected.
+pub fn failed(visit: &Visit, e: AdminError) -> Response {
+    match e {
+        AdminError::Internal(e) => match e.downcast::<sqlx::Error>() {
+            Ok(e) => auth_failure(visit, AuthError::from(e)),
+            Err(e) => internal(visit, &e),
+        },
+        AdminError::NotFound(_) => not_found(visit),
+        other => internal(visit, &anyhow::anyhow!("{other}")),
+    }
+}

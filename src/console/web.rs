@@ -1,0 +1,287 @@
+//! What every console request carries — its language, whether it came over HTTPS, the client's
+//! address, its cookies — and the two guards in front of every handler: the signed-in session
+//! (else a redirect to sign-in) and, for every form, the CSRF token compared in constant time.
+
+use std::net::{IpAddr, SocketAddr};
+
+use aws_lc_rs::constant_time::verify_slices_are_equal;
+use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Request};
+use axum::http::header::{ACCEPT_LANGUAGE, COOKIE, LOCATION, SET_COOKIE};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+
+use super::i18n::{Lang, Text};
+use super::view;
+use crate::app::AppState;
+use crate::auth::AuthError;
+use crate::auth::console::ConsoleUser;
+use crate::auth::manage::{Access, OrgAdmin};
+use crate::http::extract::{Body, Fields, client_address};
+
+/// The console session: the token `Auth::console_sign_in` returned.
+pub const SESSION_COOKIE: &str = "porteiro_console";
+/// The sign-in form's double-submit token, before there is a session to hold one.
+pub const CSRF_COOKIE: &str = "porteiro_csrf";
+pub const LANG_COOKIE: &str = "porteiro_lang";
+/// The name of the hidden field that carries the CSRF token in every form.
+pub const CSRF_FIELD: &str = "csrf";
+
+/// One console request, before anyone is known.
+pub struct Visit {
+    pub lang: Lang,
+    /// Whether the browser reached us over HTTPS, as far as we can know: only a trusted proxy's
+    /// `X-Forwarded-Proto` says so, since this server speaks plain HTTP itself.
+    pub secure: bool,
+    pub client: IpAddr,
+    /// The path and query of this page, for the language switcher to come back to.
+    pub here: String,
+    cookies: Vec<(String, String)>,
+}
+
+impl FromRequestParts<AppState> for Visit {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let peer = parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map_or(IpAddr::from([0, 0, 0, 0]), |c| c.0.ip().to_canonical());
+        let trusted = &state.auth.settings.trusted_proxies;
+        let cookies = cookies(&parts.headers);
+        let lang = cookies
+            .iter()
+            .find(|(name, _)| name == LANG_COOKIE)
+            .and_then(|(_, value)| Lang::from_tag(value))
+            .unwrap_or_else(|| {
+                let accept = parts
+                    .headers
+                    .get(ACCEPT_LANGUAGE)
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or_default();
+                Lang::negotiate(accept)
+            });
+        let secure = trusted.iter().any(|net| net.contains(&peer))
+            && forwarded_proto_is_https(&parts.headers);
+        Ok(Visit {
+            lang,
+            secure,
+            client: client_address(peer, &parts.headers, trusted),
+            here: parts
+                .uri
+                .path_and_query()
+                .map_or_else(|| "/console/".to_owned(), |p| p.as_str().to_owned()),
+            cookies,
+        })
+    }
+}
+
+/// The first (the client-facing) hop of `X-Forwarded-Proto`.
+fn forwarded_proto_is_https(headers: &HeaderMap) -> bool {
+    headers
+        .get("x-forwarded-proto")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(',').next())
+        .is_some_and(|proto| proto.trim().eq_ignore_ascii_case("https"))
+}
+
+/// The `name=value` pairs of every `Cookie` header.
+fn cookies(headers: &HeaderMap) -> Vec<(String, String)> {
+    headers
+        .get_all(COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| {
+            let (name, value) = pair.trim().split_once('=')?;
+            Some((name.trim().to_owned(), value.trim().trim_matches('"').to_owned()))
+        })
+        .collect()
+}
+
+impl Visit {
+    pub fn t(&self) -> &'static Text {
+        self.lang.text()
+    }
+
+    pub fn cookie(&self, name: &str) -> Option<&str> {
+        self.cookies
+            .iter()
+            .find(|(n, v)| n == name && !v.is_empty())
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// A `Set-Cookie` value scoped to the console; `max_age` `None` lasts the browser session.
+    pub fn set_cookie(&self, name: &str, value: &str, max_age: Option<i64>) -> HeaderValue {
+        // The language is only a preference: Lax lets it follow a link from elsewhere. The
+        // session and the CSRF cookie are Strict, so no other site can ride on them.
+        let same_site = if name == LANG_COOKIE { "Lax" } else { "Strict" };
+        let mut cookie = format!("{name}={value}; Path=/console; HttpOnly; SameSite={same_site}");
+        if let Some(seconds) = max_age {
+            cookie.push_str(&format!("; Max-Age={seconds}"));
+        }
+        if self.secure {
+            cookie.push_str("; Secure");
+        }
+        HeaderValue::from_str(&cookie).unwrap_or_else(|_| HeaderValue::from_static(""))
+    }
+
+    pub fn clear_cookie(&self, name: &str) -> HeaderValue {
+        self.set_cookie(name, "", Some(0))
+    }
+}
+
+/// Compares a presented token with the expected one in constant time.
+pub fn tokens_match(presented: Option<&str>, expected: &str) -> bool {
+    match presented {
+        Some(p) if !p.is_empty() && !expected.is_empty() => {
+            verify_slices_are_equal(p.as_bytes(), expected.as_bytes()).is_ok()
+        }
+        _ => false,
+    }
+}
+
+/// A 303 to a console path.
+pub fn see_other(location: &str) -> Response {
+    let mut response = StatusCode::SEE_OTHER.into_response();
+    if let Ok(value) = HeaderValue::from_str(location) {
+        response.headers_mut().insert(LOCATION, value);
+    }
+    response
+}
+
+pub fn with_cookie(mut response: Response, cookie: HeaderValue) -> Response {
+    response.headers_mut().append(SET_COOKIE, cookie);
+    response
+}
+
+/// A signed-in console user on a request.
+pub struct Signed {
+    pub visit: Visit,
+    pub token: String,
+    pub user: ConsoleUser,
+}
+
+impl FromRequestParts<AppState> for Signed {
+    type Rejection = Response;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let Ok(visit) = Visit::from_request_parts(parts, state).await;
+        let Some(token) = visit.cookie(SESSION_COOKIE).map(str::to_owned) else {
+            return Err(see_other("/console/"));
+        };
+        match state.auth.console_user(&token).await {
+            Ok(Some(user)) => Ok(Signed { visit, token, user }),
+            // A cookie without a live session: idle too long, or ended elsewhere.
+            Ok(None) => Err(with_cookie(
+                see_other("/console/?note=expired"),
+                visit.clear_cookie(SESSION_COOKIE),
+            )),
+            Err(e) => Err(view::auth_failure(&visit, e)),
+        }
+    }
+}
+
+impl Signed {
+    pub fn t(&self) -> &'static Text {
+        self.visit.t()
+    }
+
+    /// The user as administrator of the session's organization. Someone who lost that role since
+    /// signing in is signed out.
+    pub async fn admin<'a>(&self, state: &'a AppState) -> Result<OrgAdmin<'a>, Response> {
+        match state
+            .auth
+            .org_admin(self.user.user, self.user.org, self.visit.client)
+            .await
+        {
+            Ok(admin) => Ok(admin),
+            Err(Access::Forbidden) => {
+                if let Err(e) = state.auth.console_sign_out(&self.token).await {
+                    return Err(view::auth_failure(&self.visit, e));
+                }
+                Err(with_cookie(
+                    see_other("/console/?note=lost_access"),
+                    self.visit.clear_cookie(SESSION_COOKIE),
+                ))
+            }
+            Err(Access::Unauthenticated(e)) => Err(view::auth_failure(&self.visit, e)),
+        }
+    }
+}
+
+/// A form posted by a signed-in user, its CSRF token checked.
+pub struct Posted {
+    pub signed: Signed,
+    pub fields: Fields,
+}
+
+impl FromRequest<AppState> for Posted {
+    type Rejection = Response;
+
+    async fn from_request(request: Request, state: &AppState) -> Result<Self, Self::Rejection> {
+        let (mut parts, body) = request.into_parts();
+        let signed = Signed::from_request_parts(&mut parts, state).await?;
+        let Ok(Body(fields)) = Body::from_request(Request::from_parts(parts, body), state).await;
+        let fields = fields.unwrap_or_default();
+        let presented = fields.string(CSRF_FIELD).ok();
+        if !tokens_match(presented.as_deref(), &signed.user.csrf_token) {
+            return Err(view::forbidden_form(&signed.visit));
+        }
+        Ok(Posted { signed, fields })
+    }
+}
+
+impl Posted {
+    /// A text field, trimmed; empty when missing.
+    pub fn field(&self, name: &str) -> String {
+        self.fields
+            .text(name)
+            .map(|s| s.trim().to_owned())
+            .unwrap_or_default()
+    }
+}
+
+/// Whether an error means the database is away (a 503 page) rather than a bug (a 500 page).
+pub fn is_unavailable(e: &AuthError) -> bool {
+    matches!(e, AuthError::Unavailable | AuthError::Busy)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cookies_are_read_from_every_cookie_header() {
+        let mut h = HeaderMap::new();
+        h.append(COOKIE, HeaderValue::from_static("a=1; porteiro_lang=es"));
+        h.append(COOKIE, HeaderValue::from_static("b=\"2\""));
+        let c = cookies(&h);
+        assert!(c.contains(&("porteiro_lang".into(), "es".into())));
+        assert!(c.contains(&("b".into(), "2".into())));
+    }
+
+    #[test]
+    fn csrf_tokens_match_only_when_equal_and_present() {
+        assert!(tokens_match(Some("abc"), "abc"));
+        assert!(!tokens_match(Some("abd"), "abc"));
+        assert!(!tokens_match(Some("ab"), "abc"));
+        assert!(!tokens_match(None, "abc"));
+        assert!(!tokens_match(Some(""), ""));
+    }
+
+    #[test]
+    fn only_the_client_facing_forwarded_proto_counts() {
+        let mut h = HeaderMap::new();
+        h.insert("x-forwarded-proto", HeaderValue::from_static("HTTPS, http"));
+        assert!(forwarded_proto_is_https(&h));
+        h.insert("x-forwarded-proto", HeaderValue::from_static("http"));
+        assert!(!forwarded_proto_is_https(&h));
+    }
+}
