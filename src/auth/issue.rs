@@ -202,7 +202,10 @@ impl Auth {
             if presented != session.current_jti_digest {
                 return Err(AuthError::InvalidToken);
             }
-            self.store.touch_session(sid, now).await?;
+            // "Last used" is shown to the minute; refreshing must not cost a write every time.
+            if now - session.last_used_at >= 60 {
+                self.store.touch_session(sid, now).await?;
+            }
             let (access, access_exp) = self.sign_access(subject, sid, now, lifetimes.access)?;
             return Ok(TokenPair {
                 access,

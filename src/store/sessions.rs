@@ -73,6 +73,7 @@ pub struct SessionRecord {
     pub current_exp: i64,
     pub previous_jti_digest: Option<String>,
     pub rotated_at: Option<i64>,
+    pub last_used_at: i64,
     pub ended: bool,
 }
 
@@ -113,7 +114,7 @@ impl Store {
 
     pub async fn find_session(&self, sid: &str) -> sqlx::Result<Option<SessionRecord>> {
         let row = sqlx::query(
-            "SELECT current_jti_digest, current_exp, previous_jti_digest, rotated_at, ended_at \
+            "SELECT current_jti_digest, current_exp, previous_jti_digest, rotated_at, ended_at, last_used_at \
              FROM sessions WHERE sid = $1",
         )
         .bind(sid)
@@ -126,6 +127,7 @@ impl Store {
                 previous_jti_digest: r.try_get(2)?,
                 rotated_at: r.try_get(3)?,
                 ended: r.try_get::<Option<i64>, _>(4)?.is_some(),
+                last_used_at: r.try_get(5)?,
             })
         })
         .transpose()
