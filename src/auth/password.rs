@@ -1,41 +1,123 @@
-//! Password hashing: argon2id on a bounded pool of blocking threads, one permit per core, with a
-//! bounded queue in front. A flood of logins waits here — or is turned away at once when the
-//! queue is full — and never occupies the async workers that serve refreshes and bearer checks.
+//! Password hashing: argon2id on a fixed set of worker threads, one per core, each with its own
+//! argon2 memory allocated once and reused, behind a bounded queue. A flood of logins waits in
+//! the queue — or is turned away at once when it is full — and never occupies the async workers
+//! that serve refreshes and bearer checks; memory stays at (threads × the argon2 memory) however
+//! many logins arrive, instead of one fresh allocation per hash that the allocator may keep.
 
-use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 
-use argon2::password_hash::{PasswordHash, PasswordHasher as _, PasswordVerifier as _, SaltString};
-use argon2::{Argon2, Params};
+use argon2::password_hash::{Output, ParamsString, PasswordHash, Salt, SaltString};
+use argon2::{Argon2, Block, Params};
 use secrecy::{ExposeSecret, SecretString};
-use tokio::sync::Semaphore;
+use tokio::sync::{mpsc, oneshot};
 
 use super::AuthError;
 use crate::config::Argon2Settings;
 
 /// How many logins may wait for a hashing thread before new ones get a quick 503.
 const MAX_WAITING: usize = 64;
+/// The length of the hash output, argon2's default.
+const OUTPUT_LEN: usize = 32;
 
-fn argon2(settings: Argon2Settings) -> Argon2<'static> {
-    let params = Params::new(
+fn params(settings: Argon2Settings) -> Params {
+    Params::new(
         settings.memory_kib,
         settings.iterations,
         settings.parallelism,
-        None,
+        Some(OUTPUT_LEN),
     )
-    .expect("argon2 parameters are checked when settings are resolved");
+    .expect("argon2 parameters are checked when settings are resolved")
+}
+
+fn argon2id(params: Params) -> Argon2<'static> {
     Argon2::new(argon2::Algorithm::Argon2id, argon2::Version::V0x13, params)
 }
 
-/// Hashes a password on the current thread. For the command line, and inside the pool.
-pub fn hash_password(password: &SecretString, settings: Argon2Settings) -> anyhow::Result<String> {
+/// Runs argon2id into `out` in `memory`, grown to the size the parameters need and kept for the
+/// next hash: allocated at the first login, not at start, so an idle server stays small.
+fn compute(
+    params: Params,
+    password: &[u8],
+    salt: &[u8],
+    out: &mut [u8],
+    memory: &mut Vec<Block>,
+) -> anyhow::Result<()> {
+    let needed = params.block_count();
+    if memory.len() < needed {
+        memory.resize(needed, Block::default());
+    }
+    argon2id(params)
+        .hash_password_into_with_memory(password, salt, out, &mut memory[..needed])
+        .map_err(|e| anyhow::anyhow!("hashing failed: {e}"))
+}
+
+/// Hashes a password into a PHC string (`$argon2id$v=19$m=…,t=…,p=…$salt$hash`), using `memory`.
+fn hash_with(
+    password: &SecretString,
+    settings: Argon2Settings,
+    memory: &mut Vec<Block>,
+) -> anyhow::Result<String> {
     let mut salt = [0u8; 16];
     aws_lc_rs::rand::fill(&mut salt).map_err(|_| anyhow::anyhow!("no randomness"))?;
-    let salt = SaltString::encode_b64(&salt).map_err(|e| anyhow::anyhow!("{e}"))?;
-    let hash = argon2(settings)
-        .hash_password(password.expose_secret().as_bytes(), &salt)
-        .map_err(|e| anyhow::anyhow!("hashing failed: {e}"))?;
+    let params = params(settings);
+    let mut out = [0u8; OUTPUT_LEN];
+    compute(
+        params.clone(),
+        password.expose_secret().as_bytes(),
+        &salt,
+        &mut out,
+        memory,
+    )?;
+    let err = |e: argon2::password_hash::Error| anyhow::anyhow!("{e}");
+    let salt = SaltString::encode_b64(&salt).map_err(err)?;
+    let hash = PasswordHash {
+        algorithm: argon2::ARGON2ID_IDENT,
+        version: Some(argon2::Version::V0x13.into()),
+        params: ParamsString::try_from(&params).map_err(err)?,
+        salt: Some(Salt::from(&salt)),
+        hash: Some(Output::new(&out).map_err(err)?),
+    };
     Ok(hash.to_string())
+}
+
+/// Hashes a password on the current thread: for the command line.
+pub fn hash_password(password: &SecretString, settings: Argon2Settings) -> anyhow::Result<String> {
+    hash_with(password, settings, &mut Vec::new())
+}
+
+/// Whether `password` matches the PHC string `stored`; the comparison is constant-time.
+fn verify_with(
+    password: &SecretString,
+    stored: &PasswordHash<'_>,
+    memory: &mut Vec<Block>,
+) -> bool {
+    let (Some(salt), Some(expected)) = (stored.salt, stored.hash) else {
+        return false;
+    };
+    if stored.algorithm != argon2::ARGON2ID_IDENT {
+        return false;
+    }
+    let Ok(params) = Params::try_from(stored) else {
+        return false;
+    };
+    let mut salt_bytes = [0u8; 64];
+    let Ok(salt) = salt.decode_b64(&mut salt_bytes) else {
+        return false;
+    };
+    let mut out = vec![0u8; expected.len()];
+    if compute(
+        params,
+        password.expose_secret().as_bytes(),
+        salt,
+        &mut out,
+        memory,
+    )
+    .is_err()
+    {
+        return false;
+    }
+    Output::new(&out).is_ok_and(|computed| computed == expected)
 }
 
 /// The result of checking a password against a stored hash.
@@ -46,67 +128,83 @@ pub struct Checked {
     pub rehash: Option<String>,
 }
 
+type Job = Box<dyn FnOnce(&mut Vec<Block>) + Send>;
+
 pub struct PasswordHasher {
     settings: Argon2Settings,
-    permits: Arc<Semaphore>,
-    threads: usize,
-    waiting: Arc<AtomicUsize>,
+    jobs: mpsc::Sender<Job>,
+    in_flight: Arc<AtomicUsize>,
     /// A hash of a random password at the current parameters: unknown users are checked against
     /// it, so they cost the same time as known ones.
     dummy: Arc<str>,
 }
 
-/// Counts a request as waiting until it is dropped, also when its client goes away.
-struct WaitGuard(Arc<AtomicUsize>);
+/// Counts a job from the moment it is queued until it is done (or dropped unrun).
+struct InFlight(Arc<AtomicUsize>);
 
-impl Drop for WaitGuard {
+impl Drop for InFlight {
     fn drop(&mut self) {
-        self.0.fetch_sub(1, Ordering::SeqCst);
+        self.0.fetch_sub(1, Ordering::Relaxed);
     }
 }
 
 impl PasswordHasher {
+    /// Starts `threads` hashing threads, each keeping its own argon2 memory.
     pub fn new(settings: Argon2Settings, threads: usize) -> anyhow::Result<Self> {
+        let (jobs, receiver) = mpsc::channel::<Job>(MAX_WAITING);
+        let receiver = Arc::new(Mutex::new(receiver));
+        for i in 0..threads.max(1) {
+            let receiver = receiver.clone();
+            std::thread::Builder::new()
+                .name(format!("porteiro-hash-{i}"))
+                .spawn(move || {
+                    let mut memory = Vec::new();
+                    loop {
+                        // One thread waits for the next job; the others wait for the lock.
+                        let job = receiver
+                            .lock()
+                            .unwrap_or_else(|e| e.into_inner())
+                            .blocking_recv();
+                        match job {
+                            Some(job) => job(&mut memory),
+                            None => break,
+                        }
+                    }
+                })?;
+        }
         let dummy = hash_password(
             &SecretString::from(crate::tokens::claims::random_id()),
             settings,
         )?;
         Ok(Self {
             settings,
-            permits: Arc::new(Semaphore::new(threads.max(1))),
-            threads: threads.max(1),
-            waiting: Arc::new(AtomicUsize::new(0)),
+            jobs,
+            in_flight: Arc::new(AtomicUsize::new(0)),
             dummy: dummy.into(),
         })
     }
 
+    /// Queues `work` for a hashing thread; `Busy` at once when the queue is full.
     async fn run<T: Send + 'static>(
         &self,
-        work: impl FnOnce() -> T + Send + 'static,
+        work: impl FnOnce(&mut Vec<Block>) -> T + Send + 'static,
     ) -> Result<T, AuthError> {
-        // Requests holding a permit count as waiting too, until their hash is done.
-        if self.waiting.fetch_add(1, Ordering::SeqCst) >= MAX_WAITING + self.threads {
-            self.waiting.fetch_sub(1, Ordering::SeqCst);
-            return Err(AuthError::Busy);
-        }
-        let _waiting = WaitGuard(self.waiting.clone());
-        let permit = self
-            .permits
-            .clone()
-            .acquire_owned()
+        let (sender, receiver) = oneshot::channel();
+        self.in_flight.fetch_add(1, Ordering::Relaxed);
+        let counted = InFlight(self.in_flight.clone());
+        let job: Job = Box::new(move |memory| {
+            let _counted = counted;
+            let _ = sender.send(work(memory));
+        });
+        self.jobs.try_send(job).map_err(|_| AuthError::Busy)?;
+        receiver
             .await
-            .map_err(|e| AuthError::Internal(e.into()))?;
-        tokio::task::spawn_blocking(move || {
-            let _permit = permit;
-            work()
-        })
-        .await
-        .map_err(|e| AuthError::Internal(e.into()))
+            .map_err(|_| AuthError::Internal(anyhow::anyhow!("a hashing thread stopped")))
     }
 
     /// Logins hashing now or waiting for a thread.
     pub fn in_flight(&self) -> usize {
-        self.waiting.load(Ordering::Relaxed)
+        self.in_flight.load(Ordering::Relaxed)
     }
 
     /// Checks `password` against `stored`, or against the dummy hash when there is no account.
@@ -118,24 +216,17 @@ impl PasswordHasher {
         let settings = self.settings;
         let known = stored.is_some();
         let hash: String = stored.unwrap_or_else(|| self.dummy.to_string());
-        self.run(move || {
+        self.run(move |memory| {
             let Ok(parsed) = PasswordHash::new(&hash) else {
                 return Checked {
                     matches: false,
                     rehash: None,
                 };
             };
-            let matches = known
-                && argon2(settings)
-                    .verify_password(password.expose_secret().as_bytes(), &parsed)
-                    .is_ok();
-            if !known {
-                // Spend the same work on an unknown account.
-                let _ =
-                    argon2(settings).verify_password(password.expose_secret().as_bytes(), &parsed);
-            }
+            // An unknown account is checked against the dummy too: the same work, never a match.
+            let matches = verify_with(&password, &parsed, memory) && known;
             let rehash = (matches && is_weaker(&parsed, settings))
-                .then(|| hash_password(&password, settings).ok())
+                .then(|| hash_with(&password, settings, memory).ok())
                 .flatten();
             Checked { matches, rehash }
         })
@@ -145,7 +236,7 @@ impl PasswordHasher {
     /// Hashes a new password on the pool.
     pub async fn hash(&self, password: SecretString) -> Result<String, AuthError> {
         let settings = self.settings;
-        self.run(move || hash_password(&password, settings))
+        self.run(move |memory| hash_with(&password, settings, memory))
             .await?
             .map_err(AuthError::Internal)
     }
@@ -156,7 +247,7 @@ fn is_weaker(hash: &PasswordHash<'_>, settings: Argon2Settings) -> bool {
     let Ok(params) = Params::try_from(hash) else {
         return true;
     };
-    hash.algorithm.as_str() != "argon2id"
+    hash.algorithm != argon2::ARGON2ID_IDENT
         || params.m_cost() < settings.memory_kib
         || params.t_cost() < settings.iterations
         || params.p_cost() < settings.parallelism
@@ -200,6 +291,23 @@ mod tests {
             .await
             .unwrap();
         assert!(!checked.matches);
+    }
+
+    #[test]
+    fn hashes_interoperate_with_the_argon2_crates_own_verifier() {
+        use argon2::password_hash::PasswordVerifier;
+        let hash = hash_password(&SecretString::from("interop-123"), CHEAP).unwrap();
+        let parsed = PasswordHash::new(&hash).unwrap();
+        assert!(
+            Argon2::default()
+                .verify_password(b"interop-123", &parsed)
+                .is_ok()
+        );
+        assert!(
+            Argon2::default()
+                .verify_password(b"interop-124", &parsed)
+                .is_err()
+        );
     }
 
     #[tokio::test]
