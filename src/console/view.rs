@@ -199,7 +199,12 @@ pub fn auth_failure(visit: &Visit, e: AuthError) -> Response {
     let t = visit.t();
     match e {
         AuthError::Busy | AuthError::Unavailable => {
-            let mut response = message(visit, StatusCode::SERVICE_UNAVAILABLE, t.error, t.unavailable);
+            let mut response = message(
+                visit,
+                StatusCode::SERVICE_UNAVAILABLE,
+                t.error,
+                t.unavailable,
+            );
             response
                 .headers_mut()
                 .insert(RETRY_AFTER, HeaderValue::from_static("5"));

@@ -14,7 +14,6 @@ use axum::response::{IntoResponse, Response};
 use super::i18n::{Lang, Text};
 use super::view;
 use crate::app::AppState;
-use crate::auth::AuthError;
 use crate::auth::console::ConsoleUser;
 use crate::auth::manage::{Access, OrgAdmin};
 use crate::http::extract::{Body, Fields, client_address};
@@ -97,7 +96,10 @@ fn cookies(headers: &HeaderMap) -> Vec<(String, String)> {
         .flat_map(|v| v.split(';'))
         .filter_map(|pair| {
             let (name, value) = pair.trim().split_once('=')?;
-            Some((name.trim().to_owned(), value.trim().trim_matches('"').to_owned()))
+            Some((
+                name.trim().to_owned(),
+                value.trim().trim_matches('"').to_owned(),
+            ))
         })
         .collect()
 }
@@ -246,11 +248,6 @@ impl Posted {
             .map(|s| s.trim().to_owned())
             .unwrap_or_default()
     }
-}
-
-/// Whether an error means the database is away (a 503 page) rather than a bug (a 500 page).
-pub fn is_unavailable(e: &AuthError) -> bool {
-    matches!(e, AuthError::Unavailable | AuthError::Busy)
 }
 
 #[cfg(test)]

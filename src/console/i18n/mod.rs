@@ -239,12 +239,12 @@ impl Text {
             .map_or(kind, |i| self.events[i])
     }
 
-    pub fn role_name<'a>(&self, role: &'a str) -> &'a str {
+    pub fn role_name(&self, role: &str) -> &'static str {
         match role {
             "owner" => self.role_owner,
             "admin" => self.role_admin,
             "member" => self.role_member,
-            other => other,
+            _ => "?",
         }
     }
 

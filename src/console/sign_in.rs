@@ -1,0 +1,215 @@
+//! Signing in and out, switching organization, and choosing the language.
+
+use std::collections::HashMap;
+
+use askama::Template;
+use axum::extract::{Query, State};
+use axum::http::header::RETRY_AFTER;
+use axum::http::{HeaderValue, StatusCode};
+use axum::response::Response;
+use secrecy::SecretString;
+
+use super::i18n::{Lang, Text};
+use super::view::{self, Frame, Notice};
+use super::web::{
+    CSRF_COOKIE, CSRF_FIELD, LANG_COOKIE, Posted, SESSION_COOKIE, Visit, see_other, tokens_match,
+    with_cookie,
+};
+use crate::app::AppState;
+use crate::auth::AuthError;
+use crate::auth::console::SignInError;
+use crate::domain::OrgId;
+use crate::http::extract::Body;
+use crate::tokens::claims::random_id;
+
+/// The language cookie lasts a year.
+const LANG_COOKIE_SECONDS: i64 = 365 * 24 * 60 * 60;
+
+#[derive(Template)]
+#[template(path = "sign_in.html", config = "src/console/askama.toml")]
+struct SignInPage<'a> {
+    t: &'static Text,
+    frame: Frame,
+    notice: Option<Notice>,
+    csrf: &'a str,
+    username: &'a str,
+}
+
+/// `GET /console/`: the sign-in form, or the console for someone already signed in.
+pub async fn page(
+    State(state): State<AppState>,
+    visit: Visit,
+    Query(query): Query<HashMap<String, String>>,
+) -> Response {
+    if let Some(token) = visit.cookie(SESSION_COOKIE) {
+        match state.auth.console_user(token).await {
+            Ok(Some(_)) => return see_other("/console/settings"),
+            Ok(None) => {}
+            Err(e) => return view::auth_failure(&visit, e),
+        }
+    }
+    let t = visit.t();
+    let notice = match query.get("note").map(String::as_str) {
+        Some("expired") => Notice::error(t.session_expired),
+        Some("lost_access") => Notice::error(t.lost_access),
+        Some("signed_out") => Notice::done(t.signed_out),
+        _ => None,
+    };
+    let mut response = form(&visit, StatusCode::OK, notice, "");
+    if visit.cookie(SESSION_COOKIE).is_some() {
+        response = with_cookie(response, visit.clear_cookie(SESSION_COOKIE));
+    }
+    response
+}
+
+/// The sign-in form with a double-submit CSRF token: the same random value in a Strict cookie
+/// and in the form, which another site can neither read nor set.
+fn form(visit: &Visit, status: StatusCode, notice: Option<Notice>, username: &str) -> Response {
+    // Reuse the browser's token when it has a well-formed one, so that two open tabs both work.
+    let csrf = visit
+        .cookie(CSRF_COOKIE)
+        .filter(|c| c.len() == 32 && c.bytes().all(|b| b.is_ascii_hexdigit()))
+        .map_or_else(random_id, str::to_owned);
+    let page = SignInPage {
+        t: visit.t(),
+        frame: Frame::new(visit),
+        notice,
+        csrf: &csrf,
+        username,
+    };
+    with_cookie(
+        view::render_with(status, &page),
+        visit.set_cookie(CSRF_COOKIE, &csrf, None),
+    )
+}
+
+/// `POST /console/sign-in`.
+pub async fn submit(State(state): State<AppState>, visit: Visit, Body(fields): Body) -> Response {
+    let fields = fields.unwrap_or_default();
+    let presented = fields.string(CSRF_FIELD).ok();
+    let Some(expected) = visit.cookie(CSRF_COOKIE) else {
+        return view::forbidden_form(&visit);
+    };
+    if !tokens_match(presented.as_deref(), expected) {
+        return view::forbidden_form(&visit);
+    }
+    let t = visit.t();
+    let username = fields.text("username").unwrap_or_default();
+    let username = username.trim();
+    let Ok(password) = fields.text("password") else {
+        return form(
+            &visit,
+            StatusCode::BAD_REQUEST,
+            Notice::error(t.wrong_credentials),
+            username,
+        );
+    };
+    let outcome = state
+        .auth
+        .console_sign_in(username, SecretString::from(password), visit.client)
+        .await;
+    match outcome {
+        Ok(signed_in) => with_cookie(
+            see_other("/console/settings"),
+            visit.set_cookie(SESSION_COOKIE, &signed_in.token, None),
+        ),
+        Err(SignInError::NoAccess) => form(
+            &visit,
+            StatusCode::FORBIDDEN,
+            Notice::error(t.no_access),
+            username,
+        ),
+        Err(SignInError::Auth(AuthError::InvalidCredentials)) => form(
+            &visit,
+            StatusCode::UNAUTHORIZED,
+            Notice::error(t.wrong_credentials),
+            username,
+        ),
+        Err(SignInError::Auth(AuthError::LockedOut { retry_after })) => {
+            let mut response = form(
+                &visit,
+                StatusCode::TOO_MANY_REQUESTS,
+                Notice::error(&t.locked_out_for(retry_after)),
+                username,
+            );
+            response
+                .headers_mut()
+                .insert(RETRY_AFTER, HeaderValue::from(retry_after));
+            response
+        }
+        Err(SignInError::Auth(e)) => view::auth_failure(&visit, e),
+    }
+}
+
+/// `POST /console/sign-out`.
+pub async fn sign_out(State(state): State<AppState>, posted: Posted) -> Response {
+    let visit = &posted.signed.visit;
+    if let Err(e) = state.auth.console_sign_out(&posted.signed.token).await {
+        return view::auth_failure(visit, e);
+    }
+    with_cookie(
+        see_other("/console/?note=signed_out"),
+        visit.clear_cookie(SESSION_COOKIE),
+    )
+}
+
+/// `POST /console/switch`: administer another organization.
+pub async fn switch(State(state): State<AppState>, posted: Posted) -> Response {
+    let signed = &posted.signed;
+    let Ok(org) = posted.field("org").parse::<OrgId>() else {
+        return view::not_found(&signed.visit);
+    };
+    match state
+        .auth
+        .console_switch(&signed.token, signed.user.user, org)
+        .await
+    {
+        Ok(true) => see_other("/console/settings"),
+        Ok(false) => view::message(
+            &signed.visit,
+            StatusCode::FORBIDDEN,
+            signed.t().error,
+            signed.t().lost_access,
+        ),
+        Err(e) => view::auth_failure(&signed.visit, e),
+    }
+}
+
+/// `GET /console/lang?to=es&next=/console/users`: remembers the language and goes back.
+pub async fn language(visit: Visit, Query(query): Query<HashMap<String, String>>) -> Response {
+    let next = query
+        .get("next")
+        .map(String::as_str)
+        .filter(|n| is_console_path(n))
+        .unwrap_or("/console/");
+    let response = see_other(next);
+    match query.get("to").and_then(|tag| Lang::from_tag(tag)) {
+        Some(lang) => with_cookie(
+            response,
+            visit.set_cookie(LANG_COOKIE, lang.code(), Some(LANG_COOKIE_SECONDS)),
+        ),
+        None => response,
+    }
+}
+
+/// Only a path inside the console may be a redirect target: never another site.
+fn is_console_path(path: &str) -> bool {
+    (path == "/console" || path.starts_with("/console/"))
+        && !path.contains('\\')
+        && !path.chars().any(char::is_control)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_console_paths_are_followed_after_a_language_change() {
+        assert!(is_console_path("/console/activity?kind=login_failed"));
+        assert!(is_console_path("/console"));
+        assert!(!is_console_path("//evil.example/console/"));
+        assert!(!is_console_path("https://evil.example/"));
+        assert!(!is_console_path("/consoleevil"));
+        assert!(!is_console_path("/console/\\evil"));
+    }
+}
