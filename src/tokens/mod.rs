@@ -1,6 +1,7 @@
 //! Tokens: claims, signing keys, the key ring, and the signer/verifier that pins the configured
 //! algorithm.
 
+pub mod cache;
 pub mod claims;
 pub mod keys;
 pub mod ring;
@@ -39,6 +40,7 @@ pub struct Tokens {
     algorithm: Algorithm,
     leeway: i64,
     validation: Validation,
+    verified: cache::VerifiedTokens,
 }
 
 impl Tokens {
@@ -60,6 +62,7 @@ impl Tokens {
             algorithm,
             leeway,
             validation,
+            verified: Default::default(),
         }
     }
 
@@ -77,6 +80,9 @@ impl Tokens {
     pub fn verify(&self, token: &str, now: i64) -> Result<Claims, InvalidToken> {
         if token.len() > MAX_TOKEN_LEN {
             return Err(InvalidToken::Malformed);
+        }
+        if let Some(claims) = self.verified.get(token, now, self.leeway) {
+            return Ok(claims);
         }
         let header = jsonwebtoken::decode_header(token).map_err(|_| InvalidToken::Malformed)?;
         if header.alg != self.validation.algorithms[0] {
@@ -97,6 +103,7 @@ impl Tokens {
         if claims.exp.saturating_add(self.leeway) <= now {
             return Err(InvalidToken::Expired);
         }
+        self.verified.insert(token, &claims, now);
         Ok(claims)
     }
 }
