@@ -77,6 +77,7 @@ impl Application {
             clock,
             metrics: Default::default(),
             audit,
+            identities: Default::default(),
         });
         let background = vec![
             every(

@@ -16,7 +16,7 @@ use crate::tokens::claims::jti_digest;
 use crate::tokens::{Claims, TokenType};
 
 /// Who an access token belongs to.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub enum Identity {
     User(MemberRecord),
     Integration(IntegrationRecord),
@@ -189,15 +189,22 @@ impl Auth {
         }
     }
 
-    /// Resolves a bearer access token to who it belongs to, as they are now.
+    /// Resolves a bearer access token to who it belongs to, as they are now (to the second).
     pub async fn identify(&self, token: &str) -> Result<Identity, AuthError> {
         let claims = self.verify_open(token)?;
         if claims.token_type != TokenType::Access {
             return Err(AuthError::InvalidToken);
         }
-        self.subject_of(&claims)
+        let now = self.now();
+        if let Some(identity) = self.identities.get(&claims.sid, now) {
+            return Ok(identity);
+        }
+        let identity = self
+            .subject_of(&claims)
             .await?
-            .ok_or(AuthError::InvalidToken)
+            .ok_or(AuthError::InvalidToken)?;
+        self.identities.insert(&claims.sid, &identity, now);
+        Ok(identity)
     }
 
     /// The current record of a token's subject, if still entitled to tokens of its organization.

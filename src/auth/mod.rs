@@ -4,6 +4,7 @@
 pub mod admin;
 pub mod audit;
 pub mod console;
+pub mod identities;
 mod integration;
 mod issue;
 mod login;
@@ -70,6 +71,7 @@ pub struct Auth {
     pub clock: SharedClock,
     pub metrics: crate::metrics::Metrics,
     pub audit: audit::AuditLog,
+    pub identities: identities::RecentIdentities,
 }
 
 impl Auth {
