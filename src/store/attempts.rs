@@ -46,7 +46,7 @@ impl Store {
             .bind(limit)
             .bind(window)
             .bind(lock_for)
-            .fetch_one(self.pool())
+            .fetch_one(self.writer())
             .await?;
         Ok(AttemptCount {
             failures: row.try_get(0)?,
@@ -58,7 +58,7 @@ impl Store {
     pub async fn clear_attempts(&self, key: &str) -> sqlx::Result<()> {
         sqlx::query("DELETE FROM login_attempts WHERE key = $1")
             .bind(key)
-            .execute(self.pool())
+            .execute(self.writer())
             .await?;
         Ok(())
     }
@@ -73,7 +73,7 @@ impl Store {
         )
         .bind(key)
         .bind(limit)
-        .execute(self.pool())
+        .execute(self.writer())
         .await?;
         Ok(())
     }
@@ -86,7 +86,7 @@ impl Store {
         )
         .bind(now)
         .bind(window)
-        .execute(self.pool())
+        .execute(self.writer())
         .await?;
         Ok(done.rows_affected())
     }

@@ -34,7 +34,7 @@ pub struct AuditFilter {
 impl Store {
     /// Writes several events in one transaction.
     pub async fn insert_audit_events(&self, events: &[AuditEvent]) -> sqlx::Result<()> {
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.writer().begin().await?;
         for e in events {
             sqlx::query(
                 "INSERT INTO audit_events (org_id, at, kind, actor, subject, client_addr, detail) \

@@ -32,7 +32,7 @@ impl Store {
         .bind(org.get())
         .bind(csrf_token)
         .bind(now)
-        .execute(self.pool())
+        .execute(self.writer())
         .await?;
         Ok(())
     }
@@ -73,7 +73,7 @@ impl Store {
         .bind(token_digest)
         .bind(now)
         .bind(org.get())
-        .execute(self.pool())
+        .execute(self.writer())
         .await?;
         Ok(())
     }
@@ -82,7 +82,7 @@ impl Store {
         sqlx::query("UPDATE console_sessions SET ended_at = $2 WHERE token_digest = $1 AND ended_at IS NULL")
             .bind(token_digest)
             .bind(now)
-            .execute(self.pool())
+            .execute(self.writer())
             .await?;
         Ok(())
     }
@@ -94,7 +94,7 @@ impl Store {
         )
         .bind(user.get())
         .bind(now)
-        .execute(self.pool())
+        .execute(self.writer())
         .await?;
         Ok(())
     }

@@ -55,7 +55,7 @@ impl Store {
         .bind(name)
         .bind(scopes.joined())
         .bind(now)
-        .fetch_one(self.pool())
+        .fetch_one(self.writer())
         .await
         .map_err(WriteError::from_sqlx)?;
         Ok(from_row(&row)?)
@@ -91,7 +91,7 @@ impl Store {
         )
         .bind(id)
         .bind(now)
-        .execute(self.pool())
+        .execute(self.writer())
         .await?;
         Ok(done.rows_affected() == 1)
     }
@@ -100,7 +100,7 @@ impl Store {
         sqlx::query("UPDATE integrations SET secret_digest = $2 WHERE id = $1")
             .bind(id)
             .bind(secret_digest)
-            .execute(self.pool())
+            .execute(self.writer())
             .await?;
         Ok(())
     }
@@ -109,7 +109,7 @@ impl Store {
         sqlx::query("UPDATE integrations SET last_used_at = $2 WHERE id = $1")
             .bind(id)
             .bind(now)
-            .execute(self.pool())
+            .execute(self.writer())
             .await?;
         Ok(())
     }

@@ -35,7 +35,7 @@ impl Store {
         .bind(&key.private_key)
         .bind(key.created_at)
         .bind(key.activates_at)
-        .execute(self.pool())
+        .execute(self.writer())
         .await?;
         Ok(())
     }

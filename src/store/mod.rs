@@ -37,6 +37,10 @@ pub enum Backend {
 #[derive(Debug, Clone)]
 pub struct Store {
     pool: AnyPool,
+    /// Where writes go. On SQLite, one connection: writers then queue in the pool, without
+    /// blocking a thread, instead of colliding on SQLite's write lock and sleeping in its busy
+    /// handler. On PostgreSQL, the same pool as reads.
+    writer: AnyPool,
     backend: Backend,
 }
 
@@ -109,8 +113,9 @@ impl Store {
         let options: AnyConnectOptions = url
             .parse::<AnyConnectOptions>()?
             .disable_statement_logging();
-        let pool = AnyPoolOptions::new()
-            .max_connections(pool_size)
+        let pool_options = |size: u32| {
+            AnyPoolOptions::new()
+            .max_connections(size)
             .acquire_timeout(connect_timeout)
             .after_connect(move |conn, _meta| {
                 Box::pin(async move {
@@ -123,8 +128,17 @@ impl Store {
                     Ok(())
                 })
             })
-            .connect_lazy_with(options);
-        let store = Store { pool, backend };
+        };
+        let pool = pool_options(pool_size).connect_lazy_with(options.clone());
+        let writer = match backend {
+            Backend::Sqlite => pool_options(1).connect_lazy_with(options),
+            Backend::Postgres => pool.clone(),
+        };
+        let store = Store {
+            pool,
+            writer,
+            backend,
+        };
         store.migrate().await?;
         Ok(store)
     }
@@ -146,11 +160,16 @@ impl Store {
 
     /// Closes every connection, letting SQLite checkpoint its WAL.
     pub async fn close(&self) {
+        self.writer.close().await;
         self.pool.close().await;
     }
 
     pub(crate) fn pool(&self) -> &AnyPool {
         &self.pool
+    }
+
+    pub(crate) fn writer(&self) -> &AnyPool {
+        &self.writer
     }
 }
 

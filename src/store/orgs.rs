@@ -18,7 +18,7 @@ impl Store {
         )
         .bind(name)
         .bind(now)
-        .fetch_one(self.pool())
+        .fetch_one(self.writer())
         .await
         .map_err(WriteError::from_sqlx)?;
         Ok(Organization {
@@ -59,7 +59,7 @@ impl Store {
         sqlx::query("UPDATE organizations SET name = $2 WHERE id = $1")
             .bind(org.get())
             .bind(name)
-            .execute(self.pool())
+            .execute(self.writer())
             .await
             .map_err(WriteError::from_sqlx)?;
         Ok(())
@@ -110,7 +110,7 @@ impl Store {
         password_hash: &str,
         now: i64,
     ) -> Result<Option<(OrgId, UserId)>, WriteError> {
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.writer().begin().await?;
         let claimed = sqlx::query(
             "INSERT INTO bootstrap (id, created_at) VALUES (1, $1) ON CONFLICT (id) DO NOTHING",
         )

@@ -107,7 +107,7 @@ impl Store {
         .bind(s.refresh_exp)
         .bind(s.integration_id)
         .bind(s.credential)
-        .execute(self.pool())
+        .execute(self.writer())
         .await?;
         Ok(done.rows_affected() == 1)
     }
@@ -153,7 +153,7 @@ impl Store {
         .bind(next)
         .bind(next_exp)
         .bind(now)
-        .execute(self.pool())
+        .execute(self.writer())
         .await?;
         Ok(done.rows_affected() == 1)
     }
@@ -162,7 +162,7 @@ impl Store {
         sqlx::query("UPDATE sessions SET last_used_at = $2 WHERE sid = $1")
             .bind(sid)
             .bind(now)
-            .execute(self.pool())
+            .execute(self.writer())
             .await?;
         Ok(())
     }
@@ -175,7 +175,7 @@ impl Store {
         .bind(sid)
         .bind(now)
         .bind(reason.as_str())
-        .execute(self.pool())
+        .execute(self.writer())
         .await?;
         Ok(done.rows_affected() == 1)
     }
@@ -196,7 +196,7 @@ impl Store {
         .bind(org.map_or(0, OrgId::get))
         .bind(now)
         .bind(reason.as_str())
-        .fetch_all(self.pool())
+        .fetch_all(self.writer())
         .await?;
         rows.iter().map(|r| r.try_get(0)).collect()
     }
@@ -215,7 +215,7 @@ impl Store {
         .bind(integration_id)
         .bind(now)
         .bind(reason.as_str())
-        .fetch_all(self.pool())
+        .fetch_all(self.writer())
         .await?;
         rows.iter().map(|r| r.try_get(0)).collect()
     }
@@ -278,7 +278,7 @@ impl Store {
         .bind(sid)
         .bind(now)
         .bind(reason.as_str())
-        .execute(self.pool())
+        .execute(self.writer())
         .await?;
         Ok(done.rows_affected() == 1)
     }

@@ -46,7 +46,7 @@ impl Store {
         role: Role,
         now: i64,
     ) -> Result<UserId, WriteError> {
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.writer().begin().await?;
         let row = sqlx::query(
             "INSERT INTO users (username, password_hash, active, created_at) VALUES ($1, $2, 1, $3) RETURNING id",
         )
@@ -153,7 +153,7 @@ impl Store {
         .bind(org.get())
         .bind(role.as_str())
         .bind(now)
-        .execute(self.pool())
+        .execute(self.writer())
         .await?;
         Ok(())
     }
@@ -163,7 +163,7 @@ impl Store {
         let done = sqlx::query("DELETE FROM memberships WHERE user_id = $1 AND org_id = $2")
             .bind(user.get())
             .bind(org.get())
-            .execute(self.pool())
+            .execute(self.writer())
             .await?;
         Ok(done.rows_affected() > 0)
     }
@@ -172,7 +172,7 @@ impl Store {
         sqlx::query("UPDATE users SET active = $1 WHERE id = $2")
             .bind(i64::from(active))
             .bind(user.get())
-            .execute(self.pool())
+            .execute(self.writer())
             .await?;
         Ok(())
     }
@@ -189,7 +189,7 @@ impl Store {
                 .bind(user.get())
                 .bind(old)
                 .bind(new)
-                .execute(self.pool())
+                .execute(self.writer())
                 .await?;
         Ok(done.rows_affected() == 1)
     }
@@ -198,7 +198,7 @@ impl Store {
         sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
             .bind(hash)
             .bind(user.get())
-            .execute(self.pool())
+            .execute(self.writer())
             .await?;
         Ok(())
     }
