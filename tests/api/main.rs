@@ -6,6 +6,7 @@ mod helpers;
 mod admin_api;
 mod cli;
 mod cluster;
+mod console;
 mod hashing;
 mod health;
 mod hostile_input;
