@@ -24,7 +24,7 @@ use crate::tokens::{KeyRing, Tokens};
 const KEY_RELOAD_EVERY: Duration = Duration::from_secs(5);
 /// How often an instance reads sessions ended elsewhere: the one-second guarantee needs < 1 s.
 const ENDED_POLL_EVERY: Duration = Duration::from_millis(500);
-/// How often stale failed-login counters are deleted.
+/// How often stale failed-login counters and fully expired sessions are deleted.
 const ATTEMPTS_PRUNE_EVERY: Duration = Duration::from_secs(60);
 
 /// What every request handler can reach.
@@ -93,16 +93,15 @@ impl Application {
                 |auth| async move { Ok(auth.ended.poll(&auth.store, auth.now()).await?) },
             ),
             every(
-                "prune failed-login counters",
+                "prune stale counters and sessions",
                 ATTEMPTS_PRUNE_EVERY,
                 auth.clone(),
                 |auth| async move {
-                    let window = auth.settings.lockout.window.as_secs() as i64;
-                    Ok(auth
-                        .store
-                        .prune_attempts(auth.now(), window)
-                        .await
-                        .map(|_| ())?)
+                    let (now, window) = (auth.now(), auth.settings.lockout.window.as_secs() as i64);
+                    auth.store.prune_attempts(now, window).await?;
+                    let access = auth.settings.longest_access_lifetime().as_secs() as i64;
+                    auth.store.prune_sessions(now - access).await?;
+                    Ok(())
                 },
             ),
         ];
@@ -135,18 +134,18 @@ impl Application {
     ) -> anyhow::Result<()> {
         let store = self.state.auth.store.clone();
         let router = crate::http::router(self.state);
-        axum::serve(
+        let served = axum::serve(
             self.listener,
             router.into_make_service_with_connect_info::<SocketAddr>(),
         )
         .with_graceful_shutdown(shutdown)
-        .await?;
+        .await;
         for task in self.background {
             task.abort();
         }
         self.audit_writer.stop().await;
         store.close().await;
-        Ok(())
+        Ok(served?)
     }
 }
 

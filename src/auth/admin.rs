@@ -52,16 +52,14 @@ impl Actor {
     }
 }
 
-async fn audit(
-    store: &Store,
-    by: &Actor,
-    org: Option<OrgId>,
-    kind: Kind,
-    subject: &str,
-    now: i64,
-) -> Result<(), AdminError> {
+/// Records an administrative change. The change is already made when this runs: a failure to
+/// write the event must not turn it into an error (or keep its ended sessions from being refused
+/// at once), so it is logged in full instead — the event reaches the operator either way.
+async fn audit(store: &Store, by: &Actor, org: Option<OrgId>, kind: Kind, subject: &str, now: i64) -> Result<(), AdminError> {
     let e = event(org, now, kind, Some(&by.name), Some(subject), by.client);
-    store.insert_audit_events(&[e]).await?;
+    if let Err(error) = store.insert_audit_events(std::slice::from_ref(&e)).await {
+        tracing::error!(%error, event = ?e, "audit event not stored");
+    }
     Ok(())
 }
 

@@ -133,7 +133,7 @@ impl AuditLog {
                         while let Ok(event) = receiver.try_recv() {
                             batch.push(event);
                         }
-                        write_until_done(&store, &mut batch).await;
+                        write_or_log(&store, &mut batch).await;
                         break;
                     }
                 }
@@ -163,7 +163,7 @@ impl AuditWriter {
 async fn write_until_done(store: &Store, batch: &mut Vec<AuditEvent>) {
     let mut wait = Duration::from_millis(100);
     while !batch.is_empty() {
-        match store.insert_audit_events(batch).await {
+        match write(store, batch).await {
             Ok(()) => batch.clear(),
             Err(e) => {
                 tracing::warn!(error = %e, events = batch.len(), "cannot write audit events; retrying");
@@ -171,5 +171,27 @@ async fn write_until_done(store: &Store, batch: &mut Vec<AuditEvent>) {
                 wait = (wait * 2).min(Duration::from_secs(5));
             }
         }
+    }
+}
+
+async fn write(store: &Store, batch: &[AuditEvent]) -> sqlx::Result<()> {
+    for chunk in batch.chunks(BATCH) {
+        store.insert_audit_events(chunk).await?;
+    }
+    Ok(())
+}
+
+/// At shutdown: a few tries, then whatever could not be stored goes to the log, one line per
+/// event, so that stopping never hangs and never loses an event.
+async fn write_or_log(store: &Store, batch: &mut Vec<AuditEvent>) {
+    for attempt in 0..5 {
+        match write(store, batch).await {
+            Ok(()) => return batch.clear(),
+            Err(e) if attempt == 4 => tracing::error!(error = %e, "cannot write audit events at shutdown"),
+            Err(_) => tokio::time::sleep(Duration::from_millis(500)).await,
+        }
+    }
+    for e in batch.drain(..) {
+        tracing::error!(event = ?e, "audit event not stored");
     }
 }

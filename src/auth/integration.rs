@@ -9,7 +9,7 @@ use super::issue::{Subject, TokenPair};
 use super::login::Identity;
 use super::throttle::AttemptKeys;
 use super::{Auth, AuthError};
-use crate::domain::{ConsumerKey, Scopes, SecretKey};
+use crate::domain::{ConsumerKey, OrgId, Scopes, SecretKey};
 use crate::metrics::{Outcome, Principal};
 use crate::store::{EndReason, IntegrationRecord};
 use crate::tokens::claims::jti_digest;
@@ -43,28 +43,33 @@ fn subject_of_integration(record: &IntegrationRecord, scopes: Scopes) -> Subject
 }
 
 impl Auth {
-    /// Checks a consumer key and secret key, counting the attempt before the check.
+    /// Checks a consumer key and secret key under the lockout (see [`Throttle::peek`]). A success
+    /// is recorded in the audit log when it leads to tokens (`for_tokens`); checks that only
+    /// authenticate an introspection or revocation are not logins.
+    ///
+    /// [`Throttle::peek`]: super::throttle::Throttle::peek
     async fn authenticate_integration(
         &self,
         key: &ConsumerKey,
         secret: &SecretKey,
         client: IpAddr,
+        for_tokens: bool,
     ) -> Result<IntegrationRecord, AuthError> {
         let keys = AttemptKeys::integration(key.as_str(), client);
         let now = self.now();
         let peek = self.throttle.peek(&keys, now).await?;
-        if let Some(retry_after) = peek.locked {
-            return Err(self.integration_locked_out(key, client, retry_after).await);
-        }
         let record = self.store.find_integration(key).await?;
+        let org = record.as_ref().map(|r| r.org_id);
+        if let Some(retry_after) = peek.locked {
+            return Err(self.integration_locked_out(key, org, client, retry_after).await);
+        }
         let digest = record
             .as_ref()
             .map_or(NO_SECRET_DIGEST, |r| r.secret_digest.as_str());
         let matches = secret.matches(digest);
-        let org = record.as_ref().map(|r| r.org_id);
         let Some(record) = record.filter(|r| matches && r.revoked_at.is_none()) else {
             if let Some(retry_after) = self.throttle.failed(&keys, now).await? {
-                return Err(self.integration_locked_out(key, client, retry_after).await);
+                return Err(self.integration_locked_out(key, org, client, retry_after).await);
             }
             tracing::info!(%client, consumer_key = %key, "integration authentication failed");
             self.metrics.login(Principal::Integration, Outcome::Failure);
@@ -76,17 +81,11 @@ impl Auth {
         };
         self.throttle.forget(&keys, peek).await?;
         self.metrics.login(Principal::Integration, Outcome::Success);
-        let key = Some(record.consumer_key.as_str());
-        self.audit
-            .record(event(
-                Some(record.org_id),
-                now,
-                Kind::IntegrationAuthenticated,
-                key,
-                key,
-                Some(client),
-            ))
-            .await;
+        if for_tokens {
+            let key = Some(record.consumer_key.as_str());
+            let e = event(Some(record.org_id), now, Kind::IntegrationAuthenticated, key, key, Some(client));
+            self.audit.record(e).await;
+        }
         // Last use is shown to administrators to the minute; writing it on every token would
         // make every client-credentials call a second write.
         if record.last_used_at.is_none_or(|at| now - at >= 60) {
@@ -98,6 +97,7 @@ impl Auth {
     async fn integration_locked_out(
         &self,
         key: &ConsumerKey,
+        org: Option<OrgId>,
         client: IpAddr,
         retry_after: u64,
     ) -> AuthError {
@@ -107,7 +107,7 @@ impl Auth {
         let key = Some(key.as_str());
         self.audit
             .record(event(
-                None,
+                org,
                 self.now(),
                 Kind::LockedOut,
                 key,
@@ -125,7 +125,9 @@ impl Auth {
         secret: &SecretKey,
         client: IpAddr,
     ) -> Result<TokenPair, AuthError> {
-        let record = self.authenticate_integration(key, secret, client).await?;
+        let record = self
+            .authenticate_integration(key, secret, client, true)
+            .await?;
         let subject = subject_of_integration(&record, record.scopes.clone());
         self.start_session(
             &subject,
@@ -162,13 +164,15 @@ impl Auth {
     }
 
     /// Authenticates an OAuth client; every failure is `InvalidClient` (or a lockout).
+    /// `for_tokens`: the token endpoint (an audited login), not introspection or revocation.
     pub async fn authenticate_client(
         &self,
         auth: &ClientAuth,
         client: IpAddr,
+        for_tokens: bool,
     ) -> Result<IntegrationRecord, AuthError> {
         let key = ConsumerKey::parse(&auth.client_id).map_err(|_| AuthError::InvalidClient)?;
-        self.authenticate_integration(&key, &auth.client_secret, client)
+        self.authenticate_integration(&key, &auth.client_secret, client, for_tokens)
             .await
             .map_err(|e| match e {
                 AuthError::InvalidCredentials => AuthError::InvalidClient,
@@ -242,9 +246,12 @@ impl Auth {
         let Ok(claims) = self.verify_open(token) else {
             return Ok(());
         };
-        if claims.client_id.as_deref() == Some(client.consumer_key.as_str()) {
-            self.end_session(&claims.sid, EndReason::ClientRevoked)
-                .await?;
+        if claims.client_id.as_deref() == Some(client.consumer_key.as_str())
+            && self.end_session(&claims.sid, EndReason::ClientRevoked).await?
+        {
+            let key = Some(client.consumer_key.as_str());
+            let e = event(Some(client.org_id), self.now(), Kind::SessionEnded, key, key, None);
+            self.audit.record(e).await;
         }
         Ok(())
     }

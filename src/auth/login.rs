@@ -78,9 +78,12 @@ impl Auth {
                 return Err(e);
             }
         };
-        // Only a username that exists is recorded: a password typed into the username field
-        // must not land in the audit log.
-        let known = record.as_ref().map(|_| username.as_str());
+        // Only the username of a member is recorded: a password typed into the username field
+        // must not land in the audit log, nor may an organization learn of other tenants' users.
+        let known = record
+            .as_ref()
+            .filter(|r| org.is_none() || r.role.is_some())
+            .map(|_| username.as_str());
         let member = |r: &LoginRecord| org.is_none() || r.role.is_some();
         let Some(record) = record.filter(|r| checked.matches && r.active && member(r)) else {
             tracing::info!(%client, "login failed");

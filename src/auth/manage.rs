@@ -183,13 +183,27 @@ impl OrgAdmin<'_> {
         }
         let username = Username::parse(username)?;
         let store = &self.auth.store;
-        if store.find_user(&username).await?.is_some() {
+        if let Some(user) = store.find_user(&username).await? {
             if admin::require_member(store, self.org, &username)
                 .await
                 .is_ok()
             {
                 return Err(AdminError::Duplicate(format!(
                     "{username} is already a member"
+                )));
+            }
+            // Accounts are global. An admin may bring in an existing account only from another
+            // organization they administer too; otherwise one tenant's admin could create an
+            // account, keep its password, and have another tenant add it later. Linking other
+            // accounts is the operator's (`porteiro user grant`).
+            let theirs = store.memberships_of(user.id).await?;
+            let mine = store.memberships_of(self.user).await?;
+            let shared = theirs.iter().any(|(org, _)| {
+                mine.iter().any(|(o, role)| o.id == org.id && *role != Role::Member)
+            });
+            if !shared {
+                return Err(AdminError::Duplicate(format!(
+                    "an account {username} already exists; ask the operator to add it (porteiro user grant)"
                 )));
             }
             let member =
@@ -296,11 +310,13 @@ impl OrgAdmin<'_> {
     }
 
     pub async fn end_session(&self, sid: &str) -> Result<(), AdminError> {
-        let sessions = self.sessions().await?;
-        let Some(session) = sessions.iter().find(|s| s.sid == sid) else {
+        let now = self.now();
+        let Some(session) = self.auth.store.open_session(self.org, sid, now).await? else {
             return Err(AdminError::NotFound("there is no such open session".into()));
         };
-        let now = self.now();
+        if session.kind == "user" {
+            self.may_end_sessions_of(&session.who).await?;
+        }
         if self
             .auth
             .store
@@ -313,6 +329,20 @@ impl OrgAdmin<'_> {
         Ok(())
     }
 
+    /// An admin may end their own sessions and those of members and admins; an owner's only
+    /// when they are an owner too.
+    async fn may_end_sessions_of(&self, username: &str) -> Result<(), AdminError> {
+        let owner = self
+            .members()
+            .await?
+            .iter()
+            .any(|m| m.username == username && m.role == Role::Owner.as_str());
+        if owner && self.role != Role::Owner {
+            return Err(forbidden("only an owner may end an owner's sessions"));
+        }
+        Ok(())
+    }
+
     /// Ends every open session of one member in this organization.
     pub async fn end_user_sessions(&self, user_id: i64) -> Result<usize, AdminError> {
         let member = self
@@ -321,6 +351,7 @@ impl OrgAdmin<'_> {
             .into_iter()
             .find(|m| m.id == user_id)
             .ok_or_else(|| AdminError::NotFound(format!("user {user_id} is not a member")))?;
+        self.may_end_sessions_of(&member.username).await?;
         let ended = self
             .auth
             .store

@@ -21,7 +21,7 @@ impl AttemptKeys {
     pub fn user(normalized_username: &str, address: IpAddr) -> Self {
         Self {
             account: format!("account:{}", jti_digest(normalized_username)),
-            address: format!("address:{address}"),
+            address: address_key(address),
         }
     }
 
@@ -29,7 +29,19 @@ impl AttemptKeys {
     pub fn integration(consumer_key: &str, address: IpAddr) -> Self {
         Self {
             account: format!("client:{consumer_key}"),
-            address: format!("address:{address}"),
+            address: address_key(address),
+        }
+    }
+}
+
+/// The counter of a client address. An IPv6 client usually holds a whole /64, so it is counted
+/// per /64: otherwise one host could spread its guesses over 2^64 counters.
+fn address_key(address: IpAddr) -> String {
+    match address {
+        IpAddr::V4(v4) => format!("address:{v4}"),
+        IpAddr::V6(v6) => {
+            let s = v6.segments();
+            format!("address:{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
         }
     }
 }
@@ -197,6 +209,14 @@ mod tests {
             locked_until: Some(1_000),
         };
         assert_eq!(refusal(count, 5, 1_000, 900), Some(1));
+    }
+
+    #[test]
+    fn ipv6_clients_are_counted_per_64() {
+        let a = AttemptKeys::user("x", "2001:db8:1:2:aaaa::1".parse().unwrap());
+        let b = AttemptKeys::user("x", "2001:db8:1:2:bbbb::9".parse().unwrap());
+        assert_eq!(a.address, b.address);
+        assert_eq!(a.address, "address:2001:db8:1:2::/64");
     }
 
     #[test]

@@ -1,12 +1,14 @@
 //! The admin JSON API under `/api/v1/admin/`: everything the console does, for a bearer access
 //! token of an owner or admin, scoped to the token's organization.
 
-use axum::extract::{Path, Query, State};
+use axum::body::Bytes;
+use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, post};
 use axum::{Json, Router};
 use serde::Deserialize;
+use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 
 use super::errors::{internal, json_response, simplejwt};
@@ -73,6 +75,16 @@ async fn admin<'a>(
                 json!({"detail": "You do not have permission to perform this action."}),
             ),
         })
+}
+
+/// A JSON request body, read only once the caller is known to be an administrator.
+fn parse<T: DeserializeOwned>(body: &Bytes) -> Result<T, AdminError> {
+    serde_json::from_slice(body).map_err(|e| AdminError::Invalid(format!("invalid JSON body: {e}")))
+}
+
+fn user_id(id: &str) -> Result<i64, AdminError> {
+    id.parse()
+        .map_err(|_| AdminError::NotFound(format!("there is no user {id}")))
 }
 
 fn failure(e: AdminError) -> Response {
@@ -152,14 +164,14 @@ async fn rename(
     State(state): State<AppState>,
     bearer: Bearer,
     client: ClientAddr,
-    Json(body): Json<Rename>,
+    body: Bytes,
 ) -> Response {
-    respond!(state, bearer, client, |admin| admin
-        .rename(&body.name)
-        .await
-        .map(
-            |org| Json(json!({"id": org.id, "name": org.name})).into_response()
-        ))
+    respond!(state, bearer, client, |admin| async {
+        let body: Rename = parse(&body)?;
+        let org = admin.rename(&body.name).await?;
+        Ok(Json(json!({"id": org.id, "name": org.name})).into_response())
+    }
+    .await)
 }
 
 async fn organizations(
@@ -204,16 +216,16 @@ async fn create_integration(
     State(state): State<AppState>,
     bearer: Bearer,
     client: ClientAddr,
-    Json(body): Json<NewIntegration>,
+    body: Bytes,
 ) -> Response {
-    respond!(state, bearer, client, |admin| admin
-        .create_integration(&body.name, &body.scope)
-        .await
-        .map(|(record, secret)| {
-            let mut out = integration_json(&record);
-            out["secret_key"] = json!(secret.expose());
-            super::errors::no_store((StatusCode::CREATED, Json(out)).into_response())
-        }))
+    respond!(state, bearer, client, |admin| async {
+        let body: NewIntegration = parse(&body)?;
+        let (record, secret) = admin.create_integration(&body.name, &body.scope).await?;
+        let mut out = integration_json(&record);
+        out["secret_key"] = json!(secret.expose());
+        Ok(super::errors::no_store((StatusCode::CREATED, Json(out)).into_response()))
+    }
+    .await)
 }
 
 async fn rotate_secret(
@@ -226,7 +238,8 @@ async fn rotate_secret(
         .rotate_integration_secret(&key)
         .await
         .map(|secret| super::errors::no_store(
-            Json(json!({"consumer_key": key, "secret_key": secret.expose()})).into_response()
+            Json(json!({"consumer_key": key.to_ascii_lowercase(), "secret_key": secret.expose()}))
+                .into_response()
         )))
 }
 
@@ -268,9 +281,10 @@ async fn add_user(
     State(state): State<AppState>,
     bearer: Bearer,
     client: ClientAddr,
-    Json(body): Json<NewMember>,
+    body: Bytes,
 ) -> Response {
     respond!(state, bearer, client, |admin| async {
+        let body: NewMember = parse(&body)?;
         let (member, password) = admin.add_member(&body.username, role(&body.role)?).await?;
         let mut out = member_json(&member);
         if let Some(password) = password {
@@ -293,10 +307,12 @@ async fn change_user(
     State(state): State<AppState>,
     bearer: Bearer,
     client: ClientAddr,
-    Path(id): Path<i64>,
-    Json(body): Json<MemberChange>,
+    Path(id): Path<String>,
+    body: Bytes,
 ) -> Response {
     respond!(state, bearer, client, |admin| async {
+        let id = user_id(&id)?;
+        let body: MemberChange = parse(&body)?;
         if body.role.is_none() && body.active.is_none() {
             return Err(AdminError::Invalid("give a role or active".into()));
         }
@@ -316,24 +332,26 @@ async fn remove_user(
     State(state): State<AppState>,
     bearer: Bearer,
     client: ClientAddr,
-    Path(id): Path<i64>,
+    Path(id): Path<String>,
 ) -> Response {
-    respond!(state, bearer, client, |admin| admin
-        .remove_member(id)
-        .await
-        .map(|()| StatusCode::NO_CONTENT.into_response()))
+    respond!(state, bearer, client, |admin| async {
+        admin.remove_member(user_id(&id)?).await?;
+        Ok(StatusCode::NO_CONTENT.into_response())
+    }
+    .await)
 }
 
 async fn end_user_sessions(
     State(state): State<AppState>,
     bearer: Bearer,
     client: ClientAddr,
-    Path(id): Path<i64>,
+    Path(id): Path<String>,
 ) -> Response {
-    respond!(state, bearer, client, |admin| admin
-        .end_user_sessions(id)
-        .await
-        .map(|ended| Json(json!({"ended": ended})).into_response()))
+    respond!(state, bearer, client, |admin| async {
+        let ended = admin.end_user_sessions(user_id(&id)?).await?;
+        Ok(Json(json!({"ended": ended})).into_response())
+    }
+    .await)
 }
 
 async fn sessions(State(state): State<AppState>, bearer: Bearer, client: ClientAddr) -> Response {
@@ -354,26 +372,24 @@ async fn end_session(
         .map(|()| StatusCode::NO_CONTENT.into_response()))
 }
 
-#[derive(Deserialize)]
-struct ActivityQuery {
-    kind: Option<String>,
-    who: Option<String>,
-    before: Option<i64>,
-    limit: Option<i64>,
-}
-
 async fn activity(
     State(state): State<AppState>,
     bearer: Bearer,
     client: ClientAddr,
-    Query(q): Query<ActivityQuery>,
+    RawQuery(query): RawQuery,
 ) -> Response {
-    let filter = AuditFilter {
-        kind: q.kind.filter(|k| !k.is_empty()),
-        who: q.who.filter(|w| !w.is_empty()),
-        before_id: q.before,
-        limit: q.limit.unwrap_or(100),
-    };
+    // Unknown or unreadable parameters are ignored: a filter can only narrow what is shown.
+    let mut filter = AuditFilter { limit: 100, ..Default::default() };
+    for (name, value) in form_urlencoded::parse(query.unwrap_or_default().as_bytes()) {
+        let value = value.trim();
+        match &*name {
+            "kind" if !value.is_empty() => filter.kind = Some(value.to_owned()),
+            "who" if !value.is_empty() => filter.who = Some(value.to_lowercase()),
+            "before" => filter.before_id = value.parse().ok(),
+            "limit" => filter.limit = value.parse().unwrap_or(100),
+            _ => {}
+        }
+    }
     respond!(state, bearer, client, |admin| admin
         .activity(&filter)
         .await

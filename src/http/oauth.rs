@@ -113,11 +113,12 @@ async fn authenticated(
     headers: &HeaderMap,
     fields: &Fields,
     client: std::net::IpAddr,
+    for_tokens: bool,
 ) -> Result<IntegrationRecord, Response> {
     let credentials = client_credentials_of(headers, fields)?;
     state
         .auth
-        .authenticate_client(&credentials, client)
+        .authenticate_client(&credentials, client, for_tokens)
         .await
         .map_err(oauth::auth)
 }
@@ -150,19 +151,14 @@ async fn token(
             "Supported grant types: client_credentials, refresh_token.",
         );
     }
+    // A scope that is present must name scopes: blank or malformed is refused, never widened.
     let requested = match fields.has("scope").then(|| fields.string("scope")) {
         None => None,
         Some(Ok(s)) => match Scopes::parse(&[s]) {
-            Ok(scopes) => Some(scopes),
-            Err(_) => {
-                return oauth::error(
-                    StatusCode::BAD_REQUEST,
-                    "invalid_scope",
-                    "The scope is malformed.",
-                );
-            }
+            Ok(scopes) if !scopes.is_empty() => Some(scopes),
+            _ => return oauth::error(StatusCode::BAD_REQUEST, "invalid_scope", "The scope is malformed."),
         },
-        Some(Err(_)) => None,
+        Some(Err(_)) => return oauth::error(StatusCode::BAD_REQUEST, "invalid_scope", "The scope is malformed."),
     };
     let refresh_token = if grant_type == "refresh_token" {
         match fields.string("refresh_token") {
@@ -172,11 +168,10 @@ async fn token(
     } else {
         None
     };
-    let integration = match authenticated(&state, &headers, &fields, client).await {
+    let integration = match authenticated(&state, &headers, &fields, client, true).await {
         Ok(integration) => integration,
         Err(response) => return response,
     };
-    let now = state.auth.now();
     let (pair, scopes) = match refresh_token {
         None => match state
             .auth
@@ -198,7 +193,8 @@ async fn token(
     let mut body = Map::new();
     body.insert("access_token".into(), json!(pair.access));
     body.insert("token_type".into(), json!("Bearer"));
-    body.insert("expires_in".into(), json!(pair.access_exp - now));
+    let lifetime = state.auth.settings.integration_access_token_lifetime.as_secs();
+    body.insert("expires_in".into(), json!(lifetime));
     if let Some(refresh) = pair.refresh {
         body.insert("refresh_token".into(), json!(refresh));
     }
@@ -251,7 +247,7 @@ async fn introspect(
         Ok(fields) => fields,
         Err(response) => return response,
     };
-    let integration = match authenticated(&state, &headers, &fields, client).await {
+    let integration = match authenticated(&state, &headers, &fields, client, false).await {
         Ok(integration) => integration,
         Err(response) => return response,
     };
@@ -274,7 +270,7 @@ async fn revoke(
         Ok(fields) => fields,
         Err(response) => return response,
     };
-    let integration = match authenticated(&state, &headers, &fields, client).await {
+    let integration = match authenticated(&state, &headers, &fields, client, false).await {
         Ok(integration) => integration,
         Err(response) => return response,
     };

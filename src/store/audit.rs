@@ -32,25 +32,34 @@ pub struct AuditFilter {
 }
 
 impl Store {
-    /// Writes several events in one transaction.
+    /// Writes several events in one statement.
     pub async fn insert_audit_events(&self, events: &[AuditEvent]) -> sqlx::Result<()> {
-        let mut tx = self.writer().begin().await?;
-        for e in events {
-            sqlx::query(
-                "INSERT INTO audit_events (org_id, at, kind, actor, subject, client_addr, detail) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7)",
-            )
-            .bind(e.org_id)
-            .bind(e.at)
-            .bind(&e.kind)
-            .bind(&e.actor)
-            .bind(&e.subject)
-            .bind(&e.client_addr)
-            .bind(&e.detail)
-            .execute(&mut *tx)
-            .await?;
+        if events.is_empty() {
+            return Ok(());
         }
-        tx.commit().await
+        let rows: Vec<String> = (0..events.len())
+            .map(|i| {
+                let n = i * 7;
+                format!("(${}, ${}, ${}, ${}, ${}, ${}, ${})", n + 1, n + 2, n + 3, n + 4, n + 5, n + 6, n + 7)
+            })
+            .collect();
+        let sql = format!(
+            "INSERT INTO audit_events (org_id, at, kind, actor, subject, client_addr, detail) VALUES {}",
+            rows.join(", ")
+        );
+        let mut query = sqlx::query(&sql);
+        for e in events {
+            query = query
+                .bind(e.org_id)
+                .bind(e.at)
+                .bind(&e.kind)
+                .bind(&e.actor)
+                .bind(&e.subject)
+                .bind(&e.client_addr)
+                .bind(&e.detail);
+        }
+        query.execute(self.writer()).await?;
+        Ok(())
     }
 
     /// Events of an organization, newest first, with their ids.

@@ -233,13 +233,24 @@ impl Store {
 
     /// Open sessions of an organization, newest first, with who they belong to.
     pub async fn open_sessions(&self, org: OrgId, now: i64) -> sqlx::Result<Vec<OpenSession>> {
+        self.open_sessions_matching(org, now, "").await
+    }
+
+    /// One open session of an organization, by id.
+    pub async fn open_session(&self, org: OrgId, sid: &str, now: i64) -> sqlx::Result<Option<OpenSession>> {
+        Ok(self.open_sessions_matching(org, now, sid).await?.pop())
+    }
+
+    async fn open_sessions_matching(&self, org: OrgId, now: i64, sid: &str) -> sqlx::Result<Vec<OpenSession>> {
         let rows = sqlx::query(
             "SELECT s.sid, s.kind, u.username, i.consumer_key, i.name, s.created_at, s.last_used_at, s.client_addr \
              FROM sessions s LEFT JOIN users u ON u.id = s.user_id LEFT JOIN integrations i ON i.id = s.integration_id \
-             WHERE s.org_id = $1 AND s.ended_at IS NULL AND s.current_exp > $2 ORDER BY s.created_at DESC LIMIT 500",
+             WHERE s.org_id = $1 AND s.ended_at IS NULL AND s.current_exp > $2 AND ($3 = '' OR s.sid = $3) \
+             ORDER BY s.created_at DESC LIMIT 500",
         )
         .bind(org.get())
         .bind(now)
+        .bind(sid)
         .fetch_all(self.pool())
         .await?;
         rows.iter()
@@ -281,6 +292,16 @@ impl Store {
         .execute(self.writer())
         .await?;
         Ok(done.rows_affected() == 1)
+    }
+
+    /// Deletes sessions every token of which has expired by `cutoff`: their refresh tokens
+    /// expired then, and no access token outlives its refresh token by more than its lifetime.
+    pub async fn prune_sessions(&self, cutoff: i64) -> sqlx::Result<u64> {
+        let done = sqlx::query("DELETE FROM sessions WHERE current_exp < $1")
+            .bind(cutoff)
+            .execute(self.writer())
+            .await?;
+        Ok(done.rows_affected())
     }
 }
 

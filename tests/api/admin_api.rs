@@ -278,31 +278,60 @@ async fn members_are_added_changed_disabled_and_removed() {
 }
 
 #[tokio::test]
-async fn an_existing_user_is_added_without_a_password_and_duplicates_conflict() {
+async fn an_existing_user_is_added_only_from_an_organization_the_admin_also_administers() {
     let (app, owner, _) = with_admins().await;
-    let other = app.create_org("Other").await;
-    app.create_user(other, "elsewhere@example.com", PASSWORD, Role::Member)
+    let shared = app.create_org("Sister").await;
+    let foreign = app.create_org("Foreign").await;
+    app.create_user(shared, "colleague@example.com", PASSWORD, Role::Member)
         .await;
-    let add = json!({"username": "elsewhere@example.com", "role": "member"});
+    app.create_user(foreign, "stranger@example.com", PASSWORD, Role::Member)
+        .await;
+    porteiro::auth::admin::grant(
+        &app.auth.store,
+        &porteiro::auth::admin::Actor::cli(),
+        &porteiro::domain::Username::parse(OWNER).unwrap(),
+        shared,
+        Role::Admin,
+        app.now(),
+    )
+    .await
+    .unwrap();
+    let add = |name: &str| json!({"username": name, "role": "member"});
     let response = call(
         &app,
         reqwest::Method::POST,
         "/api/v1/admin/users",
         &owner,
-        Some(add.clone()),
+        Some(add("colleague@example.com")),
     )
     .await;
+    assert_eq!(response.status(), 201);
     let added: Value = response.json().await.unwrap();
-    assert!(added.get("password").is_none());
+    assert!(
+        added.get("password").is_none(),
+        "an existing account keeps its password"
+    );
     let response = call(
         &app,
         reqwest::Method::POST,
         "/api/v1/admin/users",
         &owner,
-        Some(add),
+        Some(add("colleague@example.com")),
+    )
+    .await;
+    assert_eq!(response.status(), 409, "already a member");
+    // Another tenant's account is not linked: the operator does that.
+    let response = call(
+        &app,
+        reqwest::Method::POST,
+        "/api/v1/admin/users",
+        &owner,
+        Some(add("stranger@example.com")),
     )
     .await;
     assert_eq!(response.status(), 409);
+    let users = get(&app, "/api/v1/admin/users", &owner).await;
+    assert!(!users.to_string().contains("stranger@example.com"));
     let response = call(
         &app,
         reqwest::Method::POST,
@@ -312,6 +341,48 @@ async fn an_existing_user_is_added_without_a_password_and_duplicates_conflict() 
     )
     .await;
     assert_eq!(response.status(), 400);
+}
+
+#[tokio::test]
+async fn bad_bodies_and_ids_get_json_errors_after_authentication() {
+    let (app, owner, _) = with_admins().await;
+    let response = app
+        .client
+        .post(app.url("/api/v1/admin/users"))
+        .body("{not json")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        response.status(),
+        401,
+        "no token: 401 before the body is read"
+    );
+    let response = app
+        .client
+        .post(app.url("/api/v1/admin/users"))
+        .bearer_auth(&owner)
+        .body("{not json")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 400);
+    let body: Value = response.json().await.unwrap();
+    assert!(
+        body["detail"]
+            .as_str()
+            .unwrap()
+            .starts_with("invalid JSON body")
+    );
+    let response = call(
+        &app,
+        reqwest::Method::DELETE,
+        "/api/v1/admin/users/abc",
+        &owner,
+        None,
+    )
+    .await;
+    assert_json(response, 404, json!({"detail": "there is no user abc"})).await;
 }
 
 #[tokio::test]
