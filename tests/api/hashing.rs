@@ -25,9 +25,18 @@ async fn a_login_flood_beyond_the_queue_gets_quick_503s_with_retry_after() {
     assert!(!busy.is_empty(), "the queue is bounded");
     // A full hashing queue answers `Retry-After: 1`; on a machine loaded by other tests a few
     // requests may instead wait too long for the database and get its 503 (`Retry-After: 5`).
-    let retry: Vec<&str> = busy.iter().map(|r| r.headers()["retry-after"].to_str().unwrap()).collect();
-    assert!(retry.iter().all(|r| r.parse::<u64>().is_ok_and(|s| s > 0)), "{retry:?}");
-    assert!(retry.contains(&"1"), "the hashing queue turned logins away: {retry:?}");
+    let retry: Vec<&str> = busy
+        .iter()
+        .map(|r| r.headers()["retry-after"].to_str().unwrap())
+        .collect();
+    assert!(
+        retry.iter().all(|r| r.parse::<u64>().is_ok_and(|s| s > 0)),
+        "{retry:?}"
+    );
+    assert!(
+        retry.contains(&"1"),
+        "the hashing queue turned logins away: {retry:?}"
+    );
     // The flood leaves nothing behind.
     assert_eq!(
         app.login_as(app.org, &app.username, PASSWORD)
