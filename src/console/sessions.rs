@@ -13,6 +13,7 @@ use super::view::{self, Chrome, Frame, Notice, Refusals};
 use super::web::{Posted, Signed, see_other};
 use crate::app::AppState;
 use crate::auth::manage::OrgAdmin;
+use crate::domain::Role;
 
 pub struct SessionRow {
     pub sid: String,
@@ -22,6 +23,8 @@ pub struct SessionRow {
     pub name: Option<String>,
     /// The member id of a user session, for "end all of this user's".
     pub user_id: Option<i64>,
+    /// Whether this administrator may end it: an owner's sessions are for owners to end.
+    pub can_end: bool,
     pub started: (String, String),
     pub last_used: (String, String),
     pub client_address: String,
@@ -37,7 +40,7 @@ struct SessionsPage {
     rows: Vec<SessionRow>,
 }
 
-async fn render(
+pub async fn render(
     signed: &Signed,
     admin: &OrgAdmin<'_>,
     status: StatusCode,
@@ -55,11 +58,11 @@ async fn render(
         .into_iter()
         .map(|s| {
             let is_user = s.kind == "user";
+            let member = members.iter().find(|m| is_user && m.username == s.who);
+            let owner = member.is_some_and(|m| m.role == Role::Owner.as_str());
             SessionRow {
-                user_id: members
-                    .iter()
-                    .find(|m| is_user && m.username == s.who)
-                    .map(|m| m.id),
+                user_id: member.map(|m| m.id),
+                can_end: !owner || admin.role == Role::Owner,
                 is_user,
                 started: (view::utc(s.created_at), view::iso(s.created_at)),
                 last_used: (view::utc(s.last_used_at), view::iso(s.last_used_at)),
@@ -107,7 +110,7 @@ pub async fn end(
                 invalid: t.session_not_found,
                 not_found: t.session_not_found,
                 duplicate: t.session_not_found,
-                forbidden: t.lost_access,
+                forbidden: t.cannot_end_owner_sessions,
             };
             let (status, text) = view::refusal(&signed.visit, e, words)?;
             render(signed, &admin, status, Notice::error(text)).await

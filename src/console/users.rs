@@ -178,8 +178,20 @@ pub async fn add(State(state): State<AppState>, posted: Posted) -> Result<Respon
             Ok(view::render_with(StatusCode::CREATED, &page))
         }
         Err(e) => {
+            // A duplicate is either a member already, or an account of another organization
+            // that only the operator may bring in.
+            let wanted = username.trim().to_lowercase();
+            let is_member = members(signed, &admin)
+                .await?
+                .iter()
+                .any(|m| m.username == wanted);
             let words = Refusals {
                 forbidden: t.cannot_make_owner,
+                duplicate: if is_member {
+                    t.already_member
+                } else {
+                    t.account_exists
+                },
                 ..refusals(t)
             };
             refused(signed, &admin, e, words, username).await
@@ -327,6 +339,14 @@ pub async fn end_sessions(
     let target = member(signed, &admin, &id).await?;
     match admin.end_user_sessions(target.id).await {
         Ok(_) => Ok(see_other("/console/sessions?done=ended_all")),
-        Err(e) => refused(signed, &admin, e, refusals(signed.t()), String::new()).await,
+        Err(e) => {
+            let t = signed.t();
+            let words = Refusals {
+                forbidden: t.cannot_end_owner_sessions,
+                ..refusals(t)
+            };
+            let (status, text) = view::refusal(&signed.visit, e, words)?;
+            super::sessions::render(signed, &admin, status, Notice::error(text)).await
+        }
     }
 }

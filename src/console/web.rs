@@ -8,7 +8,7 @@ use aws_lc_rs::constant_time::verify_slices_are_equal;
 use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Request};
 use axum::http::header::{ACCEPT_LANGUAGE, COOKIE, LOCATION, SET_COOKIE};
 use axum::http::request::Parts;
-use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 
 use super::i18n::{Lang, Text};
@@ -69,12 +69,32 @@ impl FromRequestParts<AppState> for Visit {
             lang,
             secure,
             client: client_address(peer, &parts.headers, trusted),
-            here: parts
-                .uri
-                .path_and_query()
-                .map_or_else(|| "/console/".to_owned(), |p| p.as_str().to_owned()),
+            here: if parts.method == Method::GET {
+                parts
+                    .uri
+                    .path_and_query()
+                    .map_or_else(|| "/console/".to_owned(), |p| p.as_str().to_owned())
+            } else {
+                landing(parts.uri.path())
+            },
             cookies,
         })
+    }
+}
+
+/// Where the language switcher returns to from the answer to a form: the page of its section,
+/// since the form's own address may not be a page.
+fn landing(path: &str) -> String {
+    let section = path
+        .trim_start_matches("/console/")
+        .split('/')
+        .next()
+        .unwrap_or_default();
+    match section {
+        "settings" | "integrations" | "users" | "sessions" | "activity" => {
+            format!("/console/{section}")
+        }
+        _ => "/console/".to_owned(),
     }
 }
 
@@ -271,6 +291,16 @@ mod tests {
         assert!(!tokens_match(Some("ab"), "abc"));
         assert!(!tokens_match(None, "abc"));
         assert!(!tokens_match(Some(""), ""));
+    }
+
+    #[test]
+    fn the_answer_to_a_form_switches_language_back_to_its_section() {
+        assert_eq!(
+            landing("/console/integrations/abc/rotate"),
+            "/console/integrations"
+        );
+        assert_eq!(landing("/console/users/3/role"), "/console/users");
+        assert_eq!(landing("/console/sign-in"), "/console/");
     }
 
     #[test]

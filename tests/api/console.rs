@@ -234,6 +234,21 @@ async fn app() -> TestApp {
     app
 }
 
+/// Gives `username` a role in `org`, as the operator would.
+async fn grant(app: &TestApp, username: &str, org: porteiro::domain::OrgId, role: Role) {
+    let username = porteiro::domain::Username::parse(username).unwrap();
+    porteiro::auth::admin::grant(
+        &app.auth.store,
+        &porteiro::auth::admin::Actor::cli(),
+        &username,
+        org,
+        role,
+        app.now(),
+    )
+    .await
+    .unwrap();
+}
+
 async fn org_name(app: &TestApp) -> String {
     app.auth
         .store
@@ -598,6 +613,7 @@ async fn adding_an_existing_user_makes_them_a_member() {
     let elsewhere = app.create_org("Globex").await;
     app.create_user(elsewhere, "ana@globex.com", PASSWORD, Role::Member)
         .await;
+    grant(&app, ADMIN, elsewhere, Role::Admin).await;
     let mut browser = Browser::new(&app);
     browser.sign_in(ADMIN).await;
 
@@ -992,28 +1008,9 @@ async fn signing_out_ends_the_session_for_good() {
 async fn someone_who_administers_two_organizations_switches_between_them() {
     let app = app().await;
     let globex = app.create_org("Globex").await;
-    let admin = porteiro::domain::Username::parse(ADMIN).unwrap();
-    porteiro::auth::admin::grant(
-        &app.auth.store,
-        &porteiro::auth::admin::Actor::cli(),
-        &admin,
-        globex,
-        Role::Owner,
-        app.now(),
-    )
-    .await
-    .unwrap();
+    grant(&app, ADMIN, globex, Role::Owner).await;
     let only_member = app.create_org("Initech").await;
-    porteiro::auth::admin::grant(
-        &app.auth.store,
-        &porteiro::auth::admin::Actor::cli(),
-        &admin,
-        only_member,
-        Role::Member,
-        app.now(),
-    )
-    .await
-    .unwrap();
+    grant(&app, ADMIN, only_member, Role::Member).await;
     let mut browser = Browser::new(&app);
     let settings = browser.sign_in(ADMIN).await;
     assert!(settings.has("action=\"/console/switch\""));
@@ -1036,17 +1033,7 @@ async fn an_administrator_demoted_meanwhile_is_signed_out() {
     let app = app().await;
     let mut browser = Browser::new(&app);
     browser.sign_in(ADMIN).await;
-    let admin = porteiro::domain::Username::parse(ADMIN).unwrap();
-    porteiro::auth::admin::grant(
-        &app.auth.store,
-        &porteiro::auth::admin::Actor::cli(),
-        &admin,
-        app.org,
-        Role::Member,
-        app.now(),
-    )
-    .await
-    .unwrap();
+    grant(&app, ADMIN, app.org, Role::Member).await;
 
     let page = browser.get("/console/integrations").await;
     assert_eq!(page.location(), "/console/?note=lost_access");
@@ -1182,4 +1169,69 @@ async fn console_changes_show_in_the_admin_api_and_its_activity() {
         .await
         .unwrap();
     assert_eq!(org["name"], "Acme Ltda");
+}
+
+#[tokio::test]
+async fn the_language_links_of_a_form_answer_lead_back_to_a_page() {
+    let app = app().await;
+    let mut browser = Browser::new(&app);
+    let refused = browser.try_sign_in(ADMIN, "wrong-password").await;
+    assert!(refused.has("/console/lang?to=es&#38;next=%2Fconsole%2F\""));
+    browser.sign_in(ADMIN).await;
+    let created = browser
+        .post("/console/integrations", &[("name", "ERP"), ("scopes", "")])
+        .await;
+    assert!(created.has("next=%2Fconsole%2Fintegrations\""));
+}
+
+#[tokio::test]
+async fn an_unknown_console_page_is_a_translated_404_page() {
+    let app = app().await;
+    let page = Browser::new(&app)
+        .with_header("Accept-Language", "pt-BR")
+        .get("/console/nowhere")
+        .await;
+    assert_eq!(page.status, 404);
+    assert!(page.has("Esta página não existe."));
+}
+
+#[tokio::test]
+async fn an_account_of_another_organization_is_not_added_without_the_operator() {
+    let app = app().await;
+    let elsewhere = app.create_org("Globex").await;
+    app.create_user(elsewhere, "ana@globex.com", PASSWORD, Role::Member)
+        .await;
+    let mut browser = Browser::new(&app);
+    browser.sign_in(ADMIN).await;
+
+    let page = browser
+        .post(
+            "/console/users",
+            &[("username", "ana@globex.com"), ("role", "member")],
+        )
+        .await;
+    assert_eq!(page.status, 409);
+    assert!(page.has("Ask the operator"));
+    assert_eq!(member_id(&app, "ana@globex.com").await, None);
+}
+
+#[tokio::test]
+async fn an_admin_cannot_end_an_owners_sessions() {
+    let app = app().await;
+    let owner = member_id(&app, OWNER).await.unwrap();
+    let login = app.login_as(app.org, OWNER, PASSWORD).await;
+    let refresh = login.json::<Value>().await.unwrap()["refresh"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let mut browser = Browser::new(&app);
+    browser.sign_in(ADMIN).await;
+    browser.get("/console/sessions").await;
+
+    let page = browser
+        .post(&format!("/console/users/{owner}/sessions/end"), &[])
+        .await;
+    assert_eq!(page.status, 403);
+    assert!(page.has("Only an owner can end"));
+    assert_eq!(app.refresh(&refresh).await.status(), 200);
 }

@@ -112,6 +112,7 @@ pub static TEXT: Text = Text {
     user_disabled: "The user was disabled and their sessions ended.",
     user_enabled: "The user was enabled.",
     already_member: "That user is already a member of this organization.",
+    account_exists: "An account with this username already exists in another organization. Ask the operator to add it to this one (porteiro user grant).",
     invalid_username: "Enter the username as an e-mail address.",
     member_not_found: "That user is not a member of this organization.",
     cannot_change_member: "You cannot change your own membership, and only an owner can change an owner.",
@@ -130,6 +131,7 @@ pub static TEXT: Text = Text {
     session_ended: "The session was ended.",
     user_sessions_ended: "The user's sessions were ended.",
     session_not_found: "That session is no longer open.",
+    cannot_end_owner_sessions: "Only an owner can end an owner's sessions.",
 
     activity_title: "Activity",
     activity_intro: "Sign-ins, failures, lockouts and every change, newest first.",

@@ -112,6 +112,7 @@ pub static TEXT: Text = Text {
     user_disabled: "El usuario fue desactivado y sus sesiones se cerraron.",
     user_enabled: "El usuario fue activado.",
     already_member: "Ese usuario ya es miembro de esta organización.",
+    account_exists: "Ya existe una cuenta con este usuario en otra organización. Pida al operador que la añada a esta (porteiro user grant).",
     invalid_username: "Indique el usuario como una dirección de correo electrónico.",
     member_not_found: "Ese usuario no es miembro de esta organización.",
     cannot_change_member: "No puede cambiar su propia membresía, y solo un propietario puede cambiar a un propietario.",
@@ -130,6 +131,7 @@ pub static TEXT: Text = Text {
     session_ended: "La sesión fue cerrada.",
     user_sessions_ended: "Las sesiones del usuario fueron cerradas.",
     session_not_found: "Esa sesión ya no está abierta.",
+    cannot_end_owner_sessions: "Solo un propietario puede cerrar las sesiones de un propietario.",
 
     activity_title: "Actividad",
     activity_intro: "Inicios de sesión, fallos, bloqueos y todos los cambios, de los más recientes a los más antiguos.",

@@ -193,6 +193,7 @@ pub struct Text {
     pub user_disabled: &'static str,
     pub user_enabled: &'static str,
     pub already_member: &'static str,
+    pub account_exists: &'static str,
     pub invalid_username: &'static str,
     pub member_not_found: &'static str,
     pub cannot_change_member: &'static str,
@@ -212,6 +213,7 @@ pub struct Text {
     pub session_ended: &'static str,
     pub user_sessions_ended: &'static str,
     pub session_not_found: &'static str,
+    pub cannot_end_owner_sessions: &'static str,
 
     // Activity.
     pub activity_title: &'static str,

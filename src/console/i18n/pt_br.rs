@@ -112,6 +112,7 @@ pub static TEXT: Text = Text {
     user_disabled: "O usuário foi desativado e as sessões dele foram encerradas.",
     user_enabled: "O usuário foi ativado.",
     already_member: "Esse usuário já é membro desta organização.",
+    account_exists: "Já existe uma conta com este usuário em outra organização. Peça ao operador que a adicione a esta (porteiro user grant).",
     invalid_username: "Informe o usuário como um endereço de e-mail.",
     member_not_found: "Esse usuário não é membro desta organização.",
     cannot_change_member: "Você não pode alterar a sua própria participação, e somente um proprietário pode alterar um proprietário.",
@@ -130,6 +131,7 @@ pub static TEXT: Text = Text {
     session_ended: "A sessão foi encerrada.",
     user_sessions_ended: "As sessões do usuário foram encerradas.",
     session_not_found: "Essa sessão não está mais aberta.",
+    cannot_end_owner_sessions: "Somente um proprietário pode encerrar as sessões de um proprietário.",
 
     activity_title: "Atividade",
     activity_intro: "Logins, falhas, bloqueios e todas as alterações, dos mais recentes aos mais antigos.",
