@@ -260,3 +260,25 @@ pub fn failed(visit: &Visit, e: AdminError) -> Response {
         other => internal(visit, &anyhow::anyhow!("{other}")),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates_are_shown_in_utc_to_the_second() {
+        assert_eq!(utc(1_769_805_059), "2026-01-30 20:30:59 UTC");
+        assert_eq!(iso(1_769_805_059), "2026-01-30T20:30:59.000Z");
+    }
+
+    #[test]
+    fn only_known_outcomes_become_notices() {
+        let t = Lang::En.text();
+        assert_eq!(
+            Notice::from_done(t, Some("renamed")).unwrap().text,
+            t.renamed
+        );
+        assert!(Notice::from_done(t, Some("<script>")).is_none());
+        assert!(Notice::from_done(t, None).is_none());
+    }
+}
