@@ -224,6 +224,7 @@ fn init_logging(settings: &Settings, serving: bool) {
 }
 
 async fn serve(settings: Settings) -> ExitCode {
+    let shutdown = shutdown_signal();
     let app = match Application::build(settings.clone(), Arc::new(SystemClock)).await {
         Ok(app) => app,
         Err(e) => {
@@ -236,7 +237,7 @@ async fn serve(settings: Settings) -> ExitCode {
         return ExitCode::FAILURE;
     }
     tracing::info!(address = %app.local_addr(), "porteiro is listening");
-    match app.run_until_stopped(shutdown_signal()).await {
+    match app.run_until_stopped(shutdown).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e:#}");

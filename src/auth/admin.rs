@@ -6,7 +6,9 @@ use std::net::IpAddr;
 
 use super::audit::{Kind, event};
 use crate::domain::{ConsumerKey, OrgId, Role, Scopes, SecretKey, UserId, Username};
-use crate::store::{EndReason, IntegrationRecord, MemberRecord, Organization, Store, WriteError};
+use crate::store::{
+    AccessChange, IntegrationRecord, MemberRecord, Organization, Store, WriteError,
+};
 
 /// Why an administrative change was refused.
 #[derive(Debug, thiserror::Error)]
@@ -55,7 +57,14 @@ impl Actor {
 /// Records an administrative change. The change is already made when this runs: a failure to
 /// write the event must not turn it into an error (or keep its ended sessions from being refused
 /// at once), so it is logged in full instead — the event reaches the operator either way.
-async fn audit(store: &Store, by: &Actor, org: Option<OrgId>, kind: Kind, subject: &str, now: i64) -> Result<(), AdminError> {
+async fn audit(
+    store: &Store,
+    by: &Actor,
+    org: Option<OrgId>,
+    kind: Kind,
+    subject: &str,
+    now: i64,
+) -> Result<(), AdminError> {
     let e = event(org, now, kind, Some(&by.name), Some(subject), by.client);
     if let Err(error) = store.insert_audit_events(std::slice::from_ref(&e)).await {
         tracing::error!(%error, event = ?e, "audit event not stored");
@@ -212,14 +221,14 @@ pub async fn revoke(
 ) -> Result<Vec<String>, AdminError> {
     require_org(store, org).await?;
     let user = require_user(store, username).await?;
-    if !store.remove_membership(user, org).await? {
+    let Some(ended) = store
+        .change_access(AccessChange::RemoveMembership { user, org }, now)
+        .await?
+    else {
         return Err(AdminError::NotFound(format!(
             "{username} is not a member of organization {org}"
         )));
-    }
-    let ended = store
-        .end_user_sessions(user, Some(org), now, EndReason::LeftOrganization)
-        .await?;
+    };
     audit(
         store,
         by,
@@ -242,14 +251,12 @@ pub async fn set_active(
     now: i64,
 ) -> Result<Vec<String>, AdminError> {
     let user = require_user(store, username).await?;
-    store.set_user_active(user, active).await?;
     let ended = if active {
+        store.set_user_active(user, true).await?;
         Vec::new()
     } else {
-        store.end_console_sessions_of(user, now).await?;
-        store
-            .end_user_sessions(user, None, now, EndReason::UserDisabled)
-            .await?
+        let change = AccessChange::Disable { user };
+        store.change_access(change, now).await?.unwrap_or_default()
     };
     let kind = if active {
         Kind::UserEnabled
@@ -279,11 +286,11 @@ pub async fn set_password(
     now: i64,
 ) -> Result<Vec<String>, AdminError> {
     let user = require_user(store, username).await?;
-    store.set_password_hash(user, password_hash).await?;
-    store.end_console_sessions_of(user, now).await?;
-    let ended = store
-        .end_user_sessions(user, None, now, EndReason::PasswordChanged)
-        .await?;
+    let change = AccessChange::SetPassword {
+        user,
+        hash: password_hash,
+    };
+    let ended = store.change_access(change, now).await?.unwrap_or_default();
     for (org, _) in store.memberships_of(user).await? {
         audit(
             store,
@@ -361,14 +368,12 @@ pub async fn revoke_integration(
     now: i64,
 ) -> Result<Vec<String>, AdminError> {
     let record = require_integration(store, key).await?;
-    if !store.revoke_integration(record.id, now).await? {
-        return Err(AdminError::Invalid(format!(
+    let change = AccessChange::RevokeIntegration { id: record.id };
+    let Some(ended) = store.change_access(change, now).await? else {
+        return Err(AdminError::Duplicate(format!(
             "integration {key} is already revoked"
         )));
-    }
-    let ended = store
-        .end_integration_sessions(record.id, now, EndReason::IntegrationRevoked)
-        .await?;
+    };
     audit(
         store,
         by,
@@ -394,12 +399,14 @@ pub async fn rotate_integration_secret(
         return Err(AdminError::Invalid(format!("integration {key} is revoked")));
     }
     let secret = SecretKey::generate();
-    store
-        .set_integration_secret(record.id, &secret.digest())
-        .await?;
-    let ended = store
-        .end_integration_sessions(record.id, now, EndReason::SecretRotated)
-        .await?;
+    let digest = secret.digest();
+    let change = AccessChange::SetSecret {
+        id: record.id,
+        digest: &digest,
+    };
+    let Some(ended) = store.change_access(change, now).await? else {
+        return Err(AdminError::Invalid(format!("integration {key} is revoked")));
+    };
     audit(
         store,
         by,

@@ -187,7 +187,9 @@ async fn write_or_log(store: &Store, batch: &mut Vec<AuditEvent>) {
     for attempt in 0..5 {
         match write(store, batch).await {
             Ok(()) => return batch.clear(),
-            Err(e) if attempt == 4 => tracing::error!(error = %e, "cannot write audit events at shutdown"),
+            Err(e) if attempt == 4 => {
+                tracing::error!(error = %e, "cannot write audit events at shutdown")
+            }
             Err(_) => tokio::time::sleep(Duration::from_millis(500)).await,
         }
     }

@@ -61,7 +61,9 @@ impl Auth {
         let record = self.store.find_integration(key).await?;
         let org = record.as_ref().map(|r| r.org_id);
         if let Some(retry_after) = peek.locked {
-            return Err(self.integration_locked_out(key, org, client, retry_after).await);
+            return Err(self
+                .integration_locked_out(key, org, client, retry_after)
+                .await);
         }
         let digest = record
             .as_ref()
@@ -69,7 +71,9 @@ impl Auth {
         let matches = secret.matches(digest);
         let Some(record) = record.filter(|r| matches && r.revoked_at.is_none()) else {
             if let Some(retry_after) = self.throttle.failed(&keys, now).await? {
-                return Err(self.integration_locked_out(key, org, client, retry_after).await);
+                return Err(self
+                    .integration_locked_out(key, org, client, retry_after)
+                    .await);
             }
             tracing::info!(%client, consumer_key = %key, "integration authentication failed");
             self.metrics.login(Principal::Integration, Outcome::Failure);
@@ -83,7 +87,14 @@ impl Auth {
         self.metrics.login(Principal::Integration, Outcome::Success);
         if for_tokens {
             let key = Some(record.consumer_key.as_str());
-            let e = event(Some(record.org_id), now, Kind::IntegrationAuthenticated, key, key, Some(client));
+            let e = event(
+                Some(record.org_id),
+                now,
+                Kind::IntegrationAuthenticated,
+                key,
+                key,
+                Some(client),
+            );
             self.audit.record(e).await;
         }
         // Last use is shown to administrators to the minute; writing it on every token would
@@ -247,10 +258,19 @@ impl Auth {
             return Ok(());
         };
         if claims.client_id.as_deref() == Some(client.consumer_key.as_str())
-            && self.end_session(&claims.sid, EndReason::ClientRevoked).await?
+            && self
+                .end_session(&claims.sid, EndReason::ClientRevoked)
+                .await?
         {
             let key = Some(client.consumer_key.as_str());
-            let e = event(Some(client.org_id), self.now(), Kind::SessionEnded, key, key, None);
+            let e = event(
+                Some(client.org_id),
+                self.now(),
+                Kind::SessionEnded,
+                key,
+                key,
+                None,
+            );
             self.audit.record(e).await;
         }
         Ok(())

@@ -199,7 +199,8 @@ impl OrgAdmin<'_> {
             let theirs = store.memberships_of(user.id).await?;
             let mine = store.memberships_of(self.user).await?;
             let shared = theirs.iter().any(|(org, _)| {
-                mine.iter().any(|(o, role)| o.id == org.id && *role != Role::Member)
+                mine.iter()
+                    .any(|(o, role)| o.id == org.id && *role != Role::Member)
             });
             if !shared {
                 return Err(AdminError::Duplicate(format!(

@@ -197,7 +197,10 @@ const TEXTS: &[(&str, &str, &str)] = &[
 ];
 
 /// Texts with a variable part: English prefix and suffix, and the same in each language.
-const PATTERNS: &[((&str, &str), (&str, &str), (&str, &str))] = &[
+/// A text's parts before and after its variable part.
+type Around = (&'static str, &'static str);
+
+const PATTERNS: &[(Around, Around, Around)] = &[
     (
         ("Method \"", "\" not allowed."),
         ("Método \"", "\" não permitido."),

@@ -40,7 +40,16 @@ impl Store {
         let rows: Vec<String> = (0..events.len())
             .map(|i| {
                 let n = i * 7;
-                format!("(${}, ${}, ${}, ${}, ${}, ${}, ${})", n + 1, n + 2, n + 3, n + 4, n + 5, n + 6, n + 7)
+                format!(
+                    "(${}, ${}, ${}, ${}, ${}, ${}, ${})",
+                    n + 1,
+                    n + 2,
+                    n + 3,
+                    n + 4,
+                    n + 5,
+                    n + 6,
+                    n + 7
+                )
             })
             .collect();
         let sql = format!(

@@ -86,16 +86,4 @@ impl Store {
             .await?;
         Ok(())
     }
-
-    /// Ends every console session of a user (disabled, password changed).
-    pub async fn end_console_sessions_of(&self, user: UserId, now: i64) -> sqlx::Result<()> {
-        sqlx::query(
-            "UPDATE console_sessions SET ended_at = $2 WHERE user_id = $1 AND ended_at IS NULL",
-        )
-        .bind(user.get())
-        .bind(now)
-        .execute(self.writer())
-        .await?;
-        Ok(())
-    }
 }

@@ -84,27 +84,6 @@ impl Store {
         rows.iter().map(from_row).collect()
     }
 
-    /// Marks an integration revoked; false when it was already revoked or does not exist.
-    pub async fn revoke_integration(&self, id: i64, now: i64) -> sqlx::Result<bool> {
-        let done = sqlx::query(
-            "UPDATE integrations SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL",
-        )
-        .bind(id)
-        .bind(now)
-        .execute(self.writer())
-        .await?;
-        Ok(done.rows_affected() == 1)
-    }
-
-    pub async fn set_integration_secret(&self, id: i64, secret_digest: &str) -> sqlx::Result<()> {
-        sqlx::query("UPDATE integrations SET secret_digest = $2 WHERE id = $1")
-            .bind(id)
-            .bind(secret_digest)
-            .execute(self.writer())
-            .await?;
-        Ok(())
-    }
-
     pub async fn touch_integration(&self, id: i64, now: i64) -> sqlx::Result<()> {
         sqlx::query("UPDATE integrations SET last_used_at = $2 WHERE id = $1")
             .bind(id)

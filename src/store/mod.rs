@@ -2,6 +2,7 @@
 //! driver: portable SQL with `$n` placeholders, `ON CONFLICT`, `RETURNING` and integer epoch
 //! times. Dialect differences live in the migrations and in [`Store::connect`].
 
+mod access;
 mod attempts;
 mod audit;
 mod console;
@@ -17,6 +18,7 @@ use std::time::Duration;
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyPool, ConnectOptions, Executor};
 
+pub use access::AccessChange;
 pub use attempts::AttemptCount;
 pub use audit::{AuditEvent, AuditFilter};
 pub use console::ConsoleSession;

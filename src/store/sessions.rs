@@ -36,7 +36,7 @@ pub enum EndReason {
 }
 
 impl EndReason {
-    fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             EndReason::Logout => "logout",
             EndReason::RefreshReuse => "refresh_reuse",
@@ -201,25 +201,6 @@ impl Store {
         rows.iter().map(|r| r.try_get(0)).collect()
     }
 
-    /// Ends every open session of an integration; returns their ids.
-    pub async fn end_integration_sessions(
-        &self,
-        integration_id: i64,
-        now: i64,
-        reason: EndReason,
-    ) -> sqlx::Result<Vec<String>> {
-        let rows = sqlx::query(
-            "UPDATE sessions SET ended_at = $2, end_reason = $3 \
-             WHERE integration_id = $1 AND ended_at IS NULL RETURNING sid",
-        )
-        .bind(integration_id)
-        .bind(now)
-        .bind(reason.as_str())
-        .fetch_all(self.writer())
-        .await?;
-        rows.iter().map(|r| r.try_get(0)).collect()
-    }
-
     /// Sessions ended at or after `since`, with when they ended.
     pub async fn sessions_ended_since(&self, since: i64) -> sqlx::Result<Vec<(String, i64)>> {
         let rows = sqlx::query("SELECT sid, ended_at FROM sessions WHERE ended_at >= $1")
@@ -237,11 +218,21 @@ impl Store {
     }
 
     /// One open session of an organization, by id.
-    pub async fn open_session(&self, org: OrgId, sid: &str, now: i64) -> sqlx::Result<Option<OpenSession>> {
+    pub async fn open_session(
+        &self,
+        org: OrgId,
+        sid: &str,
+        now: i64,
+    ) -> sqlx::Result<Option<OpenSession>> {
         Ok(self.open_sessions_matching(org, now, sid).await?.pop())
     }
 
-    async fn open_sessions_matching(&self, org: OrgId, now: i64, sid: &str) -> sqlx::Result<Vec<OpenSession>> {
+    async fn open_sessions_matching(
+        &self,
+        org: OrgId,
+        now: i64,
+        sid: &str,
+    ) -> sqlx::Result<Vec<OpenSession>> {
         let rows = sqlx::query(
             "SELECT s.sid, s.kind, u.username, i.consumer_key, i.name, s.created_at, s.last_used_at, s.client_addr \
              FROM sessions s LEFT JOIN users u ON u.id = s.user_id LEFT JOIN integrations i ON i.id = s.integration_id \

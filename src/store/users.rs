@@ -158,16 +158,6 @@ impl Store {
         Ok(())
     }
 
-    /// Removes a membership; false when there was none.
-    pub async fn remove_membership(&self, user: UserId, org: OrgId) -> sqlx::Result<bool> {
-        let done = sqlx::query("DELETE FROM memberships WHERE user_id = $1 AND org_id = $2")
-            .bind(user.get())
-            .bind(org.get())
-            .execute(self.writer())
-            .await?;
-        Ok(done.rows_affected() > 0)
-    }
-
     pub async fn set_user_active(&self, user: UserId, active: bool) -> sqlx::Result<()> {
         sqlx::query("UPDATE users SET active = $1 WHERE id = $2")
             .bind(i64::from(active))
@@ -192,15 +182,6 @@ impl Store {
                 .execute(self.writer())
                 .await?;
         Ok(done.rows_affected() == 1)
-    }
-
-    pub async fn set_password_hash(&self, user: UserId, hash: &str) -> sqlx::Result<()> {
-        sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
-            .bind(hash)
-            .bind(user.get())
-            .execute(self.writer())
-            .await?;
-        Ok(())
     }
 }
 

@@ -1,0 +1,126 @@
+//! Changes that take access away, each made together with the end of the sessions it concerns,
+//! in one transaction: a change is never made without its sessions ending (whatever interrupts
+//! the request), nor sessions ended for a change that did not happen.
+
+use sqlx::Row;
+
+use super::{EndReason, Store};
+use crate::domain::{OrgId, UserId};
+
+#[derive(Debug, Clone, Copy)]
+pub enum AccessChange<'a> {
+    RemoveMembership { user: UserId, org: OrgId },
+    Disable { user: UserId },
+    SetPassword { user: UserId, hash: &'a str },
+    RevokeIntegration { id: i64 },
+    SetSecret { id: i64, digest: &'a str },
+}
+
+impl Store {
+    /// Makes `change` and ends its sessions. `None` when the change matched nothing (not a member,
+    /// already revoked, no such user); otherwise the ids of the sessions that ended.
+    pub async fn change_access(
+        &self,
+        change: AccessChange<'_>,
+        now: i64,
+    ) -> sqlx::Result<Option<Vec<String>>> {
+        use AccessChange::*;
+        let mut tx = self.writer().begin().await?;
+        let changed = match change {
+            RemoveMembership { user, org } => {
+                sqlx::query("DELETE FROM memberships WHERE user_id = $1 AND org_id = $2")
+                    .bind(user.get())
+                    .bind(org.get())
+                    .execute(&mut *tx)
+                    .await?
+            }
+            Disable { user } => {
+                sqlx::query("UPDATE users SET active = 0 WHERE id = $1")
+                    .bind(user.get())
+                    .execute(&mut *tx)
+                    .await?
+            }
+            SetPassword { user, hash } => {
+                sqlx::query("UPDATE users SET password_hash = $2 WHERE id = $1")
+                    .bind(user.get())
+                    .bind(hash)
+                    .execute(&mut *tx)
+                    .await?
+            }
+            RevokeIntegration { id } => {
+                sqlx::query(
+                    "UPDATE integrations SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL",
+                )
+                .bind(id)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?
+            }
+            SetSecret { id, digest } => sqlx::query(
+                "UPDATE integrations SET secret_digest = $2 WHERE id = $1 AND revoked_at IS NULL",
+            )
+            .bind(id)
+            .bind(digest)
+            .execute(&mut *tx)
+            .await?,
+        };
+        if changed.rows_affected() == 0 {
+            return Ok(None);
+        }
+        let (filter, subject, org, reason) = match change {
+            RemoveMembership { user, org } => (
+                "user_id = $1 AND org_id = $2",
+                user.get(),
+                org.get(),
+                EndReason::LeftOrganization,
+            ),
+            Disable { user } => (
+                "user_id = $1 AND $2 = 0",
+                user.get(),
+                0,
+                EndReason::UserDisabled,
+            ),
+            SetPassword { user, .. } => (
+                "user_id = $1 AND $2 = 0",
+                user.get(),
+                0,
+                EndReason::PasswordChanged,
+            ),
+            RevokeIntegration { id } => (
+                "integration_id = $1 AND $2 = 0",
+                id,
+                0,
+                EndReason::IntegrationRevoked,
+            ),
+            SetSecret { id, .. } => (
+                "integration_id = $1 AND $2 = 0",
+                id,
+                0,
+                EndReason::SecretRotated,
+            ),
+        };
+        let rows = sqlx::query(&format!(
+            "UPDATE sessions SET ended_at = $3, end_reason = $4 WHERE {filter} AND ended_at IS NULL RETURNING sid"
+        ))
+        .bind(subject)
+        .bind(org)
+        .bind(now)
+        .bind(reason.as_str())
+        .fetch_all(&mut *tx)
+        .await?;
+        if let Disable { user } | SetPassword { user, .. } = change {
+            sqlx::query(
+                "UPDATE console_sessions SET ended_at = $2 WHERE user_id = $1 AND ended_at IS NULL",
+            )
+            .bind(user.get())
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        rows.iter()
+            .map(|r| r.try_get(0))
+            .collect::<sqlx::Result<Vec<String>>>()
+            .map(Some)
+    }
+}
