@@ -111,7 +111,10 @@ describe("the console in a browser", () => {
     integration.key = (await page.locator(".facts code").nth(1).textContent()).trim();
     assert.match(integration.key, /^[0-9a-f-]{36}$/);
     assert.ok(integration.secret.length >= 32);
-    assert.ok(await page.isVisible("button[data-copy=secret-value]"));
+    await context.grantPermissions(["clipboard-read", "clipboard-write"], { origin: base });
+    await page.click("button[data-copy=secret-value]");
+    await page.waitForSelector("button[data-copy=secret-value]:has-text('Copied')");
+    assert.equal(await page.evaluate(() => navigator.clipboard.readText()), integration.secret);
     await shoot("04-integration-secret");
   });
 
@@ -131,10 +134,24 @@ describe("the console in a browser", () => {
     await shoot("05-integrations");
   });
 
-  it("shows the integration's session", async () => {
+  it("offers a confirmation before rotating a secret", async () => {
+    await page.click(`a[href='/console/integrations/${integration.key}/rotate']`);
+    assert.equal(await heading(), "Rotate this integration's secret?");
+    await shoot("06-rotate-confirm");
+    await Promise.all([page.waitForURL("**/console/integrations"), page.click("text=Cancel")]);
+  });
+
+  it("shows the open sessions of users and integrations", async () => {
+    const login = await fetch(`${base}/api/v1/auth/token/1/`, {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ username, password }),
+    });
+    assert.equal(login.status, 200);
     await page.click("nav.tabs >> text=Sessions");
     await page.waitForURL("**/console/sessions");
-    assert.ok((await page.content()).includes(integration.key));
+    const html = await page.content();
+    assert.ok(html.includes(integration.key) && html.includes(username));
     await shoot("06-sessions");
   });
 
@@ -225,6 +242,13 @@ describe("the console in a browser", () => {
     await phone.close();
   });
 
+  it("answers an unknown console page with a page of its own", async () => {
+    const response = await page.goto(`${base}/console/nowhere`);
+    assert.equal(response.status(), 404);
+    assert.equal(await heading(), "Error");
+    await shoot("17-not-found");
+  });
+
   it("signs out, and the console is then closed", async () => {
     await page.goto(`${base}/console/settings`);
     await Promise.all([
@@ -232,7 +256,7 @@ describe("the console in a browser", () => {
       page.click("form[action='/console/sign-out'] button"),
     ]);
     assert.match(await page.textContent(".alert-ok"), /signed out/);
-    await shoot("17-signed-out");
+    await shoot("18-signed-out");
     await page.goto(`${base}/console/users`);
     assert.equal(new URL(page.url()).pathname, "/console/");
     assert.equal(await heading(), "Sign in to the console");
