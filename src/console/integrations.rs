@@ -9,7 +9,7 @@ use axum::http::StatusCode;
 use axum::response::Response;
 
 use super::i18n::Text;
-use super::view::{self, Chrome, Frame, Notice, Refusals};
+use super::view::{self, Chrome, ConfirmPage, Frame, Notice, Refusals, SecretPage};
 use super::web::{Posted, Signed, see_other};
 use crate::app::AppState;
 use crate::auth::manage::OrgAdmin;
@@ -51,40 +51,6 @@ struct IntegrationsPage {
     /// What was typed into the creation form, after a refusal.
     name: String,
     scopes: String,
-}
-
-/// A page that shows a secret once. It is the answer to a POST and is never stored.
-#[derive(Template)]
-#[template(path = "secret.html", config = "src/console/askama.toml")]
-pub struct SecretPage {
-    pub t: &'static Text,
-    pub frame: Frame,
-    pub chrome: Chrome,
-    pub notice: Option<Notice>,
-    pub title: &'static str,
-    /// Label and value of what the secret belongs to.
-    pub facts: Vec<(&'static str, String)>,
-    pub secret_label: &'static str,
-    pub secret: String,
-    pub warning: &'static str,
-    pub back_href: &'static str,
-    pub back_label: &'static str,
-}
-
-/// A confirmation step before something that cannot be undone.
-#[derive(Template)]
-#[template(path = "confirm.html", config = "src/console/askama.toml")]
-pub struct ConfirmPage {
-    pub t: &'static Text,
-    pub frame: Frame,
-    pub chrome: Chrome,
-    pub notice: Option<Notice>,
-    pub title: &'static str,
-    pub text: &'static str,
-    pub facts: Vec<(&'static str, String)>,
-    pub action: String,
-    pub button: &'static str,
-    pub cancel_href: &'static str,
 }
 
 async fn chrome(signed: &Signed, admin: &OrgAdmin<'_>) -> Result<Chrome, Response> {

@@ -10,8 +10,7 @@ use axum::http::StatusCode;
 use axum::response::Response;
 
 use super::i18n::Text;
-use super::integrations::{ConfirmPage, SecretPage};
-use super::view::{self, Chrome, Frame, Notice, Refusals};
+use super::view::{self, Chrome, ConfirmPage, Frame, Notice, Refusals, SecretPage};
 use super::web::{Posted, Signed, see_other};
 use crate::app::AppState;
 use crate::auth::admin::AdminError;

@@ -161,6 +161,40 @@ pub fn render_with<T: Template>(status: StatusCode, template: &T) -> Response {
     response
 }
 
+/// A page that shows a secret once. It is the answer to a POST and is never stored.
+#[derive(Template)]
+#[template(path = "secret.html", config = "src/console/askama.toml")]
+pub struct SecretPage {
+    pub t: &'static Text,
+    pub frame: Frame,
+    pub chrome: Chrome,
+    pub notice: Option<Notice>,
+    pub title: &'static str,
+    /// Label and value of what the secret belongs to.
+    pub facts: Vec<(&'static str, String)>,
+    pub secret_label: &'static str,
+    pub secret: String,
+    pub warning: &'static str,
+    pub back_href: &'static str,
+    pub back_label: &'static str,
+}
+
+/// A confirmation step before something that cannot be undone.
+#[derive(Template)]
+#[template(path = "confirm.html", config = "src/console/askama.toml")]
+pub struct ConfirmPage {
+    pub t: &'static Text,
+    pub frame: Frame,
+    pub chrome: Chrome,
+    pub notice: Option<Notice>,
+    pub title: &'static str,
+    pub text: &'static str,
+    pub facts: Vec<(&'static str, String)>,
+    pub action: String,
+    pub button: &'static str,
+    pub cancel_href: &'static str,
+}
+
 #[derive(Template)]
 #[template(path = "message.html", config = "src/console/askama.toml")]
 struct MessagePage<'a> {
