@@ -30,6 +30,7 @@ use axum::routing::{get, post};
 
 use crate::app::AppState;
 
+/// Every console route, under `/console`, with the hardening headers.
 pub fn router() -> Router<AppState> {
     Router::new()
         .route(
