@@ -223,7 +223,9 @@ async fn create_integration(
         let (record, secret) = admin.create_integration(&body.name, &body.scope).await?;
         let mut out = integration_json(&record);
         out["secret_key"] = json!(secret.expose());
-        Ok(super::errors::no_store((StatusCode::CREATED, Json(out)).into_response()))
+        Ok(super::errors::no_store(
+            (StatusCode::CREATED, Json(out)).into_response(),
+        ))
     }
     .await)
 }
@@ -379,7 +381,10 @@ async fn activity(
     RawQuery(query): RawQuery,
 ) -> Response {
     // Unknown or unreadable parameters are ignored: a filter can only narrow what is shown.
-    let mut filter = AuditFilter { limit: 100, ..Default::default() };
+    let mut filter = AuditFilter {
+        limit: 100,
+        ..Default::default()
+    };
     for (name, value) in form_urlencoded::parse(query.unwrap_or_default().as_bytes()) {
         let value = value.trim();
         match &*name {

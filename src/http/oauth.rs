@@ -156,9 +156,21 @@ async fn token(
         None => None,
         Some(Ok(s)) => match Scopes::parse(&[s]) {
             Ok(scopes) if !scopes.is_empty() => Some(scopes),
-            _ => return oauth::error(StatusCode::BAD_REQUEST, "invalid_scope", "The scope is malformed."),
+            _ => {
+                return oauth::error(
+                    StatusCode::BAD_REQUEST,
+                    "invalid_scope",
+                    "The scope is malformed.",
+                );
+            }
         },
-        Some(Err(_)) => return oauth::error(StatusCode::BAD_REQUEST, "invalid_scope", "The scope is malformed."),
+        Some(Err(_)) => {
+            return oauth::error(
+                StatusCode::BAD_REQUEST,
+                "invalid_scope",
+                "The scope is malformed.",
+            );
+        }
     };
     let refresh_token = if grant_type == "refresh_token" {
         match fields.string("refresh_token") {
@@ -193,7 +205,11 @@ async fn token(
     let mut body = Map::new();
     body.insert("access_token".into(), json!(pair.access));
     body.insert("token_type".into(), json!("Bearer"));
-    let lifetime = state.auth.settings.integration_access_token_lifetime.as_secs();
+    let lifetime = state
+        .auth
+        .settings
+        .integration_access_token_lifetime
+        .as_secs();
     body.insert("expires_in".into(), json!(lifetime));
     if let Some(refresh) = pair.refresh {
         body.insert("refresh_token".into(), json!(refresh));
