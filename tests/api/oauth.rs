@@ -72,6 +72,14 @@ async fn a_narrower_scope_can_be_asked_for_and_a_wider_one_cannot() {
         )
         .await;
     error_of(response, 400, "invalid_scope").await;
+    // A scope that is present but blank is refused, never read as "all of them".
+    let response = app
+        .oauth_token(
+            (&key, &secret),
+            &[("grant_type", "client_credentials"), ("scope", " ")],
+        )
+        .await;
+    error_of(response, 400, "invalid_scope").await;
 }
 
 #[tokio::test]
