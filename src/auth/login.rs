@@ -84,19 +84,27 @@ impl Auth {
             .as_ref()
             .filter(|r| org.is_none() || r.role.is_some())
             .map(|_| username.as_str());
+        // Without an organization (a console sign-in), the events go to each organization the
+        // user belongs to, so that their administrators see them.
+        let audit_orgs = match (org, &record) {
+            (Some(org), _) => vec![Some(org)],
+            (None, Some(r)) => self
+                .store
+                .memberships_of(r.user_id)
+                .await?
+                .iter()
+                .map(|(o, _)| Some(OrgId::from_db(o.id)))
+                .collect(),
+            (None, None) => vec![None],
+        };
         let member = |r: &LoginRecord| org.is_none() || r.role.is_some();
         let Some(record) = record.filter(|r| checked.matches && r.active && member(r)) else {
             tracing::info!(%client, "login failed");
             self.metrics.login(Principal::User, Outcome::Failure);
-            let e = event(
-                org,
-                self.now(),
-                Kind::LoginFailed,
-                known,
-                known,
-                Some(client),
-            );
-            self.audit.record(e).await;
+            for org in audit_orgs {
+                let e = event(org, self.now(), Kind::LoginFailed, known, known, Some(client));
+                self.audit.record(e).await;
+            }
             return Err(AuthError::InvalidCredentials);
         };
         self.throttle.succeeded(&keys).await?;
@@ -110,15 +118,10 @@ impl Auth {
             credential = hash;
         }
         self.metrics.login(Principal::User, Outcome::Success);
-        let e = event(
-            org,
-            self.now(),
-            Kind::LoginSucceeded,
-            known,
-            known,
-            Some(client),
-        );
-        self.audit.record(e).await;
+        for org in audit_orgs {
+            let e = event(org, self.now(), Kind::LoginSucceeded, known, known, Some(client));
+            self.audit.record(e).await;
+        }
         Ok((record, credential))
     }
 

@@ -365,7 +365,9 @@ impl OrgAdmin<'_> {
             .await?;
         let count = ended.len();
         self.auth.remember_ended(ended);
-        self.record(Kind::SessionEnded, &member.username).await?;
+        if count > 0 {
+            self.record(Kind::SessionEnded, &member.username).await?;
+        }
         Ok(count)
     }
 

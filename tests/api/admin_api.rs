@@ -525,3 +525,28 @@ async fn a_failed_login_of_an_unknown_name_records_no_name() {
             .contains("my-secret-passw0rd")
     );
 }
+
+#[tokio::test]
+async fn console_sign_ins_appear_in_the_organizations_activity() {
+    let (app, owner, _) = with_admins().await;
+    let client = "127.0.0.1".parse().unwrap();
+    let wrong = app
+        .auth
+        .console_sign_in(ADMIN, secrecy::SecretString::from("wrong-password"), client)
+        .await;
+    assert!(wrong.is_err());
+    app.auth
+        .console_sign_in(ADMIN, secrecy::SecretString::from(PASSWORD), client)
+        .await
+        .unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    let events = get(&app, &format!("/api/v1/admin/activity?who={ADMIN}"), &owner).await;
+    let kinds: Vec<&str> = events
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["kind"].as_str().unwrap())
+        .collect();
+    assert!(kinds.contains(&"login_failed"), "{kinds:?}");
+    assert!(kinds.contains(&"login_succeeded"), "{kinds:?}");
+}
