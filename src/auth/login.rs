@@ -102,7 +102,14 @@ impl Auth {
             tracing::info!(%client, "login failed");
             self.metrics.login(Principal::User, Outcome::Failure);
             for org in audit_orgs {
-                let e = event(org, self.now(), Kind::LoginFailed, known, known, Some(client));
+                let e = event(
+                    org,
+                    self.now(),
+                    Kind::LoginFailed,
+                    known,
+                    known,
+                    Some(client),
+                );
                 self.audit.record(e).await;
             }
             return Err(AuthError::InvalidCredentials);
@@ -119,7 +126,14 @@ impl Auth {
         }
         self.metrics.login(Principal::User, Outcome::Success);
         for org in audit_orgs {
-            let e = event(org, self.now(), Kind::LoginSucceeded, known, known, Some(client));
+            let e = event(
+                org,
+                self.now(),
+                Kind::LoginSucceeded,
+                known,
+                known,
+                Some(client),
+            );
             self.audit.record(e).await;
         }
         Ok((record, credential))
