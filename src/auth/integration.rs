@@ -58,7 +58,7 @@ impl Auth {
         let keys = AttemptKeys::integration(key.as_str(), client);
         let now = self.now();
         let peek = self.throttle.peek(&keys, now).await?;
-        let record = self.store.find_integration(key).await?;
+        let record = self.integration_record(key).await?;
         let org = record.as_ref().map(|r| r.org_id);
         if let Some(retry_after) = peek.locked {
             return Err(self
@@ -101,6 +101,24 @@ impl Auth {
         // make every client-credentials call a second write.
         if record.last_used_at.is_none_or(|at| now - at >= 60) {
             self.store.touch_integration(record.id, now).await?;
+            self.integrations.clear();
+        }
+        Ok(record)
+    }
+
+    /// An integration's record, as read from the database at most a second ago (see
+    /// [`super::recent`]): unknown keys are not remembered.
+    pub(crate) async fn integration_record(
+        &self,
+        key: &ConsumerKey,
+    ) -> Result<Option<IntegrationRecord>, AuthError> {
+        let now = self.now();
+        if let Some(record) = self.integrations.get(key.as_str(), now) {
+            return Ok(Some(record));
+        }
+        let record = self.store.find_integration(key).await?;
+        if let Some(record) = &record {
+            self.integrations.insert(key.as_str(), record, now);
         }
         Ok(record)
     }

@@ -5,7 +5,7 @@ use std::net::IpAddr;
 
 use super::{Auth, AuthError};
 use crate::domain::{OrgId, Scopes, UserId};
-use crate::store::{EndReason, NewSession, SessionKind};
+use crate::store::{EndReason, NewSession, SessionKind, SessionRecord};
 use crate::tokens::claims::{jti_digest, next_jti, random_id};
 use crate::tokens::{Claims, TokenType};
 
@@ -137,18 +137,18 @@ impl Auth {
             Subject::Integration { id, .. } => (SessionKind::Integration, None, Some(*id)),
         };
         let created = self
-            .store
-            .insert_session(&NewSession {
-                sid: &sid,
+            .new_sessions
+            .insert(NewSession {
+                sid: sid.clone(),
                 kind,
                 user_id,
                 integration_id,
                 org_id: subject.org(),
-                client_addr: &client.to_string(),
+                client_addr: client.to_string(),
                 now,
-                refresh_jti_digest: &jti_digest(&refresh_jti),
+                refresh_jti_digest: jti_digest(&refresh_jti),
                 refresh_exp,
-                credential,
+                credential: credential.to_owned(),
             })
             .await?;
         if !created {
@@ -177,8 +177,9 @@ impl Auth {
     }
 
     /// The refresh step for a verified refresh token of an open session whose subject is still
-    /// entitled. Without rotation the presented token must be the session's one and stays valid;
-    /// with rotation it is consumed atomically.
+    /// entitled (both checked in the database with the session). Without rotation the presented
+    /// token must be the session's one and stays valid; with rotation it is consumed atomically,
+    /// in one statement when all is well.
     pub(crate) async fn refresh_session(
         &self,
         claims: &Claims,
@@ -187,18 +188,10 @@ impl Auth {
         lifetimes: Lifetimes,
     ) -> Result<TokenPair, AuthError> {
         let sid = claims.sid.as_str();
-        let session = self
-            .store
-            .find_session(sid)
-            .await?
-            .ok_or(AuthError::InvalidToken)?;
-        if session.ended {
-            self.ended.insert(sid.to_owned(), self.now());
-            return Err(AuthError::InvalidToken);
-        }
         let presented = jti_digest(&claims.jti);
         let now = self.now();
         if !rotate {
+            let session = self.open_session(sid).await?;
             if presented != session.current_jti_digest {
                 return Err(AuthError::InvalidToken);
             }
@@ -223,35 +216,20 @@ impl Auth {
         let (iat, exp) = if rotated {
             (now, next_exp)
         } else {
-            // Lost the race or presented an old token: only a retry of the immediate predecessor
-            // inside the grace window is answered, with the same newest token.
-            let session = self
-                .store
-                .find_session(sid)
-                .await?
-                .ok_or(AuthError::InvalidToken)?;
+            // Lost the race, presented an old token, or the session is over: only a retry of the
+            // immediate predecessor inside the grace window is answered, with the same newest
+            // token.
+            let session = self.open_session(sid).await?;
+            if session.current_jti_digest == presented {
+                // Not consumed, so not a reuse: the session's subject lost its access just now.
+                return Err(AuthError::InvalidToken);
+            }
             let grace = self.settings.refresh_reuse_grace.as_secs() as i64;
-            let retry = !session.ended
-                && session.previous_jti_digest.as_deref() == Some(presented.as_str())
+            let retry = session.previous_jti_digest.as_deref() == Some(presented.as_str())
                 && session.current_jti_digest == jti_digest(&next)
                 && session.rotated_at.is_some_and(|at| now - at <= grace);
             if !retry {
-                if self.end_session(sid, EndReason::RefreshReuse).await? {
-                    self.metrics.refresh_reuse();
-                    let org = Some(crate::domain::OrgId::from_db(claims.org_id));
-                    let who = Some(claims.sub.as_str());
-                    self.audit
-                        .record(super::audit::event(
-                            org,
-                            now,
-                            super::audit::Kind::RefreshReuse,
-                            who,
-                            who,
-                            None,
-                        ))
-                        .await;
-                    tracing::warn!(org = claims.org_id, sub = %claims.sub, "refresh token reuse: session ended");
-                }
+                self.refresh_reused(claims, now).await?;
                 return Err(AuthError::InvalidToken);
             }
             (session.rotated_at.unwrap_or(now), session.current_exp)
@@ -264,6 +242,47 @@ impl Auth {
             refresh: Some(self.tokens.sign(&refresh, now)?),
             refresh_exp: exp,
         })
+    }
+
+    /// A session that exists, has not ended and whose subject is still entitled.
+    async fn open_session(&self, sid: &str) -> Result<SessionRecord, AuthError> {
+        let session = self
+            .store
+            .find_session(sid)
+            .await?
+            .ok_or(AuthError::InvalidToken)?;
+        if session.ended {
+            self.ended.insert(sid.to_owned(), self.now());
+            return Err(AuthError::InvalidToken);
+        }
+        if !session.entitled {
+            return Err(AuthError::InvalidToken);
+        }
+        Ok(session)
+    }
+
+    /// A consumed refresh token came back, outside the grace of a retry: its session ends.
+    async fn refresh_reused(&self, claims: &Claims, now: i64) -> Result<(), AuthError> {
+        if self
+            .end_session(&claims.sid, EndReason::RefreshReuse)
+            .await?
+        {
+            self.metrics.refresh_reuse();
+            let org = Some(OrgId::from_db(claims.org_id));
+            let who = Some(claims.sub.as_str());
+            self.audit
+                .record(super::audit::event(
+                    org,
+                    now,
+                    super::audit::Kind::RefreshReuse,
+                    who,
+                    who,
+                    None,
+                ))
+                .await;
+            tracing::warn!(org = claims.org_id, sub = %claims.sub, "refresh token reuse: session ended");
+        }
+        Ok(())
     }
 
     /// Verifies a token of ours whose session is still open.

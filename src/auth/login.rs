@@ -56,6 +56,8 @@ impl Auth {
         client: IpAddr,
         org: Option<OrgId>,
     ) -> Result<(LoginRecord, String), AuthError> {
+        // A login the hashing threads cannot take is turned away before anything is counted.
+        let slot = self.hasher.reserve()?;
         let keys = AttemptKeys::user(username.as_str(), client);
         if let Some(retry_after) = self.throttle.admit(&keys, self.now()).await? {
             tracing::info!(%client, "login refused: locked out");
@@ -70,7 +72,7 @@ impl Auth {
             None
         };
         let stored_hash = record.as_ref().map(|r| r.password_hash.clone());
-        let checked = match self.hasher.check(password, stored_hash).await {
+        let checked = match slot.check(password, stored_hash).await {
             Ok(checked) => checked,
             Err(e) => {
                 // No credential was checked: this attempt must not count as a failure.
@@ -156,12 +158,10 @@ impl Auth {
     /// A user's refresh: a new access token, and with rotation on a new refresh token too.
     pub async fn refresh_user(&self, token: &str) -> Result<TokenPair, AuthError> {
         let (claims, subject) = self.verify_user_refresh(token)?;
-        let Subject::User { user, org } = subject else {
-            return Err(AuthError::InvalidToken);
-        };
-        if self.store.active_member(user, org).await?.is_none() {
+        if !matches!(subject, Subject::User { .. }) {
             return Err(AuthError::InvalidToken);
         }
+        // The session's row says whether the user is still an active member.
         let rotate = self.settings.rotate_refresh_tokens;
         self.refresh_session(&claims, &subject, rotate, self.user_lifetimes())
             .await
@@ -245,8 +245,7 @@ impl Auth {
             return Ok(None);
         };
         Ok(self
-            .store
-            .find_integration(&key)
+            .integration_record(&key)
             .await?
             .filter(|i| i.revoked_at.is_none() && i.org_id == org)
             .map(Identity::Integration))

@@ -4,12 +4,13 @@
 pub mod admin;
 pub mod audit;
 pub mod console;
-pub mod identities;
+pub mod inserts;
 mod integration;
 mod issue;
 mod login;
 pub mod manage;
 pub mod password;
+pub mod recent;
 pub mod sessions;
 pub mod throttle;
 
@@ -71,7 +72,9 @@ pub struct Auth {
     pub clock: SharedClock,
     pub metrics: crate::metrics::Metrics,
     pub audit: audit::AuditLog,
-    pub identities: identities::RecentIdentities,
+    pub identities: recent::Recent<Identity>,
+    pub integrations: recent::Recent<store::IntegrationRecord>,
+    pub new_sessions: inserts::SessionInserts,
 }
 
 impl Auth {

@@ -120,6 +120,24 @@ fn verify_with(
     Output::new(&out).is_ok_and(|computed| computed == expected)
 }
 
+/// How much the hashing threads step back when the cores are contended, as a nice value: with
+/// every core hashing during a login flood, a bearer check or a refresh still gets a core at once
+/// (the scheduler weighs a nice-10 thread at a tenth of a normal one), while logins keep the
+/// cores whenever nothing else wants them. Logins wait in the queue; the requests that take
+/// microseconds do not wait behind a hash that takes tens of milliseconds.
+const HASHING_NICENESS: i32 = 10;
+
+/// Lowers the calling thread's scheduling priority; Linux keeps a nice value per thread.
+fn yield_to_requests() {
+    #[cfg(target_os = "linux")]
+    {
+        let thread = rustix::thread::gettid();
+        if let Err(e) = rustix::process::setpriority_process(Some(thread), HASHING_NICENESS) {
+            tracing::debug!(error = %e, "could not lower the hashing thread's priority");
+        }
+    }
+}
+
 /// The result of checking a password against a stored hash.
 #[derive(Debug)]
 pub struct Checked {
@@ -158,6 +176,7 @@ impl PasswordHasher {
             std::thread::Builder::new()
                 .name(format!("porteiro-hash-{i}"))
                 .spawn(move || {
+                    yield_to_requests();
                     let mut memory = Vec::new();
                     loop {
                         // One thread waits for the next job; the others wait for the lock.
@@ -184,22 +203,15 @@ impl PasswordHasher {
         })
     }
 
-    /// Queues `work` for a hashing thread; `Busy` at once when the queue is full.
-    async fn run<T: Send + 'static>(
-        &self,
-        work: impl FnOnce(&mut Vec<Block>) -> T + Send + 'static,
-    ) -> Result<T, AuthError> {
-        let (sender, receiver) = oneshot::channel();
-        self.in_flight.fetch_add(1, Ordering::Relaxed);
-        let counted = InFlight(self.in_flight.clone());
-        let job: Job = Box::new(move |memory| {
-            let _counted = counted;
-            let _ = sender.send(work(memory));
-        });
-        self.jobs.try_send(job).map_err(|_| AuthError::Busy)?;
-        receiver
-            .await
-            .map_err(|_| AuthError::Internal(anyhow::anyhow!("a hashing thread stopped")))
+    /// A place in the queue, or `Busy` at once when it is full. Taken before anything else is
+    /// done for a login, so that a flood beyond the hashing capacity is turned away without
+    /// touching the database.
+    pub fn reserve(&self) -> Result<Slot<'_>, AuthError> {
+        let permit = self.jobs.try_reserve().map_err(|_| AuthError::Busy)?;
+        Ok(Slot {
+            permit,
+            hasher: self,
+        })
     }
 
     /// Logins hashing now or waiting for a thread.
@@ -213,9 +225,49 @@ impl PasswordHasher {
         password: SecretString,
         stored: Option<String>,
     ) -> Result<Checked, AuthError> {
-        let settings = self.settings;
+        self.reserve()?.check(password, stored).await
+    }
+
+    /// Hashes a new password on the pool.
+    pub async fn hash(&self, password: SecretString) -> Result<String, AuthError> {
+        self.reserve()?.hash(password).await
+    }
+}
+
+/// A reserved place in the hashing queue, for one job.
+pub struct Slot<'a> {
+    permit: mpsc::Permit<'a, Job>,
+    hasher: &'a PasswordHasher,
+}
+
+impl Slot<'_> {
+    /// Queues `work` for a hashing thread and waits for its result.
+    async fn run<T: Send + 'static>(
+        self,
+        work: impl FnOnce(&mut Vec<Block>) -> T + Send + 'static,
+    ) -> Result<T, AuthError> {
+        let (sender, receiver) = oneshot::channel();
+        let in_flight = &self.hasher.in_flight;
+        in_flight.fetch_add(1, Ordering::Relaxed);
+        let counted = InFlight(in_flight.clone());
+        self.permit.send(Box::new(move |memory| {
+            let _counted = counted;
+            let _ = sender.send(work(memory));
+        }));
+        receiver
+            .await
+            .map_err(|_| AuthError::Internal(anyhow::anyhow!("a hashing thread stopped")))
+    }
+
+    /// Checks `password` against `stored`, or against the dummy hash when there is no account.
+    pub async fn check(
+        self,
+        password: SecretString,
+        stored: Option<String>,
+    ) -> Result<Checked, AuthError> {
+        let settings = self.hasher.settings;
         let known = stored.is_some();
-        let hash: String = stored.unwrap_or_else(|| self.dummy.to_string());
+        let hash: String = stored.unwrap_or_else(|| self.hasher.dummy.to_string());
         self.run(move |memory| {
             let Ok(parsed) = PasswordHash::new(&hash) else {
                 return Checked {
@@ -233,9 +285,9 @@ impl PasswordHasher {
         .await
     }
 
-    /// Hashes a new password on the pool.
-    pub async fn hash(&self, password: SecretString) -> Result<String, AuthError> {
-        let settings = self.settings;
+    /// Hashes a new password.
+    pub async fn hash(self, password: SecretString) -> Result<String, AuthError> {
+        let settings = self.hasher.settings;
         self.run(move |memory| hash_with(&password, settings, memory))
             .await?
             .map_err(AuthError::Internal)

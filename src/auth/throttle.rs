@@ -4,6 +4,7 @@
 
 use std::net::IpAddr;
 
+use super::recent::Recent;
 use crate::config::LockoutSettings;
 use crate::store::{AttemptCount, Store};
 use crate::tokens::claims::jti_digest;
@@ -49,11 +50,17 @@ fn address_key(address: IpAddr) -> String {
 pub struct Throttle {
     store: Store,
     limits: LockoutSettings,
+    /// Pairs of counters a peek found clear, remembered for a second (see [`Throttle::peek`]).
+    clear: Recent<Peek>,
 }
 
 impl Throttle {
     pub fn new(store: Store, limits: LockoutSettings) -> Self {
-        Self { store, limits }
+        Self {
+            store,
+            limits,
+            clear: Recent::default(),
+        }
     }
 
     /// Counts an attempt. `Some(retry_after)` when the address or the account is locked out, in
@@ -120,7 +127,16 @@ impl Throttle {
     /// nothing. The answers are those of counting first: the N-th failure gets the ordinary answer
     /// and every later one the lockout, also under parallel requests, because failures are counted
     /// atomically before they are answered.
+    ///
+    /// A client that succeeds keeps asking, so a peek that found nothing against the pair is
+    /// remembered for a second, until a failure is counted here. The one thing that can slip
+    /// through meanwhile is the right secret presented here in the second after another
+    /// instance locked the pair; a wrong one is still counted, and refused past the limit.
     pub async fn peek(&self, keys: &AttemptKeys, now: i64) -> sqlx::Result<Peek> {
+        let pair = format!("{} {}", keys.account, keys.address);
+        if let Some(peek) = self.clear.get(&pair, now) {
+            return Ok(peek);
+        }
         let [account, address] = self
             .store
             .peek_attempts([&keys.account, &keys.address])
@@ -132,15 +148,20 @@ impl Throttle {
             .filter_map(|c| c.locked_until.filter(|until| *until > now))
             .max()
             .map(|until| (until - now).clamp(1, lock_for.max(1)) as u64);
-        Ok(Peek {
+        let peek = Peek {
             locked,
             account_failed: account.is_some_and(|c| c.failures > 0),
-        })
+        };
+        if peek.locked.is_none() && !peek.account_failed {
+            self.clear.insert(&pair, &peek, now);
+        }
+        Ok(peek)
     }
 
     /// Counts a failed check against the address and the account; `Some(retry_after)` when this
     /// failure is past a limit and must be answered as a lockout.
     pub async fn failed(&self, keys: &AttemptKeys, now: i64) -> sqlx::Result<Option<u64>> {
+        self.clear.clear();
         let window = self.limits.window.as_secs() as i64;
         let lock_for = self.limits.duration.as_secs() as i64;
         let address_limit = i64::from(self.limits.address_failures);

@@ -119,6 +119,10 @@ impl Store {
             AnyPoolOptions::new()
             .max_connections(size)
             .acquire_timeout(connect_timeout)
+            // A SQLite connection is a file handle that cannot go stale; pinging it before every
+            // statement would double the hops to its worker thread. A PostgreSQL connection can
+            // die with its server, so it is tested before use.
+            .test_before_acquire(backend == Backend::Postgres)
             .after_connect(move |conn, _meta| {
                 Box::pin(async move {
                     if backend == Backend::Sqlite {

@@ -52,20 +52,23 @@ impl EndReason {
 }
 
 #[derive(Debug, Clone)]
-pub struct NewSession<'a> {
-    pub sid: &'a str,
+pub struct NewSession {
+    pub sid: String,
     pub kind: SessionKind,
     pub user_id: Option<UserId>,
     pub integration_id: Option<i64>,
     pub org_id: OrgId,
-    pub client_addr: &'a str,
+    pub client_addr: String,
     pub now: i64,
-    pub refresh_jti_digest: &'a str,
+    pub refresh_jti_digest: String,
     pub refresh_exp: i64,
     /// The credential just checked: the user's password hash or the integration's secret digest.
     /// The session is only created while it is still current and the subject still entitled.
-    pub credential: &'a str,
+    pub credential: String,
 }
+
+/// The values of one [`NewSession`] in an insert, in the order of `VALUES`.
+const NEW_SESSION_VALUES: usize = 10;
 
 #[derive(Debug, Clone)]
 pub struct SessionRecord {
@@ -75,48 +78,76 @@ pub struct SessionRecord {
     pub rotated_at: Option<i64>,
     pub last_used_at: i64,
     pub ended: bool,
+    /// Whether its subject is still entitled: an active member of the session's organization,
+    /// or an unrevoked integration of it. Every change that takes that away also ends the
+    /// subject's sessions; this is the second lock on the same door.
+    pub entitled: bool,
 }
 
+/// True while the session `s`'s subject may still have tokens of its organization.
+const ENTITLED: &str = "(CASE WHEN s.kind = 'user' THEN EXISTS (\
+       SELECT 1 FROM users u JOIN memberships m ON m.user_id = u.id \
+       WHERE u.id = s.user_id AND m.org_id = s.org_id AND u.active = 1) \
+     ELSE EXISTS (SELECT 1 FROM integrations i WHERE i.id = s.integration_id \
+       AND i.org_id = s.org_id AND i.revoked_at IS NULL) END)";
+
 impl Store {
-    /// Creates a session unless, since its credential was checked, the user was disabled, left
-    /// the organization or changed password, or the integration was revoked or rotated — so a
-    /// login racing such a change never leaves a live session behind. False when refused.
-    pub async fn insert_session(&self, s: &NewSession<'_>) -> sqlx::Result<bool> {
-        let entitled = match s.kind {
-            SessionKind::User => {
-                "SELECT 1 FROM users u JOIN memberships m ON m.user_id = u.id \
-                 WHERE u.id = $3 AND m.org_id = $4 AND u.active = 1 AND u.password_hash = $10"
-            }
-            SessionKind::Integration => {
-                "SELECT 1 FROM integrations i WHERE i.id = $9 AND i.org_id = $4 \
-                 AND i.revoked_at IS NULL AND i.secret_digest = $10"
-            }
-        };
-        let done = sqlx::query(&format!(
+    /// Creates sessions, each unless, since its credential was checked, the user was disabled,
+    /// left the organization or changed password, or the integration was revoked or rotated — so
+    /// a login racing such a change never leaves a live session behind. One statement for the
+    /// whole batch; returns the ids of the sessions created.
+    pub async fn insert_sessions(&self, batch: &[NewSession]) -> sqlx::Result<Vec<String>> {
+        if batch.is_empty() {
+            return Ok(Vec::new());
+        }
+        let rows: Vec<String> = (0..batch.len())
+            .map(|i| {
+                let n = i * NEW_SESSION_VALUES;
+                let params: Vec<String> = (1..=NEW_SESSION_VALUES)
+                    .map(|k| format!("${}", n + k))
+                    .collect();
+                format!("({})", params.join(", "))
+            })
+            .collect();
+        // `VALUES` names its columns column1, column2, … in SQLite and in PostgreSQL alike:
+        // sid, kind, user_id, integration_id, org_id, client_addr, now, jti digest, exp, credential.
+        let sql = format!(
             "INSERT INTO sessions (sid, kind, user_id, integration_id, org_id, client_addr, created_at, \
              last_used_at, current_jti_digest, current_exp) \
-             SELECT $1, $2, $3, $9, $4, $5, $6, $6, $7, $8 WHERE EXISTS ({entitled})"
-        ))
-        .bind(s.sid)
-        .bind(s.kind.as_str())
-        .bind(s.user_id.map(UserId::get))
-        .bind(s.org_id.get())
-        .bind(s.client_addr)
-        .bind(s.now)
-        .bind(s.refresh_jti_digest)
-        .bind(s.refresh_exp)
-        .bind(s.integration_id)
-        .bind(s.credential)
-        .execute(self.writer())
-        .await?;
-        Ok(done.rows_affected() == 1)
+             SELECT v.column1, v.column2, v.column3, v.column4, v.column5, v.column6, v.column7, \
+             v.column7, v.column8, v.column9 FROM (VALUES {}) AS v \
+             WHERE CASE WHEN v.column2 = 'user' THEN EXISTS (\
+               SELECT 1 FROM users u JOIN memberships m ON m.user_id = u.id WHERE u.id = v.column3 \
+               AND m.org_id = v.column5 AND u.active = 1 AND u.password_hash = v.column10) \
+             ELSE EXISTS (SELECT 1 FROM integrations i WHERE i.id = v.column4 \
+               AND i.org_id = v.column5 AND i.revoked_at IS NULL AND i.secret_digest = v.column10) END \
+             RETURNING sid",
+            rows.join(", ")
+        );
+        let mut query = sqlx::query(&sql);
+        for s in batch {
+            query = query
+                .bind(s.sid.as_str())
+                .bind(s.kind.as_str())
+                .bind(s.user_id.map(UserId::get))
+                .bind(s.integration_id)
+                .bind(s.org_id.get())
+                .bind(s.client_addr.as_str())
+                .bind(s.now)
+                .bind(s.refresh_jti_digest.as_str())
+                .bind(s.refresh_exp)
+                .bind(s.credential.as_str());
+        }
+        let created = query.fetch_all(self.writer()).await?;
+        created.iter().map(|r| r.try_get(0)).collect()
     }
 
     pub async fn find_session(&self, sid: &str) -> sqlx::Result<Option<SessionRecord>> {
-        let row = sqlx::query(
-            "SELECT current_jti_digest, current_exp, previous_jti_digest, rotated_at, ended_at, last_used_at \
-             FROM sessions WHERE sid = $1",
-        )
+        let row = sqlx::query(&format!(
+            "SELECT s.current_jti_digest, s.current_exp, s.previous_jti_digest, s.rotated_at, \
+             s.ended_at, s.last_used_at, CAST((CASE WHEN {ENTITLED} THEN 1 ELSE 0 END) AS BIGINT) \
+             FROM sessions s WHERE s.sid = $1"
+        ))
         .bind(sid)
         .fetch_optional(self.pool())
         .await?;
@@ -128,13 +159,15 @@ impl Store {
                 rotated_at: r.try_get(3)?,
                 ended: r.try_get::<Option<i64>, _>(4)?.is_some(),
                 last_used_at: r.try_get(5)?,
+                entitled: r.try_get::<i64, _>(6)? == 1,
             })
         })
         .transpose()
     }
 
-    /// Consumes the refresh token whose jti digest is `presented` and makes `next` the current one.
-    /// True for exactly one of any number of concurrent callers presenting the same token.
+    /// Consumes the refresh token whose jti digest is `presented` and makes `next` the current one,
+    /// if the session is open and its subject still entitled. True for exactly one of any number
+    /// of concurrent callers presenting the same token.
     pub async fn rotate_refresh(
         &self,
         sid: &str,
@@ -143,11 +176,11 @@ impl Store {
         next_exp: i64,
         now: i64,
     ) -> sqlx::Result<bool> {
-        let done = sqlx::query(
-            "UPDATE sessions SET previous_jti_digest = current_jti_digest, current_jti_digest = $3, \
+        let done = sqlx::query(&format!(
+            "UPDATE sessions AS s SET previous_jti_digest = s.current_jti_digest, current_jti_digest = $3, \
              current_exp = $4, rotated_at = $5, last_used_at = $5 \
-             WHERE sid = $1 AND current_jti_digest = $2 AND ended_at IS NULL",
-        )
+             WHERE s.sid = $1 AND s.current_jti_digest = $2 AND s.ended_at IS NULL AND {ENTITLED}"
+        ))
         .bind(sid)
         .bind(presented)
         .bind(next)
