@@ -12,7 +12,7 @@ use tokio::task::JoinHandle;
 
 use crate::auth::Auth;
 use crate::auth::audit::{AuditLog, AuditWriter};
-use crate::auth::inserts::SessionInserts;
+use crate::auth::writes::SessionWrites;
 use crate::auth::password::PasswordHasher;
 use crate::auth::sessions::EndedSessions;
 use crate::auth::throttle::Throttle;
@@ -63,7 +63,7 @@ impl Application {
         let ended = EndedSessions::new(settings.longest_access_lifetime().as_secs() as i64);
         ended.poll(&store, now).await?;
         let (audit, audit_writer) = AuditLog::start(store.clone());
-        let new_sessions = SessionInserts::start(store.clone());
+        let session_writes = SessionWrites::start(store.clone());
         let auth = Arc::new(Auth {
             tokens: Tokens::new(
                 ring,
@@ -81,7 +81,7 @@ impl Application {
             audit,
             identities: Default::default(),
             integrations: Default::default(),
-            new_sessions,
+            session_writes,
         });
         let background = vec![
             every(

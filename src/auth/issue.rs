@@ -5,7 +5,7 @@ use std::net::IpAddr;
 
 use super::{Auth, AuthError};
 use crate::domain::{OrgId, Scopes, UserId};
-use crate::store::{EndReason, NewSession, SessionKind, SessionRecord};
+use crate::store::{EndReason, NewSession, Rotation, SessionKind, SessionRecord};
 use crate::tokens::claims::{jti_digest, next_jti, random_id};
 use crate::tokens::{Claims, TokenType};
 
@@ -136,10 +136,26 @@ impl Auth {
             Subject::User { user, .. } => (SessionKind::User, Some(*user), None),
             Subject::Integration { id, .. } => (SessionKind::Integration, None, Some(*id)),
         };
+        // The tokens are signed before the session is written: signing is CPU work, and done
+        // here it overlaps with the batch of sessions being written before this one.
+        let (access, access_exp) = self.sign_access(subject, &sid, now, lifetimes.access)?;
+        let refresh = if with_refresh {
+            let claims = self.claims(
+                subject,
+                TokenType::Refresh,
+                &sid,
+                refresh_jti.clone(),
+                now,
+                refresh_exp,
+            );
+            Some(self.tokens.sign(&claims, now)?)
+        } else {
+            None
+        };
         let created = self
-            .new_sessions
+            .session_writes
             .insert(NewSession {
-                sid: sid.clone(),
+                sid,
                 kind,
                 user_id,
                 integration_id,
@@ -154,20 +170,6 @@ impl Auth {
         if !created {
             return Err(AuthError::InvalidCredentials);
         }
-        let (access, access_exp) = self.sign_access(subject, &sid, now, lifetimes.access)?;
-        let refresh = if with_refresh {
-            let claims = self.claims(
-                subject,
-                TokenType::Refresh,
-                &sid,
-                refresh_jti,
-                now,
-                refresh_exp,
-            );
-            Some(self.tokens.sign(&claims, now)?)
-        } else {
-            None
-        };
         Ok(TokenPair {
             access,
             access_exp,
@@ -210,8 +212,14 @@ impl Auth {
         let next = next_jti(sid, &claims.jti);
         let next_exp = now + lifetimes.refresh;
         let rotated = self
-            .store
-            .rotate_refresh(sid, &presented, &jti_digest(&next), next_exp, now)
+            .session_writes
+            .rotate(Rotation {
+                sid: sid.to_owned(),
+                presented: presented.clone(),
+                next: jti_digest(&next),
+                next_exp,
+                now,
+            })
             .await?;
         let (iat, exp) = if rotated {
             (now, next_exp)

@@ -4,7 +4,7 @@
 pub mod admin;
 pub mod audit;
 pub mod console;
-pub mod inserts;
+pub mod writes;
 mod integration;
 mod issue;
 mod login;
@@ -74,7 +74,7 @@ pub struct Auth {
     pub audit: audit::AuditLog,
     pub identities: recent::Recent<Identity>,
     pub integrations: recent::Recent<store::IntegrationRecord>,
-    pub new_sessions: inserts::SessionInserts,
+    pub session_writes: writes::SessionWrites,
 }
 
 impl Auth {

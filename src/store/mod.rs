@@ -25,7 +25,9 @@ pub use console::ConsoleSession;
 pub use integrations::IntegrationRecord;
 pub use keys::StoredKey;
 pub use orgs::Organization;
-pub use sessions::{EndReason, NewSession, OpenSession, SessionKind, SessionRecord};
+pub use sessions::{
+    EndReason, NewSession, OpenSession, Rotation, SessionKind, SessionRecord, WriterConnection,
+};
 pub use users::{LoginRecord, MemberRecord, UserRecord};
 
 /// Which database the store talks to.

@@ -1,0 +1,135 @@
+//! The session writes of the token endpoints — a new session per login and client-credentials
+//! token, a rotation per refresh with rotation on — go through one writer task, in batches. On
+//! SQLite every statement is a round trip to the database's own thread and every commit a write
+//! to its log, so one statement per request would bound those endpoints at the speed of that
+//! round trip. Requests hand their write to the writer and wait for the answer; the writer takes
+//! whatever has queued up meanwhile — one write when the server is quiet, dozens under load —
+//! and performs all the new sessions with one guarded statement and all the rotations with
+//! another (see [`WriterConnection`]).
+//!
+//! While writes keep arriving, the writer keeps its database connection for a few batches:
+//! returning a connection to the pool costs a round trip of its own (sqlx checks it), which
+//! would otherwise be paid per batch. The burst is bounded so that the other writes of the
+//! server (failure counters, audit events, administration) wait for one short burst at most.
+
+use tokio::sync::{mpsc, oneshot};
+
+use super::AuthError;
+use crate::store::{self, NewSession, Rotation, Store, WriterConnection};
+
+/// Writes taken in one batch at most.
+const BATCH: usize = 64;
+/// Batches written on one connection before it is handed back to the pool.
+const BURST: usize = 8;
+/// Writes waiting beyond this make request paths wait: back-pressure.
+const QUEUE: usize = 4_096;
+
+type Reply = oneshot::Sender<Result<bool, AuthError>>;
+
+enum Write {
+    Insert(NewSession),
+    Rotate(Rotation),
+}
+
+pub struct SessionWrites {
+    sender: mpsc::Sender<(Write, Reply)>,
+}
+
+fn failure(e: &sqlx::Error) -> AuthError {
+    if store::is_unavailable(e) {
+        AuthError::Unavailable
+    } else {
+        AuthError::Internal(anyhow::anyhow!("writing sessions: {e}"))
+    }
+}
+
+fn answer(replies: Vec<Reply>, outcome: sqlx::Result<Vec<bool>>) {
+    match outcome {
+        Ok(done) => {
+            for (done, reply) in done.into_iter().zip(replies) {
+                let _ = reply.send(Ok(done));
+            }
+        }
+        Err(e) => {
+            for reply in replies {
+                let _ = reply.send(Err(failure(&e)));
+            }
+        }
+    }
+}
+
+/// Performs one batch and answers each of its requests.
+async fn write(conn: &mut WriterConnection, batch: &mut Vec<(Write, Reply)>) {
+    let (mut inserts, mut insert_replies) = (Vec::new(), Vec::new());
+    let (mut rotations, mut rotation_replies) = (Vec::new(), Vec::new());
+    for (write, reply) in batch.drain(..) {
+        match write {
+            Write::Insert(session) => {
+                inserts.push(session);
+                insert_replies.push(reply);
+            }
+            Write::Rotate(rotation) => {
+                rotations.push(rotation);
+                rotation_replies.push(reply);
+            }
+        }
+    }
+    if !inserts.is_empty() {
+        answer(insert_replies, conn.insert_sessions(&inserts).await);
+    }
+    if !rotations.is_empty() {
+        answer(rotation_replies, conn.rotate_refresh(&rotations).await);
+    }
+}
+
+impl SessionWrites {
+    /// Starts the writer task; it stops when this handle is dropped and the queue is drained.
+    pub fn start(store: Store) -> Self {
+        let (sender, mut receiver) = mpsc::channel::<(Write, Reply)>(QUEUE);
+        tokio::spawn(async move {
+            let mut batch = Vec::with_capacity(BATCH);
+            while receiver.recv_many(&mut batch, BATCH).await > 0 {
+                let mut conn = match store.session_writer().await {
+                    Ok(conn) => conn,
+                    Err(e) => {
+                        for (_, reply) in batch.drain(..) {
+                            let _ = reply.send(Err(failure(&e)));
+                        }
+                        continue;
+                    }
+                };
+                write(&mut conn, &mut batch).await;
+                for _ in 1..BURST {
+                    if receiver.is_empty() {
+                        break;
+                    }
+                    receiver.recv_many(&mut batch, BATCH).await;
+                    write(&mut conn, &mut batch).await;
+                }
+            }
+        });
+        Self { sender }
+    }
+
+    async fn submit(&self, write: Write) -> Result<bool, AuthError> {
+        let (reply, answer) = oneshot::channel();
+        let stopped = || AuthError::Internal(anyhow::anyhow!("the session writer has stopped"));
+        self.sender
+            .send((write, reply))
+            .await
+            .map_err(|_| stopped())?;
+        answer.await.map_err(|_| stopped())?
+    }
+
+    /// Writes `session` unless its subject lost its access since its credential was checked:
+    /// false then.
+    pub async fn insert(&self, session: NewSession) -> Result<bool, AuthError> {
+        self.submit(Write::Insert(session)).await
+    }
+
+    /// Performs `rotation` if its session is open, its subject entitled and the presented token
+    /// still current: false otherwise, or when another request of the same batch rotated it.
+    pub async fn rotate(&self, rotation: Rotation) -> Result<bool, AuthError> {
+        self.submit(Write::Rotate(rotation)).await
+    }
+}
