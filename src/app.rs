@@ -12,10 +12,10 @@ use tokio::task::JoinHandle;
 
 use crate::auth::Auth;
 use crate::auth::audit::{AuditLog, AuditWriter};
-use crate::auth::writes::SessionWrites;
 use crate::auth::password::PasswordHasher;
 use crate::auth::sessions::EndedSessions;
 use crate::auth::throttle::Throttle;
+use crate::auth::writes::SessionWrites;
 use crate::clock::SharedClock;
 use crate::config::Settings;
 use crate::store::Store;

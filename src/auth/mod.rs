@@ -4,7 +4,6 @@
 pub mod admin;
 pub mod audit;
 pub mod console;
-pub mod writes;
 mod integration;
 mod issue;
 mod login;
@@ -13,6 +12,7 @@ pub mod password;
 pub mod recent;
 pub mod sessions;
 pub mod throttle;
+pub mod writes;
 
 use std::sync::Arc;
 

@@ -191,9 +191,7 @@ const ROTATION_VALUES: usize = 5;
 fn placeholders(rows: usize, width: usize) -> String {
     (0..rows)
         .map(|i| {
-            let params: Vec<String> = (1..=width)
-                .map(|k| format!("${}", i * width + k))
-                .collect();
+            let params: Vec<String> = (1..=width).map(|k| format!("${}", i * width + k)).collect();
             format!("({})", params.join(", "))
         })
         .collect::<Vec<_>>()

@@ -19,6 +19,7 @@ mod me;
 mod oauth;
 mod postgres;
 mod refresh;
+mod session_writes;
 mod sessions;
 mod throttling;
 mod tokens;

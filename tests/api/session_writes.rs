@@ -1,0 +1,129 @@
+//! The session writer's batched statements, on the store itself: one statement writes many new
+//! sessions or performs many rotations, and each request still gets its own answer.
+
+use std::time::Duration;
+
+use porteiro::domain::{ConsumerKey, OrgId, Scopes};
+use porteiro::store::{NewSession, Rotation, SessionKind, Store};
+
+use crate::helpers::fresh_database;
+
+struct Fixture {
+    store: Store,
+    org: OrgId,
+    integration: i64,
+    _dir: tempfile::TempDir,
+}
+
+async fn fixture() -> Fixture {
+    let dir = tempfile::tempdir().unwrap();
+    let url = fresh_database(&dir).await;
+    let store = Store::connect(&url, 4, Duration::from_secs(5))
+        .await
+        .unwrap();
+    let org = store.create_org("Acme", 0).await.unwrap();
+    let org = OrgId::from_db(org.id);
+    let record = store
+        .create_integration(
+            org,
+            &ConsumerKey::generate(),
+            "digest-now",
+            "ERP",
+            &Scopes::default(),
+            0,
+        )
+        .await
+        .unwrap();
+    Fixture {
+        store,
+        org,
+        integration: record.id,
+        _dir: dir,
+    }
+}
+
+fn session(f: &Fixture, sid: &str, credential: &str) -> NewSession {
+    NewSession {
+        sid: sid.to_owned(),
+        kind: SessionKind::Integration,
+        user_id: None,
+        integration_id: Some(f.integration),
+        org_id: f.org,
+        client_addr: "127.0.0.1".to_owned(),
+        now: 10,
+        refresh_jti_digest: format!("{sid}-jti-1"),
+        refresh_exp: 1_000,
+        credential: credential.to_owned(),
+    }
+}
+
+fn rotation(sid: &str, presented: &str, next: &str) -> Rotation {
+    Rotation {
+        sid: sid.to_owned(),
+        presented: presented.to_owned(),
+        next: next.to_owned(),
+        next_exp: 2_000,
+        now: 20,
+    }
+}
+
+#[tokio::test]
+async fn a_batch_creates_the_sessions_whose_credential_is_current_and_only_those() {
+    let f = fixture().await;
+    let mut conn = f.store.session_writer().await.unwrap();
+    let batch = [
+        session(&f, "a", "digest-now"),
+        session(&f, "b", "digest-before-rotation"),
+        session(&f, "c", "digest-now"),
+    ];
+    assert_eq!(
+        conn.insert_sessions(&batch).await.unwrap(),
+        [true, false, true]
+    );
+    drop(conn);
+    assert!(f.store.find_session("a").await.unwrap().is_some());
+    assert!(f.store.find_session("b").await.unwrap().is_none());
+    assert!(f.store.find_session("c").await.unwrap().is_some());
+}
+
+#[tokio::test]
+async fn a_batch_rotates_each_session_once_and_only_from_its_current_token() {
+    let f = fixture().await;
+    let mut conn = f.store.session_writer().await.unwrap();
+    let batch = [
+        session(&f, "a", "digest-now"),
+        session(&f, "b", "digest-now"),
+    ];
+    assert_eq!(conn.insert_sessions(&batch).await.unwrap(), [true, true]);
+    let rotations = [
+        rotation("a", "a-jti-1", "a-jti-2"),
+        // The same token again in the same batch: the first one rotates it.
+        rotation("a", "a-jti-1", "a-jti-2"),
+        // Not b's current token.
+        rotation("b", "b-jti-0", "b-jti-2"),
+        rotation("unknown", "x", "y"),
+    ];
+    assert_eq!(
+        conn.rotate_refresh(&rotations).await.unwrap(),
+        [true, false, false, false]
+    );
+    // The consumed token cannot rotate again; the new one can.
+    assert_eq!(
+        conn.rotate_refresh(&[rotation("a", "a-jti-1", "a-jti-3")])
+            .await
+            .unwrap(),
+        [false]
+    );
+    assert_eq!(
+        conn.rotate_refresh(&[rotation("a", "a-jti-2", "a-jti-3")])
+            .await
+            .unwrap(),
+        [true]
+    );
+    drop(conn);
+    let a = f.store.find_session("a").await.unwrap().unwrap();
+    assert_eq!(a.current_jti_digest, "a-jti-3");
+    assert_eq!(a.previous_jti_digest.as_deref(), Some("a-jti-2"));
+    let b = f.store.find_session("b").await.unwrap().unwrap();
+    assert_eq!(b.current_jti_digest, "b-jti-1");
+}
