@@ -1,8 +1,9 @@
-//! Password hashing: argon2id on a fixed set of worker threads, one per core, each with its own
-//! argon2 memory allocated once and reused, behind a bounded queue. A flood of logins waits in
-//! the queue — or is turned away at once when it is full — and never occupies the async workers
-//! that serve refreshes and bearer checks; memory stays at (threads × the argon2 memory) however
-//! many logins arrive, instead of one fresh allocation per hash that the allocator may keep.
+//! Password hashing: argon2id on a fixed set of worker threads, one per core, each hash in argon2
+//! memory reused from the hash before (and freed after a second without logins),
+//! behind a bounded queue. A flood of logins waits in the queue — or is turned away at once when
+//! it is full — and never occupies the async workers that serve refreshes and bearer checks;
+//! memory stays at (threads × the argon2 memory) however many logins arrive, instead of one
+//! fresh allocation per hash that the allocator may keep.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -17,6 +18,9 @@ use crate::config::Argon2Settings;
 
 /// How many logins may wait for a hashing thread before new ones get a quick 503.
 const MAX_WAITING: usize = 64;
+/// A hashing thread that has had no job for this long frees its argon2 memory: an idle server
+/// stays small, and a login after a quiet spell pays for one fresh allocation.
+const RELEASE_AFTER: std::time::Duration = std::time::Duration::from_secs(1);
 /// The length of the hash output, argon2's default.
 const OUTPUT_LEN: usize = 32;
 
@@ -69,14 +73,31 @@ fn hash_with(
         &mut out,
         memory,
     )?;
+    phc_string(&params, &salt, &out)
+}
+
+/// A PHC string at `settings` whose salt and output are random: checking any password against it
+/// costs a full hash and never matches. Made without hashing, so that starting costs neither the
+/// time nor the argon2 memory of a hash.
+fn dummy_hash(settings: Argon2Settings) -> anyhow::Result<String> {
+    let mut salt = [0u8; 16];
+    let mut out = [0u8; OUTPUT_LEN];
+    let none = |_| anyhow::anyhow!("no randomness");
+    aws_lc_rs::rand::fill(&mut salt).map_err(none)?;
+    aws_lc_rs::rand::fill(&mut out).map_err(none)?;
+    phc_string(&params(settings), &salt, &out)
+}
+
+/// `$argon2id$v=19$m=…,t=…,p=…$salt$hash`.
+fn phc_string(params: &Params, salt: &[u8], out: &[u8]) -> anyhow::Result<String> {
     let err = |e: argon2::password_hash::Error| anyhow::anyhow!("{e}");
-    let salt = SaltString::encode_b64(&salt).map_err(err)?;
+    let salt = SaltString::encode_b64(salt).map_err(err)?;
     let hash = PasswordHash {
         algorithm: argon2::ARGON2ID_IDENT,
         version: Some(argon2::Version::V0x13.into()),
-        params: ParamsString::try_from(&params).map_err(err)?,
+        params: ParamsString::try_from(params).map_err(err)?,
         salt: Some(Salt::from(&salt)),
-        hash: Some(Output::new(&out).map_err(err)?),
+        hash: Some(Output::new(out).map_err(err)?),
     };
     Ok(hash.to_string())
 }
@@ -167,34 +188,57 @@ impl Drop for InFlight {
 }
 
 impl PasswordHasher {
-    /// Starts `threads` hashing threads, each keeping its own argon2 memory.
+    /// Starts `threads` hashing threads.
     pub fn new(settings: Argon2Settings, threads: usize) -> anyhow::Result<Self> {
         let (jobs, receiver) = mpsc::channel::<Job>(MAX_WAITING);
         let receiver = Arc::new(Mutex::new(receiver));
+        let runtime = tokio::runtime::Handle::try_current().ok();
+        // The argon2 memory of the hashing threads: at most one per thread, reused while logins
+        // keep coming, freed when the queue has been empty for a while.
+        let buffers: Arc<Mutex<Vec<Vec<Block>>>> = Arc::default();
         for i in 0..threads.max(1) {
             let receiver = receiver.clone();
+            let runtime = runtime.clone();
+            let buffers = buffers.clone();
             std::thread::Builder::new()
                 .name(format!("porteiro-hash-{i}"))
                 .spawn(move || {
                     yield_to_requests();
-                    let mut memory = Vec::new();
                     loop {
                         // One thread waits for the next job; the others wait for the lock.
-                        let job = receiver
+                        let mut jobs = receiver.lock().unwrap_or_else(|e| e.into_inner());
+                        let job = match &runtime {
+                            Some(runtime) => {
+                                let next = async {
+                                    tokio::time::timeout(RELEASE_AFTER, jobs.recv()).await
+                                };
+                                match runtime.block_on(next) {
+                                    Ok(job) => job,
+                                    Err(_) => {
+                                        // Idle: give the argon2 memory back until the next login.
+                                        buffers.lock().unwrap_or_else(|e| e.into_inner()).clear();
+                                        continue;
+                                    }
+                                }
+                            }
+                            None => jobs.blocking_recv(),
+                        };
+                        drop(jobs);
+                        let Some(job) = job else { break };
+                        let mut memory = buffers
                             .lock()
                             .unwrap_or_else(|e| e.into_inner())
-                            .blocking_recv();
-                        match job {
-                            Some(job) => job(&mut memory),
-                            None => break,
-                        }
+                            .pop()
+                            .unwrap_or_default();
+                        job(&mut memory);
+                        buffers
+                            .lock()
+                            .unwrap_or_else(|e| e.into_inner())
+                            .push(memory);
                     }
                 })?;
         }
-        let dummy = hash_password(
-            &SecretString::from(crate::tokens::claims::random_id()),
-            settings,
-        )?;
+        let dummy = dummy_hash(settings)?;
         Ok(Self {
             settings,
             jobs,
