@@ -23,6 +23,11 @@ const SQLITE: &[(i64, &str, &str)] = &[
         "console",
         include_str!("../../migrations/sqlite/0003_console.sql"),
     ),
+    (
+        4,
+        "session indexes",
+        include_str!("../../migrations/sqlite/0004_session_index.sql"),
+    ),
 ];
 const POSTGRES: &[(i64, &str, &str)] = &[
     (
@@ -39,6 +44,11 @@ const POSTGRES: &[(i64, &str, &str)] = &[
         3,
         "console",
         include_str!("../../migrations/postgres/0003_console.sql"),
+    ),
+    (
+        4,
+        "session indexes",
+        include_str!("../../migrations/postgres/0004_session_index.sql"),
     ),
 ];
 
