@@ -17,8 +17,10 @@ use tokio::sync::{mpsc, oneshot};
 use super::AuthError;
 use crate::store::{self, NewSession, Rotation, Store, WriterConnection};
 
-/// Writes taken in one batch at most.
-const BATCH: usize = 64;
+/// Writes taken in one batch at most. Each batch size is its own statement text, prepared once
+/// and kept in the connection's statement cache (100 statements): 32 sizes of insert and 32 of
+/// rotation leave room for the rest.
+const BATCH: usize = 32;
 /// Batches written on one connection before it is handed back to the pool.
 const BURST: usize = 8;
 /// Writes waiting beyond this make request paths wait: back-pressure.
