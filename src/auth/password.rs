@@ -187,62 +187,78 @@ impl Drop for InFlight {
     }
 }
 
+/// Argon2 memory blocks not in use by a hash.
+type Buffers = Arc<Mutex<Vec<Vec<Block>>>>;
+
+fn lock(buffers: &Buffers) -> std::sync::MutexGuard<'_, Vec<Vec<Block>>> {
+    buffers.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Frees the unused argon2 memory once no hash has started or finished for [`RELEASE_AFTER`];
+/// stops when the hasher is dropped.
+async fn release_when_idle(
+    buffers: std::sync::Weak<Mutex<Vec<Vec<Block>>>>,
+    hashed: Arc<AtomicUsize>,
+    in_flight: Arc<AtomicUsize>,
+) {
+    let mut last = hashed.load(Ordering::Relaxed);
+    loop {
+        tokio::time::sleep(RELEASE_AFTER).await;
+        let Some(buffers) = buffers.upgrade() else {
+            return;
+        };
+        let now = hashed.load(Ordering::Relaxed);
+        if now == last && in_flight.load(Ordering::Relaxed) == 0 {
+            lock(&buffers).clear();
+        }
+        last = now;
+    }
+}
+
 impl PasswordHasher {
     /// Starts `threads` hashing threads.
     pub fn new(settings: Argon2Settings, threads: usize) -> anyhow::Result<Self> {
         let (jobs, receiver) = mpsc::channel::<Job>(MAX_WAITING);
         let receiver = Arc::new(Mutex::new(receiver));
-        let runtime = tokio::runtime::Handle::try_current().ok();
-        // The argon2 memory of the hashing threads: at most one per thread, reused while logins
-        // keep coming, freed when the queue has been empty for a while.
-        let buffers: Arc<Mutex<Vec<Vec<Block>>>> = Arc::default();
+        // The argon2 memory of the hashing threads: at most one block per thread, reused while
+        // logins keep coming, freed by `release_when_idle` once they stop.
+        let buffers: Buffers = Arc::default();
+        let hashed = Arc::new(AtomicUsize::new(0));
+        let in_flight = Arc::new(AtomicUsize::new(0));
         for i in 0..threads.max(1) {
             let receiver = receiver.clone();
-            let runtime = runtime.clone();
             let buffers = buffers.clone();
+            let hashed = hashed.clone();
             std::thread::Builder::new()
                 .name(format!("porteiro-hash-{i}"))
                 .spawn(move || {
                     yield_to_requests();
                     loop {
                         // One thread waits for the next job; the others wait for the lock.
-                        let mut jobs = receiver.lock().unwrap_or_else(|e| e.into_inner());
-                        let job = match &runtime {
-                            Some(runtime) => {
-                                let next = async {
-                                    tokio::time::timeout(RELEASE_AFTER, jobs.recv()).await
-                                };
-                                match runtime.block_on(next) {
-                                    Ok(job) => job,
-                                    Err(_) => {
-                                        // Idle: give the argon2 memory back until the next login.
-                                        buffers.lock().unwrap_or_else(|e| e.into_inner()).clear();
-                                        continue;
-                                    }
-                                }
-                            }
-                            None => jobs.blocking_recv(),
-                        };
-                        drop(jobs);
+                        let job = receiver
+                            .lock()
+                            .unwrap_or_else(|e| e.into_inner())
+                            .blocking_recv();
                         let Some(job) = job else { break };
-                        let mut memory = buffers
-                            .lock()
-                            .unwrap_or_else(|e| e.into_inner())
-                            .pop()
-                            .unwrap_or_default();
+                        let mut memory = lock(&buffers).pop().unwrap_or_default();
                         job(&mut memory);
-                        buffers
-                            .lock()
-                            .unwrap_or_else(|e| e.into_inner())
-                            .push(memory);
+                        lock(&buffers).push(memory);
+                        hashed.fetch_add(1, Ordering::Relaxed);
                     }
                 })?;
+        }
+        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+            runtime.spawn(release_when_idle(
+                Arc::downgrade(&buffers),
+                hashed,
+                in_flight.clone(),
+            ));
         }
         let dummy = dummy_hash(settings)?;
         Ok(Self {
             settings,
             jobs,
-            in_flight: Arc::new(AtomicUsize::new(0)),
+            in_flight,
             dummy: dummy.into(),
         })
     }
