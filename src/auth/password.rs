@@ -1,5 +1,5 @@
 //! Password hashing: argon2id on a fixed set of worker threads, one per core, each hash in argon2
-//! memory reused from the hash before (and freed after a second without logins),
+//! memory reused from the hash before (and freed a second or two after the last login),
 //! behind a bounded queue. A flood of logins waits in the queue — or is turned away at once when
 //! it is full — and never occupies the async workers that serve refreshes and bearer checks;
 //! memory stays at (threads × the argon2 memory) however many logins arrive, instead of one
@@ -18,8 +18,8 @@ use crate::config::Argon2Settings;
 
 /// How many logins may wait for a hashing thread before new ones get a quick 503.
 const MAX_WAITING: usize = 64;
-/// A hashing thread that has had no job for this long frees its argon2 memory: an idle server
-/// stays small, and a login after a quiet spell pays for one fresh allocation.
+/// How often idle argon2 memory is looked for: memory unused through one whole period is freed,
+/// so an idle server stays small, and a login after a quiet spell pays for one fresh allocation.
 const RELEASE_AFTER: std::time::Duration = std::time::Duration::from_secs(1);
 /// The length of the hash output, argon2's default.
 const OUTPUT_LEN: usize = 32;
