@@ -127,6 +127,7 @@ impl Auth {
         let now = self.now();
         let sid = random_id();
         let refresh_jti = random_id();
+        let refresh_jti_digest = jti_digest(&refresh_jti);
         let refresh_exp = if with_refresh {
             now + lifetimes.refresh
         } else {
@@ -144,7 +145,7 @@ impl Auth {
                 subject,
                 TokenType::Refresh,
                 &sid,
-                refresh_jti.clone(),
+                refresh_jti,
                 now,
                 refresh_exp,
             );
@@ -162,7 +163,7 @@ impl Auth {
                 org_id: subject.org(),
                 client_addr: client.to_string(),
                 now,
-                refresh_jti_digest: jti_digest(&refresh_jti),
+                refresh_jti_digest,
                 refresh_exp,
                 credential: credential.to_owned(),
             })

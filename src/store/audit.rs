@@ -2,7 +2,7 @@
 
 use sqlx::Row;
 
-use super::Store;
+use super::{Store, values_placeholders};
 use crate::domain::OrgId;
 
 /// One thing that happened.
@@ -37,24 +37,9 @@ impl Store {
         if events.is_empty() {
             return Ok(());
         }
-        let rows: Vec<String> = (0..events.len())
-            .map(|i| {
-                let n = i * 7;
-                format!(
-                    "(${}, ${}, ${}, ${}, ${}, ${}, ${})",
-                    n + 1,
-                    n + 2,
-                    n + 3,
-                    n + 4,
-                    n + 5,
-                    n + 6,
-                    n + 7
-                )
-            })
-            .collect();
         let sql = format!(
             "INSERT INTO audit_events (org_id, at, kind, actor, subject, client_addr, detail) VALUES {}",
-            rows.join(", ")
+            values_placeholders(events.len(), 7)
         );
         let mut query = sqlx::query(&sql);
         for e in events {

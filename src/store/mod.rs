@@ -181,6 +181,18 @@ impl Store {
     }
 }
 
+/// `($1, $2, …), ($k+1, …)`: the placeholders of `rows` rows of `width` values each, for a
+/// statement that writes or matches many rows at once.
+fn values_placeholders(rows: usize, width: usize) -> String {
+    (0..rows)
+        .map(|i| {
+            let params: Vec<String> = (1..=width).map(|k| format!("${}", i * width + k)).collect();
+            format!("({})", params.join(", "))
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// The file path of a `sqlite://PATH?…` URL.
 fn sqlite_path(url: &str) -> String {
     let rest = url.trim_start_matches("sqlite:").trim_start_matches("//");

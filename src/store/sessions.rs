@@ -1,112 +1,11 @@
 //! Sessions: one row per login, holding the refresh-token family's rotation state. Ending
 //! anything is ending sessions, one `UPDATE`.
 
+use std::collections::HashSet;
+
 use sqlx::Row;
 
-use super::Store;
-
-/// The writer connection, held across several statements (see [`Store::session_writer`]).
-pub struct WriterConnection(sqlx::pool::PoolConnection<sqlx::Any>);
-
-impl WriterConnection {
-    /// Creates sessions, each unless, since its credential was checked, the user was disabled,
-    /// left the organization or changed password, or the integration was revoked or rotated — so
-    /// a login racing such a change never leaves a live session behind. One statement for the
-    /// whole batch; returns which of `batch` were created, in its order.
-    pub async fn insert_sessions(&mut self, batch: &[NewSession]) -> sqlx::Result<Vec<bool>> {
-        if batch.is_empty() {
-            return Ok(Vec::new());
-        }
-        // `VALUES` names its columns column1, column2, … in SQLite and in PostgreSQL alike:
-        // sid, kind, user_id, integration_id, org_id, client_addr, now, jti digest, exp, credential.
-        let sql = format!(
-            "INSERT INTO sessions (sid, kind, user_id, integration_id, org_id, client_addr, created_at, \
-             last_used_at, current_jti_digest, current_exp) \
-             SELECT v.column1, v.column2, v.column3, v.column4, v.column5, v.column6, v.column7, \
-             v.column7, v.column8, v.column9 FROM (VALUES {}) AS v \
-             WHERE CASE WHEN v.column2 = 'user' THEN EXISTS (\
-               SELECT 1 FROM users u JOIN memberships m ON m.user_id = u.id WHERE u.id = v.column3 \
-               AND m.org_id = v.column5 AND u.active = 1 AND u.password_hash = v.column10) \
-             ELSE EXISTS (SELECT 1 FROM integrations i WHERE i.id = v.column4 \
-               AND i.org_id = v.column5 AND i.revoked_at IS NULL AND i.secret_digest = v.column10) END",
-            placeholders(batch.len(), NEW_SESSION_VALUES)
-        );
-        let mut query = sqlx::query(&sql);
-        for s in batch {
-            query = query
-                .bind(s.sid.as_str())
-                .bind(s.kind.as_str())
-                .bind(s.user_id.map(UserId::get))
-                .bind(s.integration_id)
-                .bind(s.org_id.get())
-                .bind(s.client_addr.as_str())
-                .bind(s.now)
-                .bind(s.refresh_jti_digest.as_str())
-                .bind(s.refresh_exp)
-                .bind(s.credential.as_str());
-        }
-        let inserted = query.execute(&mut *self.0).await?.rows_affected();
-        if inserted == batch.len() as u64 {
-            return Ok(vec![true; batch.len()]);
-        }
-        // Some subject lost its access meanwhile (rare): find out whose sessions exist. Their
-        // ids are fresh random ones, so an existing row is one this statement wrote.
-        let mut created = Vec::with_capacity(batch.len());
-        for s in batch {
-            let found = sqlx::query("SELECT 1 FROM sessions WHERE sid = $1")
-                .bind(s.sid.as_str())
-                .fetch_optional(&mut *self.0)
-                .await?;
-            created.push(found.is_some());
-        }
-        Ok(created)
-    }
-
-    /// Performs rotations, each only if its session is open, its subject still entitled and the
-    /// presented token still the current one; returns which of `rotations` happened, in its
-    /// order. One statement for the whole batch, so of several requests presenting one token —
-    /// in this batch or racing from another — exactly one rotates it: within the batch, only
-    /// the first rotation of a session is attempted.
-    pub async fn rotate_refresh(&mut self, rotations: &[Rotation]) -> sqlx::Result<Vec<bool>> {
-        let mut seen = std::collections::HashSet::new();
-        let attempted: Vec<&Rotation> = rotations
-            .iter()
-            .filter(|r| seen.insert(r.sid.as_str()))
-            .collect();
-        if attempted.is_empty() {
-            return Ok(Vec::new());
-        }
-        // sid, presented digest, next digest, next exp, now.
-        let sql = format!(
-            "UPDATE sessions AS s SET previous_jti_digest = s.current_jti_digest, \
-             current_jti_digest = v.column3, current_exp = v.column4, rotated_at = v.column5, \
-             last_used_at = v.column5 FROM (VALUES {}) AS v \
-             WHERE s.sid = v.column1 AND s.current_jti_digest = v.column2 AND s.ended_at IS NULL \
-             AND {ENTITLED} RETURNING sid",
-            placeholders(attempted.len(), ROTATION_VALUES)
-        );
-        let mut query = sqlx::query(&sql);
-        for r in &attempted {
-            query = query
-                .bind(r.sid.as_str())
-                .bind(r.presented.as_str())
-                .bind(r.next.as_str())
-                .bind(r.next_exp)
-                .bind(r.now);
-        }
-        let rotated: std::collections::HashSet<String> = query
-            .fetch_all(&mut *self.0)
-            .await?
-            .iter()
-            .map(|row| row.try_get(0))
-            .collect::<sqlx::Result<_>>()?;
-        let mut first = std::collections::HashSet::new();
-        Ok(rotations
-            .iter()
-            .map(|r| first.insert(r.sid.as_str()) && rotated.contains(&r.sid))
-            .collect())
-    }
-}
+use super::{Store, values_placeholders};
 use crate::domain::{OrgId, UserId};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -187,15 +86,118 @@ pub struct Rotation {
 /// The values of one [`Rotation`] in an update, in the order of `VALUES`.
 const ROTATION_VALUES: usize = 5;
 
-/// `($1, $2, …), ($k+1, …)`: the placeholders of `rows` rows of `width` values each.
-fn placeholders(rows: usize, width: usize) -> String {
-    (0..rows)
-        .map(|i| {
-            let params: Vec<String> = (1..=width).map(|k| format!("${}", i * width + k)).collect();
-            format!("({})", params.join(", "))
-        })
-        .collect::<Vec<_>>()
-        .join(", ")
+/// The writer connection, held across several statements (see [`Store::session_writer`]).
+pub struct WriterConnection(sqlx::pool::PoolConnection<sqlx::Any>);
+
+impl WriterConnection {
+    /// Creates sessions, each unless, since its credential was checked, the user was disabled,
+    /// left the organization or changed password, or the integration was revoked or rotated — so
+    /// a login racing such a change never leaves a live session behind. One statement for the
+    /// whole batch; returns which of `batch` were created, in its order.
+    pub async fn insert_sessions(&mut self, batch: &[NewSession]) -> sqlx::Result<Vec<bool>> {
+        if batch.is_empty() {
+            return Ok(Vec::new());
+        }
+        // `VALUES` names its columns column1, column2, … in SQLite and in PostgreSQL alike:
+        // sid, kind, user_id, integration_id, org_id, client_addr, now, jti digest, exp, credential.
+        let sql = format!(
+            "INSERT INTO sessions (sid, kind, user_id, integration_id, org_id, client_addr, created_at, \
+             last_used_at, current_jti_digest, current_exp) \
+             SELECT v.column1, v.column2, v.column3, v.column4, v.column5, v.column6, v.column7, \
+             v.column7, v.column8, v.column9 FROM (VALUES {}) AS v \
+             WHERE CASE WHEN v.column2 = 'user' THEN EXISTS (\
+               SELECT 1 FROM users u JOIN memberships m ON m.user_id = u.id WHERE u.id = v.column3 \
+               AND m.org_id = v.column5 AND u.active = 1 AND u.password_hash = v.column10) \
+             ELSE EXISTS (SELECT 1 FROM integrations i WHERE i.id = v.column4 \
+               AND i.org_id = v.column5 AND i.revoked_at IS NULL AND i.secret_digest = v.column10) END",
+            values_placeholders(batch.len(), NEW_SESSION_VALUES)
+        );
+        let mut query = sqlx::query(&sql);
+        for s in batch {
+            query = query
+                .bind(s.sid.as_str())
+                .bind(s.kind.as_str())
+                .bind(s.user_id.map(UserId::get))
+                .bind(s.integration_id)
+                .bind(s.org_id.get())
+                .bind(s.client_addr.as_str())
+                .bind(s.now)
+                .bind(s.refresh_jti_digest.as_str())
+                .bind(s.refresh_exp)
+                .bind(s.credential.as_str());
+        }
+        let inserted = query.execute(&mut *self.0).await?.rows_affected();
+        if inserted == batch.len() as u64 {
+            return Ok(vec![true; batch.len()]);
+        }
+        // Some subject lost its access meanwhile (rare): find out whose sessions exist. Their
+        // ids are fresh random ones, so an existing row is one this statement wrote.
+        let sql = format!(
+            "SELECT sid FROM sessions WHERE sid IN (VALUES {})",
+            values_placeholders(batch.len(), 1)
+        );
+        let mut query = sqlx::query(&sql);
+        for s in batch {
+            query = query.bind(s.sid.as_str());
+        }
+        let found: HashSet<String> = query
+            .fetch_all(&mut *self.0)
+            .await?
+            .iter()
+            .map(|row| row.try_get(0))
+            .collect::<sqlx::Result<_>>()?;
+        Ok(batch.iter().map(|s| found.contains(&s.sid)).collect())
+    }
+
+    /// Performs rotations, each only if its session is open, its subject still entitled and the
+    /// presented token still the current one; returns which of `rotations` happened, in its
+    /// order. One statement for the whole batch, so of several requests presenting one token —
+    /// in this batch or racing from another — exactly one rotates it: within the batch, only
+    /// the first rotation of a session is attempted.
+    pub async fn rotate_refresh(&mut self, rotations: &[Rotation]) -> sqlx::Result<Vec<bool>> {
+        let mut seen = HashSet::new();
+        let first: Vec<bool> = rotations
+            .iter()
+            .map(|r| seen.insert(r.sid.as_str()))
+            .collect();
+        let attempted: Vec<&Rotation> = rotations
+            .iter()
+            .zip(&first)
+            .filter_map(|(r, first)| first.then_some(r))
+            .collect();
+        if attempted.is_empty() {
+            return Ok(Vec::new());
+        }
+        // sid, presented digest, next digest, next exp, now.
+        let sql = format!(
+            "UPDATE sessions AS s SET previous_jti_digest = s.current_jti_digest, \
+             current_jti_digest = v.column3, current_exp = v.column4, rotated_at = v.column5, \
+             last_used_at = v.column5 FROM (VALUES {}) AS v \
+             WHERE s.sid = v.column1 AND s.current_jti_digest = v.column2 AND s.ended_at IS NULL \
+             AND {ENTITLED} RETURNING sid",
+            values_placeholders(attempted.len(), ROTATION_VALUES)
+        );
+        let mut query = sqlx::query(&sql);
+        for r in &attempted {
+            query = query
+                .bind(r.sid.as_str())
+                .bind(r.presented.as_str())
+                .bind(r.next.as_str())
+                .bind(r.next_exp)
+                .bind(r.now);
+        }
+        let rotated: HashSet<String> = query
+            .fetch_all(&mut *self.0)
+            .await?
+            .iter()
+            .map(|row| row.try_get(0))
+            .collect::<sqlx::Result<_>>()?;
+        Ok(rotations
+            .iter()
+            .zip(first)
+            .map(|(r, first)| first && rotated.contains(&r.sid))
+            .collect())
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -221,7 +223,7 @@ const ENTITLED: &str = "(CASE WHEN s.kind = 'user' THEN EXISTS (\
 
 impl Store {
     /// The connection that session inserts run on, held by the session writer for a burst of
-    /// batches (see [`crate::auth::inserts`]).
+    /// batches (see [`crate::auth::writes`]).
     pub async fn session_writer(&self) -> sqlx::Result<WriterConnection> {
         Ok(WriterConnection(self.writer().acquire().await?))
     }
