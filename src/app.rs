@@ -25,6 +25,9 @@ use crate::tokens::{KeyRing, Tokens};
 const KEY_RELOAD_EVERY: Duration = Duration::from_secs(5);
 /// How often an instance reads sessions ended elsewhere: the one-second guarantee needs < 1 s.
 const ENDED_POLL_EVERY: Duration = Duration::from_millis(500);
+/// How often the SQLite log is checkpointed (see `Store::checkpoint`): often enough that it stays
+/// small under load, so each checkpoint is short.
+const CHECKPOINT_EVERY: Duration = Duration::from_millis(100);
 /// How often stale failed-login counters and fully expired sessions are deleted.
 const ATTEMPTS_PRUNE_EVERY: Duration = Duration::from_secs(60);
 
@@ -95,6 +98,12 @@ impl Application {
                 ENDED_POLL_EVERY,
                 auth.clone(),
                 |auth| async move { Ok(auth.ended.poll(&auth.store, auth.now()).await?) },
+            ),
+            every(
+                "checkpoint the SQLite log",
+                CHECKPOINT_EVERY,
+                auth.clone(),
+                |auth| async move { Ok(auth.store.checkpoint().await?) },
             ),
             every(
                 "prune stale counters and sessions",

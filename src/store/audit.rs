@@ -39,9 +39,11 @@ impl Store {
         }
         let sql = format!(
             "INSERT INTO audit_events (org_id, at, kind, actor, subject, client_addr, detail) VALUES {}",
-            values_placeholders(events.len(), 7)
+            values_placeholders(self.backend, events.len(), 7)
         );
-        let mut query = sqlx::query(&sql);
+        // Batches come in every size up to 500: kept in the connection's statement cache, they
+        // would evict the statements that are used all the time (the session writer's).
+        let mut query = sqlx::query(&sql).persistent(false);
         for e in events {
             query = query
                 .bind(e.org_id)

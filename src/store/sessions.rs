@@ -5,7 +5,7 @@ use std::collections::HashSet;
 
 use sqlx::Row;
 
-use super::{Store, values_placeholders};
+use super::{Backend, Store, values_placeholders};
 use crate::domain::{OrgId, UserId};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -87,7 +87,10 @@ pub struct Rotation {
 const ROTATION_VALUES: usize = 5;
 
 /// The writer connection, held across several statements (see [`Store::session_writer`]).
-pub struct WriterConnection(sqlx::pool::PoolConnection<sqlx::Any>);
+pub struct WriterConnection {
+    conn: sqlx::pool::PoolConnection<sqlx::Any>,
+    backend: Backend,
+}
 
 impl WriterConnection {
     /// Creates sessions, each unless, since its credential was checked, the user was disabled,
@@ -110,7 +113,7 @@ impl WriterConnection {
                AND m.org_id = v.column5 AND u.active = 1 AND u.password_hash = v.column10) \
              ELSE EXISTS (SELECT 1 FROM integrations i WHERE i.id = v.column4 \
                AND i.org_id = v.column5 AND i.revoked_at IS NULL AND i.secret_digest = v.column10) END",
-            values_placeholders(batch.len(), NEW_SESSION_VALUES)
+            values_placeholders(self.backend, batch.len(), NEW_SESSION_VALUES)
         );
         let mut query = sqlx::query(&sql);
         for s in batch {
@@ -126,7 +129,7 @@ impl WriterConnection {
                 .bind(s.refresh_exp)
                 .bind(s.credential.as_str());
         }
-        let inserted = query.execute(&mut *self.0).await?.rows_affected();
+        let inserted = query.execute(&mut *self.conn).await?.rows_affected();
         if inserted == batch.len() as u64 {
             return Ok(vec![true; batch.len()]);
         }
@@ -134,14 +137,14 @@ impl WriterConnection {
         // ids are fresh random ones, so an existing row is one this statement wrote.
         let sql = format!(
             "SELECT sid FROM sessions WHERE sid IN (VALUES {})",
-            values_placeholders(batch.len(), 1)
+            values_placeholders(self.backend, batch.len(), 1)
         );
         let mut query = sqlx::query(&sql);
         for s in batch {
             query = query.bind(s.sid.as_str());
         }
         let found: HashSet<String> = query
-            .fetch_all(&mut *self.0)
+            .fetch_all(&mut *self.conn)
             .await?
             .iter()
             .map(|row| row.try_get(0))
@@ -175,7 +178,7 @@ impl WriterConnection {
              last_used_at = v.column5 FROM (VALUES {}) AS v \
              WHERE s.sid = v.column1 AND s.current_jti_digest = v.column2 AND s.ended_at IS NULL \
              AND {ENTITLED} RETURNING sid",
-            values_placeholders(attempted.len(), ROTATION_VALUES)
+            values_placeholders(self.backend, attempted.len(), ROTATION_VALUES)
         );
         let mut query = sqlx::query(&sql);
         for r in &attempted {
@@ -187,7 +190,7 @@ impl WriterConnection {
                 .bind(r.now);
         }
         let rotated: HashSet<String> = query
-            .fetch_all(&mut *self.0)
+            .fetch_all(&mut *self.conn)
             .await?
             .iter()
             .map(|row| row.try_get(0))
@@ -225,7 +228,10 @@ impl Store {
     /// The connection that session inserts run on, held by the session writer for a burst of
     /// batches (see [`crate::auth::writes`]).
     pub async fn session_writer(&self) -> sqlx::Result<WriterConnection> {
-        Ok(WriterConnection(self.writer().acquire().await?))
+        Ok(WriterConnection {
+            conn: self.writer().acquire().await?,
+            backend: self.backend,
+        })
     }
 
     pub async fn find_session(&self, sid: &str) -> sqlx::Result<Option<SessionRecord>> {
