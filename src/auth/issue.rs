@@ -6,7 +6,7 @@ use std::net::IpAddr;
 use super::{Auth, AuthError};
 use crate::domain::{OrgId, Scopes, UserId};
 use crate::store::{EndReason, NewSession, Rotation, SessionKind, SessionRecord};
-use crate::tokens::claims::{jti_digest, next_jti, random_id};
+use crate::tokens::claims::{jti_digest, next_jti, random_id, session_id};
 use crate::tokens::{Claims, TokenType};
 
 /// Who a session's tokens are for.
@@ -125,7 +125,7 @@ impl Auth {
         with_refresh: bool,
     ) -> Result<TokenPair, AuthError> {
         let now = self.now();
-        let sid = random_id();
+        let sid = session_id();
         let refresh_jti = random_id();
         let refresh_jti_digest = jti_digest(&refresh_jti);
         let refresh_exp = if with_refresh {
