@@ -62,7 +62,7 @@ impl SecretKey {
     /// The stored form: hex SHA-256.
     pub fn digest(&self) -> String {
         let d = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, self.expose().as_bytes());
-        super::hex(d.as_ref())
+        hex::encode(d.as_ref())
     }
 
     /// Compares with a stored digest in constant time.

@@ -2,8 +2,6 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::domain::hex;
-
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum TokenType {
@@ -38,7 +36,7 @@ pub struct Claims {
 pub fn random_id() -> String {
     let mut bytes = [0u8; 16];
     aws_lc_rs::rand::fill(&mut bytes).expect("the system random source works");
-    hex(&bytes)
+    hex::encode(&bytes)
 }
 
 /// A session id (`sid`): 32 lowercase hex digits like every id, of which the first 12 are the
@@ -54,12 +52,12 @@ pub fn session_id() -> String {
     let mut bytes = [0u8; 16];
     bytes[..6].copy_from_slice(&millis.to_be_bytes()[2..]);
     aws_lc_rs::rand::fill(&mut bytes[6..]).expect("the system random source works");
-    hex(&bytes)
+    hex::encode(&bytes)
 }
 
 /// The digest under which a refresh `jti` is stored: the database never holds a usable id.
 pub fn jti_digest(jti: &str) -> String {
-    hex(aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, jti.as_bytes()).as_ref())
+    hex::encode(aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, jti.as_bytes()).as_ref())
 }
 
 /// The `jti` that follows `jti` in a session's rotation chain. Deriving it (instead of drawing it)
@@ -71,7 +69,7 @@ pub fn next_jti(sid: &str, jti: &str) -> String {
     ctx.update(sid.as_bytes());
     ctx.update(b"\0");
     ctx.update(jti.as_bytes());
-    hex(&ctx.finish().as_ref()[..16])
+    hex::encode(&ctx.finish().as_ref()[..16])
 }
 
 #[cfg(test)]

@@ -129,7 +129,7 @@ impl SigningKey {
     /// every instance with the same secret names it alike, and a changed secret gets a new kid.
     pub fn hs256(secret: &[u8]) -> Self {
         let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, secret);
-        let kid = format!("hs256-{}", crate::domain::hex(&digest.as_ref()[..8]));
+        let kid = format!("hs256-{}", hex::encode(&digest.as_ref()[..8]));
         let pair = Pair::Hs256(aws_lc_rs::hmac::Key::new(
             aws_lc_rs::hmac::HMAC_SHA256,
             secret,
@@ -206,5 +206,5 @@ impl SigningKey {
 pub fn new_kid() -> String {
     let mut bytes = [0u8; 8];
     aws_lc_rs::rand::fill(&mut bytes).expect("the system random source works");
-    crate::domain::hex(&bytes)
+    hex::encode(&bytes)
 }
