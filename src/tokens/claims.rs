@@ -36,7 +36,7 @@ pub struct Claims {
 pub fn random_id() -> String {
     let mut bytes = [0u8; 16];
     aws_lc_rs::rand::fill(&mut bytes).expect("the system random source works");
-    hex::encode(&bytes)
+    hex::encode(bytes)
 }
 
 /// A session id (`sid`): 32 lowercase hex digits like every id, of which the first 12 are the
@@ -52,7 +52,7 @@ pub fn session_id() -> String {
     let mut bytes = [0u8; 16];
     bytes[..6].copy_from_slice(&millis.to_be_bytes()[2..]);
     aws_lc_rs::rand::fill(&mut bytes[6..]).expect("the system random source works");
-    hex::encode(&bytes)
+    hex::encode(bytes)
 }
 
 /// The digest under which a refresh `jti` is stored: the database never holds a usable id.

@@ -206,5 +206,5 @@ impl SigningKey {
 pub fn new_kid() -> String {
     let mut bytes = [0u8; 8];
     aws_lc_rs::rand::fill(&mut bytes).expect("the system random source works");
-    hex::encode(&bytes)
+    hex::encode(bytes)
 }
