@@ -28,6 +28,11 @@ const SQLITE: &[(i64, &str, &str)] = &[
         "session indexes",
         include_str!("../../migrations/sqlite/0004_session_index.sql"),
     ),
+    (
+        5,
+        "session expiry index",
+        include_str!("../../migrations/sqlite/0005_session_expiry.sql"),
+    ),
 ];
 const POSTGRES: &[(i64, &str, &str)] = &[
     (
@@ -49,6 +54,11 @@ const POSTGRES: &[(i64, &str, &str)] = &[
         4,
         "session indexes",
         include_str!("../../migrations/postgres/0004_session_index.sql"),
+    ),
+    (
+        5,
+        "session expiry index",
+        include_str!("../../migrations/postgres/0005_session_expiry.sql"),
     ),
 ];
 

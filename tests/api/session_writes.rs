@@ -127,3 +127,33 @@ async fn a_batch_rotates_each_session_once_and_only_from_its_current_token() {
     let b = f.store.find_session("b").await.unwrap().unwrap();
     assert_eq!(b.current_jti_digest, "b-jti-1");
 }
+
+#[tokio::test]
+async fn pruning_deletes_the_sessions_whose_tokens_have_all_expired_and_only_those() {
+    let f = fixture().await;
+    let mut conn = f.store.session_writer().await.unwrap();
+    let (mut old, young) = (
+        session(&f, "old", "digest-now"),
+        session(&f, "young", "digest-now"),
+    );
+    old.refresh_exp = 500;
+    let mut rotated = session(&f, "rotated", "digest-now");
+    rotated.refresh_exp = 500;
+    assert_eq!(
+        conn.insert_sessions(&[old, young, rotated]).await.unwrap(),
+        [true, true, true]
+    );
+    // A rotation moves the session's expiry forward (to 2,000).
+    assert_eq!(
+        conn.rotate_refresh(&[rotation("rotated", "rotated-jti-1", "rotated-jti-2")])
+            .await
+            .unwrap(),
+        [true]
+    );
+    drop(conn);
+    assert_eq!(f.store.prune_sessions(600).await.unwrap(), 1);
+    assert!(f.store.find_session("old").await.unwrap().is_none());
+    assert!(f.store.find_session("young").await.unwrap().is_some());
+    assert!(f.store.find_session("rotated").await.unwrap().is_some());
+    assert_eq!(f.store.prune_sessions(600).await.unwrap(), 0);
+}
