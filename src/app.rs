@@ -18,7 +18,7 @@ use crate::auth::throttle::Throttle;
 use crate::auth::writes::SessionWrites;
 use crate::clock::SharedClock;
 use crate::config::Settings;
-use crate::store::Store;
+use crate::store::{Backend, Store};
 use crate::tokens::{KeyRing, Tokens};
 
 /// How often an instance reloads the key ring: key changes are seen within this.
@@ -86,7 +86,7 @@ impl Application {
             integrations: Default::default(),
             session_writes,
         });
-        let background = vec![
+        let mut background = vec![
             every(
                 "reload signing keys",
                 KEY_RELOAD_EVERY,
@@ -98,12 +98,6 @@ impl Application {
                 ENDED_POLL_EVERY,
                 auth.clone(),
                 |auth| async move { Ok(auth.ended.poll(&auth.store, auth.now()).await?) },
-            ),
-            every(
-                "checkpoint the SQLite log",
-                CHECKPOINT_EVERY,
-                auth.clone(),
-                |auth| async move { Ok(auth.store.checkpoint().await?) },
             ),
             every(
                 "prune stale counters and sessions",
@@ -118,6 +112,14 @@ impl Application {
                 },
             ),
         ];
+        if auth.store.backend() == Backend::Sqlite {
+            background.push(every(
+                "checkpoint the SQLite log",
+                CHECKPOINT_EVERY,
+                auth.clone(),
+                |auth| async move { Ok(auth.store.checkpoint().await?) },
+            ));
+        }
         Ok(Self {
             listener,
             state: AppState { auth },

@@ -197,16 +197,17 @@ impl Drop for InFlight {
 }
 
 /// Argon2 memory blocks not in use by a hash.
-type Buffers = Arc<Mutex<Vec<Vec<Block>>>>;
+type Pool = Mutex<Vec<Vec<Block>>>;
+type Buffers = Arc<Pool>;
 
-fn lock(buffers: &Buffers) -> std::sync::MutexGuard<'_, Vec<Vec<Block>>> {
+fn lock(buffers: &Pool) -> std::sync::MutexGuard<'_, Vec<Vec<Block>>> {
     buffers.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 /// Frees the unused argon2 memory once no hash has started or finished for [`RELEASE_AFTER`];
 /// stops when the hasher is dropped.
 async fn release_when_idle(
-    buffers: std::sync::Weak<Mutex<Vec<Vec<Block>>>>,
+    buffers: std::sync::Weak<Pool>,
     hashed: Arc<AtomicUsize>,
     in_flight: Arc<AtomicUsize>,
 ) {

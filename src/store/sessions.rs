@@ -134,7 +134,7 @@ impl WriterConnection {
             return Ok(vec![true; batch.len()]);
         }
         // Some subject lost its access meanwhile (rare): find out whose sessions exist. Their
-        // ids are fresh random ones, so an existing row is one this statement wrote.
+        // ids are fresh and unique, so an existing row is one this statement wrote.
         let sql = format!(
             "SELECT sid FROM sessions WHERE sid IN (VALUES {})",
             values_placeholders(self.backend, batch.len(), 1)
