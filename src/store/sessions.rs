@@ -103,6 +103,17 @@ impl WriterConnection {
         }
         // `VALUES` names its columns column1, column2, … in SQLite and in PostgreSQL alike:
         // sid, kind, user_id, integration_id, org_id, client_addr, now, jti digest, exp, credential.
+        //
+        // On SQLite this statement and every change of access go through the one writer
+        // connection, so they cannot interleave. On PostgreSQL a statement reads what was committed
+        // when it began: a change committed after that but before this insert would end the
+        // subject's sessions without seeing this one. `FOR SHARE` makes the statement wait for a
+        // change in progress and then check the subject's row as the change left it; and a change
+        // that comes after waits for this insert, so its end of sessions sees the new one.
+        let lock = match self.backend {
+            Backend::Postgres => " FOR SHARE",
+            Backend::Sqlite => "",
+        };
         let sql = format!(
             "INSERT INTO sessions (sid, kind, user_id, integration_id, org_id, client_addr, created_at, \
              last_used_at, current_jti_digest, current_exp) \
@@ -110,9 +121,9 @@ impl WriterConnection {
              v.column7, v.column8, v.column9 FROM (VALUES {}) AS v \
              WHERE CASE WHEN v.column2 = 'user' THEN EXISTS (\
                SELECT 1 FROM users u JOIN memberships m ON m.user_id = u.id WHERE u.id = v.column3 \
-               AND m.org_id = v.column5 AND u.active = 1 AND u.password_hash = v.column10) \
+               AND m.org_id = v.column5 AND u.active = 1 AND u.password_hash = v.column10{lock}) \
              ELSE EXISTS (SELECT 1 FROM integrations i WHERE i.id = v.column4 \
-               AND i.org_id = v.column5 AND i.revoked_at IS NULL AND i.secret_digest = v.column10) END",
+               AND i.org_id = v.column5 AND i.revoked_at IS NULL AND i.secret_digest = v.column10{lock}) END",
             values_placeholders(self.backend, batch.len(), NEW_SESSION_VALUES)
         );
         let mut query = sqlx::query(&sql);

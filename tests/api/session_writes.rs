@@ -10,6 +10,7 @@ use crate::helpers::fresh_database;
 
 struct Fixture {
     store: Store,
+    url: String,
     org: OrgId,
     integration: i64,
     _dir: tempfile::TempDir,
@@ -36,6 +37,7 @@ async fn fixture() -> Fixture {
         .unwrap();
     Fixture {
         store,
+        url,
         org,
         integration: record.id,
         _dir: dir,
@@ -156,4 +158,41 @@ async fn pruning_deletes_the_sessions_whose_tokens_have_all_expired_and_only_tho
     assert!(f.store.find_session("young").await.unwrap().is_some());
     assert!(f.store.find_session("rotated").await.unwrap().is_some());
     assert_eq!(f.store.prune_sessions(600).await.unwrap(), 0);
+}
+
+/// A login whose credential check raced a change of that credential: the change has ended the
+/// integration's sessions but not committed yet when the new session is written. The new session
+/// waits for the change and is then refused — on PostgreSQL too, where a statement otherwise reads
+/// only what was committed when it began and would have created a session the change never saw.
+#[tokio::test]
+async fn a_session_written_while_its_credential_changes_waits_and_is_not_created() {
+    use sqlx::Connection;
+    let f = fixture().await;
+    sqlx::any::install_default_drivers();
+    let mut other = sqlx::AnyConnection::connect(&f.url).await.unwrap();
+    let mut change = other.begin().await.unwrap();
+    sqlx::query("UPDATE integrations SET secret_digest = 'digest-next' WHERE id = $1")
+        .bind(f.integration)
+        .execute(&mut *change)
+        .await
+        .unwrap();
+    sqlx::query("UPDATE sessions SET ended_at = 50 WHERE integration_id = $1 AND ended_at IS NULL")
+        .bind(f.integration)
+        .execute(&mut *change)
+        .await
+        .unwrap();
+
+    let (store, raced) = (f.store.clone(), session(&f, "raced", "digest-now"));
+    let insert = tokio::spawn(async move {
+        let mut conn = store.session_writer().await.unwrap();
+        conn.insert_sessions(&[raced]).await.unwrap()
+    });
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(
+        !insert.is_finished(),
+        "the insert did not wait for the change"
+    );
+    change.commit().await.unwrap();
+    assert_eq!(insert.await.unwrap(), [false]);
+    assert!(f.store.find_session("raced").await.unwrap().is_none());
 }
