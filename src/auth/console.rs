@@ -1,5 +1,6 @@
 //! Console sign-ins: a browser session for an owner or admin, kept in the database as a digest of
-//! its cookie token, with a CSRF token and an idle timeout. The same lockout as the API applies.
+//! its cookie token, with a CSRF token, an idle timeout and an absolute lifetime. The same lockout
+//! as the API applies.
 
 use std::net::IpAddr;
 
@@ -11,6 +12,9 @@ use crate::tokens::claims::{jti_digest, random_id};
 
 /// A console session ends after this long without a request.
 pub const IDLE_TIMEOUT_SECONDS: i64 = 30 * 60;
+/// And this long after its sign-in however busy it is, so that a cookie taken from a browser
+/// that is kept open does not administer the organization for ever.
+pub const LIFETIME_SECONDS: i64 = 8 * 60 * 60;
 
 /// Why a sign-in did not open a console session.
 #[derive(Debug, thiserror::Error)]
@@ -78,14 +82,17 @@ impl Auth {
         })
     }
 
-    /// The open, not idle, console session of a cookie token; seeing it keeps it alive.
+    /// The open console session of a cookie token, neither idle nor older than its lifetime;
+    /// seeing it keeps it alive.
     pub async fn console_user(&self, token: &str) -> Result<Option<ConsoleUser>, AuthError> {
         let digest = jti_digest(token);
         let Some(session) = self.store.find_console_session(&digest).await? else {
             return Ok(None);
         };
         let now = self.now();
-        if now - session.last_seen_at > IDLE_TIMEOUT_SECONDS {
+        if now - session.last_seen_at > IDLE_TIMEOUT_SECONDS
+            || now - session.created_at > LIFETIME_SECONDS
+        {
             self.store.end_console_session(&digest, now).await?;
             return Ok(None);
         }

@@ -11,6 +11,7 @@ pub struct ConsoleSession {
     pub user_id: UserId,
     pub org_id: OrgId,
     pub csrf_token: String,
+    pub created_at: i64,
     pub last_seen_at: i64,
 }
 
@@ -43,7 +44,7 @@ impl Store {
         token_digest: &str,
     ) -> sqlx::Result<Option<ConsoleSession>> {
         let row = sqlx::query(
-            "SELECT user_id, org_id, csrf_token, last_seen_at FROM console_sessions \
+            "SELECT user_id, org_id, csrf_token, created_at, last_seen_at FROM console_sessions \
              WHERE token_digest = $1 AND ended_at IS NULL",
         )
         .bind(token_digest)
@@ -54,7 +55,8 @@ impl Store {
                 user_id: UserId::from_db(r.try_get(0)?),
                 org_id: OrgId::from_db(r.try_get(1)?),
                 csrf_token: r.try_get(2)?,
-                last_seen_at: r.try_get(3)?,
+                created_at: r.try_get(3)?,
+                last_seen_at: r.try_get(4)?,
             })
         })
         .transpose()

@@ -97,6 +97,24 @@ async fn after_thirty_idle_minutes_the_session_expires_with_a_note() {
 }
 
 #[tokio::test]
+async fn eight_hours_after_signing_in_the_session_expires_however_busy() {
+    let app = app().await;
+    let mut browser = Browser::new(&app);
+    browser.sign_in(ADMIN).await;
+    for _ in 0..16 {
+        app.clock.advance(29 * 60);
+        assert_eq!(browser.get("/console/users").await.status, 200);
+    }
+    // 7 h 44 min in; the next request past 8 h is turned away.
+    app.clock.advance(17 * 60);
+    let page = browser.get("/console/users").await;
+    assert_eq!(page.location(), "/console/?note=expired");
+    assert!(browser.cookie("porteiro_console").is_none());
+    browser.sign_in(ADMIN).await;
+    assert_eq!(browser.get("/console/users").await.status, 200);
+}
+
+#[tokio::test]
 async fn signing_out_ends_the_session_for_good() {
     let app = app().await;
     let mut browser = Browser::new(&app);
