@@ -16,7 +16,7 @@ mod users;
 use std::time::Duration;
 
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
-use sqlx::{AnyPool, ConnectOptions, Executor};
+use sqlx::{AnyPool, ConnectOptions, Connection, Executor};
 
 pub use access::AccessChange;
 pub use attempts::AttemptCount;
@@ -36,6 +36,10 @@ pub enum Backend {
     Sqlite,
     Postgres,
 }
+
+/// A PostgreSQL connection idle for this long is tested before it is used again (see
+/// [`Store::open`]); a database restart takes longer than that.
+const UNTESTED_IDLE: Duration = Duration::from_secs(1);
 
 /// A handle on the database, cheap to clone.
 #[derive(Debug, Clone)]
@@ -123,8 +127,19 @@ impl Store {
             .acquire_timeout(connect_timeout)
             // A SQLite connection is a file handle that cannot go stale; pinging it before every
             // statement would double the hops to its worker thread. A PostgreSQL connection can
-            // die with its server, so it is tested before use.
-            .test_before_acquire(backend == Backend::Postgres)
+            // die with its server, so one that sat unused for a while is tested before use. One
+            // that was in use moments ago is not: the pool already pings every connection when
+            // it comes back, and a test before each use too would make every query three round
+            // trips instead of two.
+            .test_before_acquire(false)
+            .before_acquire(move |conn, meta| {
+                Box::pin(async move {
+                    if backend == Backend::Postgres && meta.idle_for >= UNTESTED_IDLE {
+                        conn.ping().await?;
+                    }
+                    Ok(true)
+                })
+            })
             .after_connect(move |conn, _meta| {
                 Box::pin(async move {
                     if backend == Backend::Sqlite {
