@@ -28,7 +28,8 @@ const ENDED_POLL_EVERY: Duration = Duration::from_millis(500);
 /// How often the SQLite log is checkpointed (see `Store::checkpoint`): often enough that it stays
 /// small under load, so each checkpoint is short.
 const CHECKPOINT_EVERY: Duration = Duration::from_millis(100);
-/// How often stale failed-login counters and fully expired sessions are deleted.
+/// How often stale failed-login counters, fully expired sessions and audit events past their
+/// retention are deleted.
 const ATTEMPTS_PRUNE_EVERY: Duration = Duration::from_secs(60);
 
 /// What every request handler can reach.
@@ -100,7 +101,7 @@ impl Application {
                 |auth| async move { Ok(auth.ended.poll(&auth.store, auth.now()).await?) },
             ),
             every(
-                "prune stale counters and sessions",
+                "prune stale counters, sessions and audit events",
                 ATTEMPTS_PRUNE_EVERY,
                 auth.clone(),
                 |auth| async move {
@@ -108,6 +109,11 @@ impl Application {
                     auth.store.prune_attempts(now, window).await?;
                     let access = auth.settings.longest_access_lifetime().as_secs() as i64;
                     auth.store.prune_sessions(now - access).await?;
+                    if let Some(keep) = auth.settings.audit_retention {
+                        auth.store
+                            .prune_audit_events(now - keep.as_secs() as i64)
+                            .await?;
+                    }
                     Ok(())
                 },
             ),

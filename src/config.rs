@@ -127,6 +127,9 @@ pub struct SettingsArgs {
     pub database_pool_size: Option<u32>,
     #[arg(long, env = "PORTEIRO_DATABASE_CONNECT_TIMEOUT", global = true)]
     pub database_connect_timeout: Option<HumanDuration>,
+    /// How long the activity log keeps an event; 0s keeps every event for ever.
+    #[arg(long, env = "PORTEIRO_AUDIT_RETENTION", global = true)]
+    pub audit_retention: Option<HumanDuration>,
 }
 
 impl SettingsArgs {
@@ -160,6 +163,7 @@ impl SettingsArgs {
             log_format,
             database_pool_size,
             database_connect_timeout,
+            audit_retention,
         )
     }
 }
@@ -203,6 +207,8 @@ pub struct Settings {
     pub log_format: Option<LogFormat>,
     pub database_pool_size: u32,
     pub database_connect_timeout: Duration,
+    /// `None`: the activity log keeps every event.
+    pub audit_retention: Option<Duration>,
 }
 
 impl Settings {
@@ -276,6 +282,7 @@ impl Settings {
             log_format: a.log_format,
             database_pool_size: a.database_pool_size.unwrap_or(10),
             database_connect_timeout: dur(a.database_connect_timeout, 3),
+            audit_retention: Some(dur(a.audit_retention, 90 * 86400)).filter(|d| !d.is_zero()),
         };
         settings.check()?;
         Ok(settings)
@@ -392,6 +399,26 @@ mod tests {
         assert_eq!(s.lockout.address_failures, 50);
         assert_eq!(s.argon2.memory_kib, 19456);
         assert_eq!(s.issuer_for(s.listen), "http://127.0.0.1:8080");
+        assert_eq!(s.audit_retention, Some(Duration::from_secs(90 * 86400)));
+    }
+
+    #[test]
+    fn an_audit_retention_of_zero_keeps_every_event() {
+        let keep = |v: &str| {
+            let args = SettingsArgs {
+                audit_retention: Some(v.parse().unwrap()),
+                ..Default::default()
+            };
+            Settings::resolve(args, None).unwrap().audit_retention
+        };
+        assert_eq!(keep("0s"), None);
+        assert_eq!(keep("30d"), Some(Duration::from_secs(30 * 86400)));
+        let from_file =
+            resolve_with_file(SettingsArgs::default(), "audit_retention = \"7d\"\n").unwrap();
+        assert_eq!(
+            from_file.audit_retention,
+            Some(Duration::from_secs(7 * 86400))
+        );
     }
 
     #[test]

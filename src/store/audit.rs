@@ -31,7 +31,37 @@ pub struct AuditFilter {
     pub limit: i64,
 }
 
+/// Events deleted by one statement of [`Store::prune_audit_events`], and statements per call: the
+/// deletes go through the single writer, so they are cut short enough for logins to pass between
+/// them.
+const PRUNE_CHUNK: i64 = 5_000;
+const PRUNE_CHUNKS: usize = 20;
+
 impl Store {
+    /// Deletes events older than `cutoff`, oldest first, up to 100,000 per call. Events are
+    /// numbered in the order they were written, so each statement looks only at the oldest few
+    /// thousand — never a scan of the whole log, which an index on `at` alone would avoid at the
+    /// price of one more index to update on every login. Returns how many were deleted.
+    pub async fn prune_audit_events(&self, cutoff: i64) -> sqlx::Result<u64> {
+        let mut deleted = 0;
+        for _ in 0..PRUNE_CHUNKS {
+            let n = sqlx::query(
+                "DELETE FROM audit_events WHERE at < $1 AND id IN \
+                 (SELECT id FROM audit_events ORDER BY id LIMIT $2)",
+            )
+            .bind(cutoff)
+            .bind(PRUNE_CHUNK)
+            .execute(self.writer())
+            .await?
+            .rows_affected();
+            deleted += n;
+            if n == 0 {
+                break;
+            }
+        }
+        Ok(deleted)
+    }
+
     /// Writes several events in one statement.
     pub async fn insert_audit_events(&self, events: &[AuditEvent]) -> sqlx::Result<()> {
         if events.is_empty() {

@@ -4,6 +4,7 @@
 mod helpers;
 
 mod admin_api;
+mod audit_retention;
 mod cli;
 mod cluster;
 mod console;
