@@ -45,9 +45,11 @@ impl Store {
     pub async fn prune_audit_events(&self, cutoff: i64) -> sqlx::Result<u64> {
         let mut deleted = 0;
         for _ in 0..PRUNE_CHUNKS {
+            // The oldest ids as a range computed first: with `id IN (…)` PostgreSQL joined the
+            // subquery to a scan of the whole table.
             let n = sqlx::query(
-                "DELETE FROM audit_events WHERE at < $1 AND id IN \
-                 (SELECT id FROM audit_events ORDER BY id LIMIT $2)",
+                "DELETE FROM audit_events WHERE at < $1 AND id <= \
+                 (SELECT max(id) FROM (SELECT id FROM audit_events ORDER BY id LIMIT $2) AS oldest)",
             )
             .bind(cutoff)
             .bind(PRUNE_CHUNK)
