@@ -110,8 +110,9 @@ impl Application {
                     let access = auth.settings.longest_access_lifetime().as_secs() as i64;
                     auth.store.prune_sessions(now - access).await?;
                     if let Some(keep) = auth.settings.audit_retention {
+                        let keep = i64::try_from(keep.as_secs()).unwrap_or(i64::MAX);
                         auth.store
-                            .prune_audit_events(now - keep.as_secs() as i64)
+                            .prune_audit_events(now.saturating_sub(keep))
                             .await?;
                     }
                     Ok(())
