@@ -30,7 +30,7 @@ const ENDED_POLL_EVERY: Duration = Duration::from_millis(500);
 const CHECKPOINT_EVERY: Duration = Duration::from_millis(100);
 /// How often stale failed-login counters, fully expired sessions and audit events past their
 /// retention are deleted.
-const ATTEMPTS_PRUNE_EVERY: Duration = Duration::from_secs(60);
+const PRUNE_EVERY: Duration = Duration::from_secs(60);
 
 /// What every request handler can reach.
 #[derive(Clone)]
@@ -102,7 +102,7 @@ impl Application {
             ),
             every(
                 "prune stale counters, sessions and audit events",
-                ATTEMPTS_PRUNE_EVERY,
+                PRUNE_EVERY,
                 auth.clone(),
                 |auth| async move {
                     let (now, window) = (auth.now(), auth.settings.lockout.window.as_secs() as i64);

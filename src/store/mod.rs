@@ -122,25 +122,28 @@ impl Store {
             .parse::<AnyConnectOptions>()?
             .disable_statement_logging();
         let pool_options = |size: u32, writer: bool| {
-            AnyPoolOptions::new()
-            .max_connections(size)
-            .acquire_timeout(connect_timeout)
+            let options = AnyPoolOptions::new()
+                .max_connections(size)
+                .acquire_timeout(connect_timeout)
+                .test_before_acquire(false);
             // A SQLite connection is a file handle that cannot go stale; pinging it before every
             // statement would double the hops to its worker thread. A PostgreSQL connection can
             // die with its server, so one that sat unused for a while is tested before use. One
             // that was in use moments ago is not: the pool already pings every connection when
             // it comes back, and a test before each use too would make every query three round
             // trips instead of two.
-            .test_before_acquire(false)
-            .before_acquire(move |conn, meta| {
-                Box::pin(async move {
-                    if backend == Backend::Postgres && meta.idle_for >= UNTESTED_IDLE {
-                        conn.ping().await?;
-                    }
-                    Ok(true)
-                })
-            })
-            .after_connect(move |conn, _meta| {
+            let options = match backend {
+                Backend::Sqlite => options,
+                Backend::Postgres => options.before_acquire(|conn, meta| {
+                    Box::pin(async move {
+                        if meta.idle_for >= UNTESTED_IDLE {
+                            conn.ping().await?;
+                        }
+                        Ok(true)
+                    })
+                }),
+            };
+            options.after_connect(move |conn, _meta| {
                 Box::pin(async move {
                     if backend == Backend::Sqlite {
                         // WAL lets admin commands write while the server reads; NORMAL is

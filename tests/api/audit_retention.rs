@@ -1,12 +1,10 @@
 //! The activity log's retention: events older than the cutoff are deleted, oldest first, and no
 //! other.
 
-use std::time::Duration;
-
 use porteiro::domain::OrgId;
 use porteiro::store::{AuditEvent, AuditFilter, Store};
 
-use crate::helpers::fresh_database;
+use crate::helpers::store_with_org;
 
 fn event(org: OrgId, at: i64) -> AuditEvent {
     AuditEvent {
@@ -38,30 +36,24 @@ async fn remaining(store: &Store, org: OrgId) -> Vec<i64> {
 
 #[tokio::test]
 async fn pruning_deletes_the_events_older_than_the_cutoff_and_only_those() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = Store::connect(&fresh_database(&dir).await, 4, Duration::from_secs(5))
-        .await
-        .unwrap();
-    let org = OrgId::from_db(store.create_org("Acme", 0).await.unwrap().id);
+    let f = store_with_org().await;
+    let (store, org) = (&f.store, f.org);
     let mut events: Vec<AuditEvent> = (100..110).map(|at| event(org, at)).collect();
     // Written last but stamped earliest, as an event of a slower instance can be.
     events.push(event(org, 50));
     store.insert_audit_events(&events).await.unwrap();
 
     assert_eq!(store.prune_audit_events(105).await.unwrap(), 6);
-    assert_eq!(remaining(&store, org).await, [105, 106, 107, 108, 109]);
+    assert_eq!(remaining(store, org).await, [105, 106, 107, 108, 109]);
     assert_eq!(store.prune_audit_events(105).await.unwrap(), 0);
     assert_eq!(store.prune_audit_events(110).await.unwrap(), 5);
-    assert!(remaining(&store, org).await.is_empty());
+    assert!(remaining(store, org).await.is_empty());
 }
 
 #[tokio::test]
 async fn pruning_goes_on_past_one_statements_share() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = Store::connect(&fresh_database(&dir).await, 4, Duration::from_secs(5))
-        .await
-        .unwrap();
-    let org = OrgId::from_db(store.create_org("Acme", 0).await.unwrap().id);
+    let f = store_with_org().await;
+    let (store, org) = (&f.store, f.org);
     // More than two statements' worth (5,000 each), then one young event.
     for chunk in 0..24 {
         let events: Vec<AuditEvent> = (0..500).map(|i| event(org, chunk * 500 + i)).collect();
@@ -73,5 +65,5 @@ async fn pruning_goes_on_past_one_statements_share() {
         .unwrap();
 
     assert_eq!(store.prune_audit_events(15_000).await.unwrap(), 12_000);
-    assert_eq!(remaining(&store, org).await, [20_000]);
+    assert_eq!(remaining(store, org).await, [20_000]);
 }

@@ -9,6 +9,7 @@ use porteiro::auth::password::hash_password;
 use porteiro::clock::{Clock, ManualClock, SystemClock};
 use porteiro::config::{Settings, SettingsArgs};
 use porteiro::domain::{OrgId, Role, Username};
+use porteiro::store::Store;
 use reqwest::Response;
 use secrecy::SecretString;
 use serde_json::{Value, json};
@@ -51,6 +52,31 @@ pub async fn fresh_database(dir: &TempDir) -> String {
             format!("{prefix}/{name}")
         }
         None => format!("sqlite://{}/porteiro.db", dir.path().display()),
+    }
+}
+
+/// The store alone on a fresh database with one organization, for tests of its statements.
+pub struct StoreFixture {
+    pub store: Store,
+    pub org: OrgId,
+    /// The database's URL, for a second connection of the test's own.
+    pub url: String,
+    /// Keeps a SQLite database alive as long as the store.
+    pub dir: TempDir,
+}
+
+pub async fn store_with_org() -> StoreFixture {
+    let dir = tempfile::tempdir().unwrap();
+    let url = fresh_database(&dir).await;
+    let store = Store::connect(&url, 4, std::time::Duration::from_secs(5))
+        .await
+        .unwrap();
+    let org = OrgId::from_db(store.create_org("Acme", 0).await.unwrap().id);
+    StoreFixture {
+        store,
+        org,
+        url,
+        dir,
     }
 }
 

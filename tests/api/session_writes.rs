@@ -6,7 +6,7 @@ use std::time::Duration;
 use porteiro::domain::{ConsumerKey, OrgId, Scopes};
 use porteiro::store::{NewSession, Rotation, SessionKind, Store};
 
-use crate::helpers::fresh_database;
+use crate::helpers::{StoreFixture, store_with_org};
 
 struct Fixture {
     store: Store,
@@ -17,13 +17,12 @@ struct Fixture {
 }
 
 async fn fixture() -> Fixture {
-    let dir = tempfile::tempdir().unwrap();
-    let url = fresh_database(&dir).await;
-    let store = Store::connect(&url, 4, Duration::from_secs(5))
-        .await
-        .unwrap();
-    let org = store.create_org("Acme", 0).await.unwrap();
-    let org = OrgId::from_db(org.id);
+    let StoreFixture {
+        store,
+        org,
+        url,
+        dir,
+    } = store_with_org().await;
     let record = store
         .create_integration(
             org,
