@@ -1,6 +1,12 @@
 //! The audit log. Request paths hand events to a background writer that stores them in batches,
 //! so an audited login costs no extra round trip; events wait (they are never dropped) while the
 //! database is away, and the writer drains what is left when the server stops.
+//!
+//! Every token is an event, so under load the writer would otherwise commit a handful of events
+//! every few hundred microseconds, each time taking SQLite's one writer connection from the
+//! session writer that the token requests are waiting for. After a batch that did not fill up it
+//! pauses for [`PAUSE`]: an event of a quiet server is written at once, and a busy one commits
+//! its events a few hundred at a time, some fifty times a second.
 
 use std::net::IpAddr;
 use std::time::Duration;
@@ -115,6 +121,8 @@ pub struct AuditWriter {
 /// Events waiting to be written beyond this make request paths wait: back-pressure, not loss.
 const QUEUE: usize = 10_000;
 const BATCH: usize = 500;
+/// After a batch smaller than [`BATCH`], the writer waits this long for more events.
+const PAUSE: Duration = Duration::from_millis(20);
 
 impl AuditLog {
     pub fn start(store: Store) -> (Self, AuditWriter) {
@@ -123,22 +131,25 @@ impl AuditLog {
         let task = tokio::spawn(async move {
             let mut batch = Vec::with_capacity(BATCH);
             loop {
-                tokio::select! {
-                    received = receiver.recv_many(&mut batch, BATCH) => {
-                        if received == 0 {
-                            break;
-                        }
-                    }
-                    _ = stopped.changed() => {
-                        while let Ok(event) = receiver.try_recv() {
-                            batch.push(event);
-                        }
-                        write_or_log(&store, &mut batch).await;
-                        break;
-                    }
+                let received = tokio::select! {
+                    received = receiver.recv_many(&mut batch, BATCH) => received,
+                    _ = stopped.changed() => break,
+                };
+                if received == 0 {
+                    break;
                 }
                 write_until_done(&store, &mut batch).await;
+                if received < BATCH {
+                    tokio::select! {
+                        () = tokio::time::sleep(PAUSE) => {}
+                        _ = stopped.changed() => break,
+                    }
+                }
             }
+            while let Ok(event) = receiver.try_recv() {
+                batch.push(event);
+            }
+            write_or_log(&store, &mut batch).await;
         });
         (Self { sender }, AuditWriter { stop, task })
     }

@@ -45,3 +45,33 @@ async fn sigterm_makes_serve_exit_0_within_10_seconds() {
     let status = status.expect("serve still running 10 s after SIGTERM");
     assert_eq!(status.code(), Some(0), "serve exited with {status}");
 }
+
+#[tokio::test]
+async fn events_of_the_last_requests_before_sigterm_are_stored() {
+    let porteiro = Porteiro::new();
+    let org = porteiro.create_org("Acme");
+    let integration = porteiro.create_integration(org, "Billing", &[]);
+    let mut server = porteiro.serve().await;
+    // The audit writer stores the first event at once and then gathers the next ones for a
+    // moment: these wait in its queue when the signal comes.
+    for _ in 0..20 {
+        assert_eq!(server.integration_auth(&integration).await.status(), 200);
+    }
+
+    let status = server.terminate(Duration::from_secs(10));
+
+    assert_eq!(status.and_then(|s| s.code()), Some(0));
+    let store =
+        porteiro::store::Store::open(&porteiro.database(), false, 1, Duration::from_secs(5))
+            .await
+            .unwrap();
+    let filter = porteiro::store::AuditFilter {
+        kind: Some("integration_authenticated".to_owned()),
+        who: None,
+        before_id: None,
+        limit: 100,
+    };
+    let org = porteiro::domain::OrgId::from_db(org);
+    let events = store.audit_events(org, &filter).await.unwrap();
+    assert_eq!(events.len(), 20);
+}
