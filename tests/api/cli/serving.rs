@@ -67,9 +67,8 @@ async fn events_of_the_last_requests_before_sigterm_are_stored() {
             .unwrap();
     let filter = porteiro::store::AuditFilter {
         kind: Some("integration_authenticated".to_owned()),
-        who: None,
-        before_id: None,
         limit: 100,
+        ..Default::default()
     };
     let org = porteiro::domain::OrgId::from_db(org);
     let events = store.audit_events(org, &filter).await.unwrap();
