@@ -3,9 +3,10 @@
 //! SQLite every statement is a round trip to the database's own thread and every commit a write
 //! to its log, so one statement per request would bound those endpoints at the speed of that
 //! round trip. Requests hand their write to the writer and wait for the answer; the writer takes
-//! whatever has queued up meanwhile — one write when the server is quiet, dozens under load —
-//! and performs all the new sessions with one guarded statement and all the rotations with
-//! another (see [`WriterConnection`]).
+//! whatever has queued up meanwhile — one write when the server is quiet, dozens under load,
+//! after letting the requests already under way join the batch (see [`top_up`]) — and performs
+//! all the new sessions with one guarded statement and all the rotations with another (see
+//! [`WriterConnection`]).
 //!
 //! While writes keep arriving, the writer keeps its database connection for a few batches:
 //! returning a connection to the pool costs a round trip of its own (sqlx checks it), which
@@ -84,6 +85,26 @@ async fn write(conn: &mut WriterConnection, batch: &mut Vec<(Write, Reply)>) {
     }
 }
 
+/// Before a batch is written, lets the requests already under way reach the queue: the writer
+/// steps back once behind the tasks that are ready to run (and the connections that have
+/// something to read), then takes what they queued. Under load those requests are checking
+/// credentials and signing their tokens; without the pause each of them would wait for the next
+/// batch and its commit. A quiet server has nothing ready, and the pause costs one trip through
+/// the scheduler. Measured in `bench/README.md`: fewer, larger commits, 10–15% less CPU per
+/// token.
+async fn top_up(receiver: &mut mpsc::Receiver<(Write, Reply)>, batch: &mut Vec<(Write, Reply)>) {
+    if batch.len() >= BATCH {
+        return;
+    }
+    tokio::task::yield_now().await;
+    while batch.len() < BATCH {
+        match receiver.try_recv() {
+            Ok(write) => batch.push(write),
+            Err(_) => break,
+        }
+    }
+}
+
 impl SessionWrites {
     /// Starts the writer task; it stops when this handle is dropped and the queue is drained.
     pub fn start(store: Store) -> Self {
@@ -91,6 +112,7 @@ impl SessionWrites {
         tokio::spawn(async move {
             let mut batch = Vec::with_capacity(BATCH);
             while receiver.recv_many(&mut batch, BATCH).await > 0 {
+                top_up(&mut receiver, &mut batch).await;
                 let mut conn = match store.session_writer().await {
                     Ok(conn) => conn,
                     Err(e) => {
@@ -106,6 +128,7 @@ impl SessionWrites {
                         break;
                     }
                     receiver.recv_many(&mut batch, BATCH).await;
+                    top_up(&mut receiver, &mut batch).await;
                     write(&mut conn, &mut batch).await;
                 }
             }
