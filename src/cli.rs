@@ -171,7 +171,8 @@ struct Output {
     human: String,
 }
 
-pub async fn run() -> ExitCode {
+/// Runs the command line; `serving` is called once `serve` has started and is about to answer.
+pub async fn run(serving: fn()) -> ExitCode {
     let cli = Cli::parse();
     let settings = match Settings::resolve(cli.settings.clone(), cli.config.as_ref()) {
         Ok(s) => s,
@@ -179,7 +180,7 @@ pub async fn run() -> ExitCode {
     };
     init_logging(&settings, matches!(cli.command, Command::Serve));
     let result = match cli.command {
-        Command::Serve => return serve(settings).await,
+        Command::Serve => return serve(settings, serving).await,
         command => admin_command(command, &settings).await,
     };
     match result {
@@ -223,7 +224,7 @@ fn init_logging(settings: &Settings, serving: bool) {
     };
 }
 
-async fn serve(settings: Settings) -> ExitCode {
+async fn serve(settings: Settings, serving: fn()) -> ExitCode {
     let shutdown = shutdown_signal();
     let app = match Application::build(settings.clone(), Arc::new(SystemClock)).await {
         Ok(app) => app,
@@ -237,6 +238,7 @@ async fn serve(settings: Settings) -> ExitCode {
         return ExitCode::FAILURE;
     }
     tracing::info!(address = %app.local_addr(), "porteiro is listening");
+    serving();
     match app.run_until_stopped(shutdown).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
