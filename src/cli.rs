@@ -171,8 +171,7 @@ struct Output {
     human: String,
 }
 
-/// Runs the command line; `serving` is called once `serve` has started and is about to answer.
-pub async fn run(serving: fn()) -> ExitCode {
+pub async fn run() -> ExitCode {
     let cli = Cli::parse();
     let settings = match Settings::resolve(cli.settings.clone(), cli.config.as_ref()) {
         Ok(s) => s,
@@ -180,7 +179,7 @@ pub async fn run(serving: fn()) -> ExitCode {
     };
     init_logging(&settings, matches!(cli.command, Command::Serve));
     let result = match cli.command {
-        Command::Serve => return serve(settings, serving).await,
+        Command::Serve => return serve(settings).await,
         command => admin_command(command, &settings).await,
     };
     match result {
@@ -224,7 +223,7 @@ fn init_logging(settings: &Settings, serving: bool) {
     };
 }
 
-async fn serve(settings: Settings, serving: fn()) -> ExitCode {
+async fn serve(settings: Settings) -> ExitCode {
     let shutdown = shutdown_signal();
     let app = match Application::build(settings.clone(), Arc::new(SystemClock)).await {
         Ok(app) => app,
@@ -238,7 +237,6 @@ async fn serve(settings: Settings, serving: fn()) -> ExitCode {
         return ExitCode::FAILURE;
     }
     tracing::info!(address = %app.local_addr(), "porteiro is listening");
-    serving();
     match app.run_until_stopped(shutdown).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
