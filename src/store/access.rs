@@ -4,7 +4,7 @@
 
 use sqlx::Row;
 
-use super::{EndReason, Store};
+use super::{ATTEMPTS, EndReason, Store};
 use crate::domain::{OrgId, UserId};
 
 #[derive(Debug, Clone, Copy)]
@@ -19,7 +19,32 @@ pub enum AccessChange<'a> {
 impl Store {
     /// Makes `change` and ends its sessions. `None` when the change matched nothing (not a member,
     /// already revoked, no such user); otherwise the ids of the sessions that ended.
+    ///
+    /// Ending the sessions locks each of them, and the session writer's rotation batch locks
+    /// several too, maybe in another order: on PostgreSQL the two can deadlock, and the database
+    /// then ends one of them. When that is this change, it was undone as a whole and is made again
+    /// (up to [`ATTEMPTS`] times), so the administrator does not see an error for it.
     pub async fn change_access(
+        &self,
+        change: AccessChange<'_>,
+        now: i64,
+    ) -> sqlx::Result<Option<Vec<String>>> {
+        let mut attempt = 1;
+        loop {
+            match self.change_access_once(change, now).await {
+                Err(e) if super::is_deadlock(&e) && attempt < ATTEMPTS => {
+                    tracing::warn!(
+                        attempt,
+                        "a change of access deadlocked with another transaction; making it again"
+                    );
+                    attempt += 1;
+                }
+                outcome => return outcome,
+            }
+        }
+    }
+
+    async fn change_access_once(
         &self,
         change: AccessChange<'_>,
         now: i64,

@@ -289,6 +289,15 @@ pub fn is_unavailable(e: &sqlx::Error) -> bool {
     ) || matches!(e.as_database_error(), Some(db) if db.code().as_deref() == Some("57P01"))
 }
 
+/// Times a statement or transaction is tried when PostgreSQL ends it to break a deadlock.
+pub(crate) const ATTEMPTS: usize = 3;
+
+/// Whether PostgreSQL ended the statement to break a deadlock (SQLSTATE 40P01); the statement
+/// was undone and may be performed again.
+pub(crate) fn is_deadlock(e: &sqlx::Error) -> bool {
+    matches!(e.as_database_error(), Some(db) if db.code().as_deref() == Some("40P01"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -86,6 +86,13 @@ pub struct Rotation {
 /// The values of one [`Rotation`] in an update, in the order of `VALUES`.
 const ROTATION_VALUES: usize = 5;
 
+/// One batch of the session writer: a statement of many rows.
+#[derive(Clone, Copy)]
+enum Batch<'a> {
+    Insert(&'a [NewSession]),
+    Rotate(&'a [Rotation]),
+}
+
 /// The writer connection, held across several statements (see [`Store::session_writer`]).
 pub struct WriterConnection {
     conn: sqlx::pool::PoolConnection<sqlx::Any>,
@@ -98,6 +105,45 @@ impl WriterConnection {
     /// a login racing such a change never leaves a live session behind. One statement for the
     /// whole batch; returns which of `batch` were created, in its order.
     pub async fn insert_sessions(&mut self, batch: &[NewSession]) -> sqlx::Result<Vec<bool>> {
+        self.perform(Batch::Insert(batch)).await
+    }
+
+    /// Performs rotations, each only if its session is open, its subject still entitled and the
+    /// presented token still the current one; returns which of `rotations` happened, in its
+    /// order. One statement for the whole batch, so of several requests presenting one token —
+    /// in this batch or racing from another — exactly one rotates it: within the batch, only
+    /// the first rotation of a session is attempted.
+    pub async fn rotate_refresh(&mut self, rotations: &[Rotation]) -> sqlx::Result<Vec<bool>> {
+        self.perform(Batch::Rotate(rotations)).await
+    }
+
+    /// Performs one batch, again when PostgreSQL ended its statement to break a deadlock. A
+    /// rotation batch locks several sessions, and a change that ends sessions by subject (a
+    /// disabled user, a rotated secret) or another instance's batch may lock some of the same
+    /// ones in another order; PostgreSQL then ends one of the two after a second. A batch is one
+    /// statement, undone as a whole when it is ended, so it can be performed again: its requests
+    /// should not fail for it.
+    async fn perform(&mut self, batch: Batch<'_>) -> sqlx::Result<Vec<bool>> {
+        let mut attempt = 1;
+        loop {
+            let outcome = match batch {
+                Batch::Insert(sessions) => self.insert_once(sessions).await,
+                Batch::Rotate(rotations) => self.rotate_once(rotations).await,
+            };
+            match outcome {
+                Err(e) if super::is_deadlock(&e) && attempt < super::ATTEMPTS => {
+                    tracing::warn!(
+                        attempt,
+                        "a session batch deadlocked with another transaction; writing it again"
+                    );
+                    attempt += 1;
+                }
+                outcome => return outcome,
+            }
+        }
+    }
+
+    async fn insert_once(&mut self, batch: &[NewSession]) -> sqlx::Result<Vec<bool>> {
         if batch.is_empty() {
             return Ok(Vec::new());
         }
@@ -163,12 +209,7 @@ impl WriterConnection {
         Ok(batch.iter().map(|s| found.contains(&s.sid)).collect())
     }
 
-    /// Performs rotations, each only if its session is open, its subject still entitled and the
-    /// presented token still the current one; returns which of `rotations` happened, in its
-    /// order. One statement for the whole batch, so of several requests presenting one token —
-    /// in this batch or racing from another — exactly one rotates it: within the batch, only
-    /// the first rotation of a session is attempted.
-    pub async fn rotate_refresh(&mut self, rotations: &[Rotation]) -> sqlx::Result<Vec<bool>> {
+    async fn rotate_once(&mut self, rotations: &[Rotation]) -> sqlx::Result<Vec<bool>> {
         let mut seen = HashSet::new();
         let first: Vec<bool> = rotations
             .iter()

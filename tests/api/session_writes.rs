@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use porteiro::domain::{ConsumerKey, OrgId, Scopes};
-use porteiro::store::{NewSession, Rotation, SessionKind, Store};
+use porteiro::store::{AccessChange, NewSession, Rotation, SessionKind, Store};
 
 use crate::helpers::{StoreFixture, store_with_org};
 
@@ -194,4 +194,110 @@ async fn a_session_written_while_its_credential_changes_waits_and_is_not_created
     change.commit().await.unwrap();
     assert_eq!(insert.await.unwrap(), [false]);
     assert!(f.store.find_session("raced").await.unwrap().is_none());
+}
+
+/// A batch rotating two sessions of one integration while a change locks them in the other
+/// order — here by hand, in real life an administrator ending the integration's sessions while
+/// two of its clients refresh. On PostgreSQL that is a deadlock: the database aborts one of the
+/// two statements after a second, here the batch, which began waiting first. The writer performs
+/// the batch again, so both rotations still happen and no request of the batch sees an error.
+/// (SQLite has one writer at a time: the batch waits for the change and then runs.)
+#[tokio::test]
+async fn a_batch_that_deadlocks_with_a_change_is_performed_again() {
+    use sqlx::Connection;
+    let f = fixture().await;
+    let mut conn = f.store.session_writer().await.unwrap();
+    let batch = [
+        session(&f, "a", "digest-now"),
+        session(&f, "b", "digest-now"),
+    ];
+    assert_eq!(conn.insert_sessions(&batch).await.unwrap(), [true, true]);
+    drop(conn);
+    sqlx::any::install_default_drivers();
+    let mut other = sqlx::AnyConnection::connect(&f.url).await.unwrap();
+    let mut change = other.begin().await.unwrap();
+    let touch = "UPDATE sessions SET last_used_at = 30 WHERE sid = $1";
+    sqlx::query(touch)
+        .bind("b")
+        .execute(&mut *change)
+        .await
+        .unwrap();
+
+    let store = f.store.clone();
+    let rotate = tokio::spawn(async move {
+        let mut conn = store.session_writer().await.unwrap();
+        conn.rotate_refresh(&[
+            rotation("a", "a-jti-1", "a-jti-2"),
+            rotation("b", "b-jti-1", "b-jti-2"),
+        ])
+        .await
+    });
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(
+        !rotate.is_finished(),
+        "the batch did not wait for the change"
+    );
+    // On PostgreSQL the batch now holds a and waits for b; asking for a closes the cycle.
+    sqlx::query(touch)
+        .bind("a")
+        .execute(&mut *change)
+        .await
+        .unwrap();
+    change.commit().await.unwrap();
+    assert_eq!(rotate.await.unwrap().unwrap(), [true, true]);
+    for sid in ["a", "b"] {
+        let s = f.store.find_session(sid).await.unwrap().unwrap();
+        assert_eq!(s.current_jti_digest, format!("{sid}-jti-2"));
+    }
+}
+
+/// The other side of the same deadlock: a secret rotation ends the integration's two sessions
+/// while a transaction (here by hand, in real life a rotation batch) holds the second and then
+/// asks for the first. On PostgreSQL the database ends the rotation of the secret, which began
+/// waiting first; the store makes the change again, so the administrator sees it done, and both
+/// sessions end. (On SQLite the change waits for the other transaction.)
+#[tokio::test]
+async fn a_change_of_access_that_deadlocks_is_made_again() {
+    use sqlx::Connection;
+    let f = fixture().await;
+    let mut conn = f.store.session_writer().await.unwrap();
+    let batch = [
+        session(&f, "a", "digest-now"),
+        session(&f, "b", "digest-now"),
+    ];
+    assert_eq!(conn.insert_sessions(&batch).await.unwrap(), [true, true]);
+    drop(conn);
+    sqlx::any::install_default_drivers();
+    let mut other = sqlx::AnyConnection::connect(&f.url).await.unwrap();
+    let mut held = other.begin().await.unwrap();
+    let touch = "UPDATE sessions SET last_used_at = 30 WHERE sid = $1";
+    sqlx::query(touch)
+        .bind("b")
+        .execute(&mut *held)
+        .await
+        .unwrap();
+
+    let (store, integration) = (f.store.clone(), f.integration);
+    let change = tokio::spawn(async move {
+        let rotate_secret = AccessChange::SetSecret {
+            id: integration,
+            digest: "digest-next",
+        };
+        store.change_access(rotate_secret, 40).await
+    });
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(!change.is_finished(), "the change did not wait");
+    // On PostgreSQL the change now holds a and waits for b; asking for a closes the cycle.
+    sqlx::query(touch)
+        .bind("a")
+        .execute(&mut *held)
+        .await
+        .unwrap();
+    held.commit().await.unwrap();
+    let mut ended = change.await.unwrap().unwrap().unwrap();
+    ended.sort();
+    assert_eq!(ended, ["a", "b"]);
+    for sid in ["a", "b"] {
+        assert!(f.store.find_session(sid).await.unwrap().unwrap().ended);
+    }
 }
