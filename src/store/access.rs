@@ -4,7 +4,7 @@
 
 use sqlx::Row;
 
-use super::{ATTEMPTS, EndReason, Store};
+use super::{DeadlockRetry, EndReason, Store};
 use crate::domain::{OrgId, UserId};
 
 #[derive(Debug, Clone, Copy)]
@@ -23,22 +23,16 @@ impl Store {
     /// Ending the sessions locks each of them, and the session writer's rotation batch locks
     /// several too, maybe in another order: on PostgreSQL the two can deadlock, and the database
     /// then ends one of them. When that is this change, it was undone as a whole and is made again
-    /// (up to [`ATTEMPTS`] times), so the administrator does not see an error for it.
+    /// (see [`DeadlockRetry`]), so the administrator does not see an error for it.
     pub async fn change_access(
         &self,
         change: AccessChange<'_>,
         now: i64,
     ) -> sqlx::Result<Option<Vec<String>>> {
-        let mut attempt = 1;
+        let mut retry = DeadlockRetry::new("a change of access");
         loop {
             match self.change_access_once(change, now).await {
-                Err(e) if super::is_deadlock(&e) && attempt < ATTEMPTS => {
-                    tracing::warn!(
-                        attempt,
-                        "a change of access deadlocked with another transaction; making it again"
-                    );
-                    attempt += 1;
-                }
+                Err(e) if retry.again(&e) => {}
                 outcome => return outcome,
             }
         }

@@ -289,13 +289,37 @@ pub fn is_unavailable(e: &sqlx::Error) -> bool {
     ) || matches!(e.as_database_error(), Some(db) if db.code().as_deref() == Some("57P01"))
 }
 
-/// Times a statement or transaction is tried when PostgreSQL ends it to break a deadlock.
-pub(crate) const ATTEMPTS: usize = 3;
+/// Counts the attempts at a statement or transaction that PostgreSQL may end to break a
+/// deadlock (SQLSTATE 40P01). Such a statement was undone as a whole, so it may be performed
+/// again: up to three attempts in all, each retry with a warning in the log.
+pub(crate) struct DeadlockRetry {
+    what: &'static str,
+    attempt: usize,
+}
 
-/// Whether PostgreSQL ended the statement to break a deadlock (SQLSTATE 40P01); the statement
-/// was undone and may be performed again.
-pub(crate) fn is_deadlock(e: &sqlx::Error) -> bool {
-    matches!(e.as_database_error(), Some(db) if db.code().as_deref() == Some("40P01"))
+impl DeadlockRetry {
+    const ATTEMPTS: usize = 3;
+
+    /// `what` names the work in the warning.
+    pub(crate) fn new(what: &'static str) -> Self {
+        Self { what, attempt: 1 }
+    }
+
+    /// Whether the attempt that failed with `e` is to be made again.
+    pub(crate) fn again(&mut self, e: &sqlx::Error) -> bool {
+        let deadlock =
+            matches!(e.as_database_error(), Some(db) if db.code().as_deref() == Some("40P01"));
+        if !deadlock || self.attempt >= Self::ATTEMPTS {
+            return false;
+        }
+        tracing::warn!(
+            attempt = self.attempt,
+            "{} deadlocked with another transaction; trying again",
+            self.what
+        );
+        self.attempt += 1;
+        true
+    }
 }
 
 #[cfg(test)]

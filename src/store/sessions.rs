@@ -5,7 +5,7 @@ use std::collections::HashSet;
 
 use sqlx::Row;
 
-use super::{Backend, Store, values_placeholders};
+use super::{Backend, DeadlockRetry, Store, values_placeholders};
 use crate::domain::{OrgId, UserId};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -124,20 +124,14 @@ impl WriterConnection {
     /// statement, undone as a whole when it is ended, so it can be performed again: its requests
     /// should not fail for it.
     async fn perform(&mut self, batch: Batch<'_>) -> sqlx::Result<Vec<bool>> {
-        let mut attempt = 1;
+        let mut retry = DeadlockRetry::new("a session batch");
         loop {
             let outcome = match batch {
                 Batch::Insert(sessions) => self.insert_once(sessions).await,
                 Batch::Rotate(rotations) => self.rotate_once(rotations).await,
             };
             match outcome {
-                Err(e) if super::is_deadlock(&e) && attempt < super::ATTEMPTS => {
-                    tracing::warn!(
-                        attempt,
-                        "a session batch deadlocked with another transaction; writing it again"
-                    );
-                    attempt += 1;
-                }
+                Err(e) if retry.again(&e) => {}
                 outcome => return outcome,
             }
         }

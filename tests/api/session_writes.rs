@@ -196,6 +196,33 @@ async fn a_session_written_while_its_credential_changes_waits_and_is_not_created
     assert!(f.store.find_session("raced").await.unwrap().is_none());
 }
 
+/// Sessions `a` and `b` of the fixture's integration, and a transaction of another connection
+/// that holds `b` (has touched it and not committed).
+async fn two_sessions_with_b_held(f: &Fixture) -> sqlx::Transaction<'static, sqlx::Any> {
+    let mut conn = f.store.session_writer().await.unwrap();
+    let batch = [session(f, "a", "digest-now"), session(f, "b", "digest-now")];
+    assert_eq!(conn.insert_sessions(&batch).await.unwrap(), [true, true]);
+    drop(conn);
+    sqlx::any::install_default_drivers();
+    let other = sqlx::any::AnyPoolOptions::new()
+        .max_connections(1)
+        .connect(&f.url)
+        .await
+        .unwrap();
+    let mut held = other.begin().await.unwrap();
+    touch(&mut held, "b").await;
+    held
+}
+
+/// Touches session `sid` in `tx`, which then holds it until it ends.
+async fn touch(tx: &mut sqlx::Transaction<'static, sqlx::Any>, sid: &str) {
+    sqlx::query("UPDATE sessions SET last_used_at = 30 WHERE sid = $1")
+        .bind(sid)
+        .execute(&mut **tx)
+        .await
+        .unwrap();
+}
+
 /// A batch rotating two sessions of one integration while a change locks them in the other
 /// order — here by hand, in real life an administrator ending the integration's sessions while
 /// two of its clients refresh. On PostgreSQL that is a deadlock: the database aborts one of the
@@ -204,24 +231,8 @@ async fn a_session_written_while_its_credential_changes_waits_and_is_not_created
 /// (SQLite has one writer at a time: the batch waits for the change and then runs.)
 #[tokio::test]
 async fn a_batch_that_deadlocks_with_a_change_is_performed_again() {
-    use sqlx::Connection;
     let f = fixture().await;
-    let mut conn = f.store.session_writer().await.unwrap();
-    let batch = [
-        session(&f, "a", "digest-now"),
-        session(&f, "b", "digest-now"),
-    ];
-    assert_eq!(conn.insert_sessions(&batch).await.unwrap(), [true, true]);
-    drop(conn);
-    sqlx::any::install_default_drivers();
-    let mut other = sqlx::AnyConnection::connect(&f.url).await.unwrap();
-    let mut change = other.begin().await.unwrap();
-    let touch = "UPDATE sessions SET last_used_at = 30 WHERE sid = $1";
-    sqlx::query(touch)
-        .bind("b")
-        .execute(&mut *change)
-        .await
-        .unwrap();
+    let mut change = two_sessions_with_b_held(&f).await;
 
     let store = f.store.clone();
     let rotate = tokio::spawn(async move {
@@ -238,11 +249,7 @@ async fn a_batch_that_deadlocks_with_a_change_is_performed_again() {
         "the batch did not wait for the change"
     );
     // On PostgreSQL the batch now holds a and waits for b; asking for a closes the cycle.
-    sqlx::query(touch)
-        .bind("a")
-        .execute(&mut *change)
-        .await
-        .unwrap();
+    touch(&mut change, "a").await;
     change.commit().await.unwrap();
     assert_eq!(rotate.await.unwrap().unwrap(), [true, true]);
     for sid in ["a", "b"] {
@@ -258,24 +265,8 @@ async fn a_batch_that_deadlocks_with_a_change_is_performed_again() {
 /// sessions end. (On SQLite the change waits for the other transaction.)
 #[tokio::test]
 async fn a_change_of_access_that_deadlocks_is_made_again() {
-    use sqlx::Connection;
     let f = fixture().await;
-    let mut conn = f.store.session_writer().await.unwrap();
-    let batch = [
-        session(&f, "a", "digest-now"),
-        session(&f, "b", "digest-now"),
-    ];
-    assert_eq!(conn.insert_sessions(&batch).await.unwrap(), [true, true]);
-    drop(conn);
-    sqlx::any::install_default_drivers();
-    let mut other = sqlx::AnyConnection::connect(&f.url).await.unwrap();
-    let mut held = other.begin().await.unwrap();
-    let touch = "UPDATE sessions SET last_used_at = 30 WHERE sid = $1";
-    sqlx::query(touch)
-        .bind("b")
-        .execute(&mut *held)
-        .await
-        .unwrap();
+    let mut held = two_sessions_with_b_held(&f).await;
 
     let (store, integration) = (f.store.clone(), f.integration);
     let change = tokio::spawn(async move {
@@ -288,11 +279,7 @@ async fn a_change_of_access_that_deadlocks_is_made_again() {
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert!(!change.is_finished(), "the change did not wait");
     // On PostgreSQL the change now holds a and waits for b; asking for a closes the cycle.
-    sqlx::query(touch)
-        .bind("a")
-        .execute(&mut *held)
-        .await
-        .unwrap();
+    touch(&mut held, "a").await;
     held.commit().await.unwrap();
     let mut ended = change.await.unwrap().unwrap().unwrap();
     ended.sort();
