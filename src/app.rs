@@ -92,13 +92,18 @@ impl Application {
                 "reload signing keys",
                 KEY_RELOAD_EVERY,
                 auth.clone(),
-                |auth| async move { auth.tokens.ring.reload(&auth.store).await },
+                |auth| async move { auth.tokens.ring.reload(&auth.store.background()).await },
             ),
             every(
                 "read ended sessions",
                 ENDED_POLL_EVERY,
                 auth.clone(),
-                |auth| async move { Ok(auth.ended.poll(&auth.store, auth.now()).await?) },
+                |auth| async move {
+                    Ok(auth
+                        .ended
+                        .poll(&auth.store.background(), auth.now())
+                        .await?)
+                },
             ),
             every(
                 "prune stale counters, sessions and audit events",
@@ -124,7 +129,7 @@ impl Application {
                 "checkpoint the SQLite log",
                 CHECKPOINT_EVERY,
                 auth.clone(),
-                |auth| async move { Ok(auth.store.checkpoint().await?) },
+                |auth| async move { Ok(auth.store.background().checkpoint().await?) },
             ));
         }
         Ok(Self {

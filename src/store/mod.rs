@@ -41,6 +41,21 @@ pub enum Backend {
 /// [`Store::open`]); a database restart takes longer than that.
 const UNTESTED_IDLE: Duration = Duration::from_secs(1);
 
+/// A reading SQLite connection unused for this long is closed (sqlx looks every as often, so
+/// within twice this). Each one is a thread of its own with a page cache of up to 2 MiB: the
+/// connections a load opened would otherwise keep that memory for sqlx's default of ten minutes
+/// once it has passed. Opening one again costs a thread, a file open and four pragmas, well
+/// under a millisecond; a connection in use at least every few seconds is never closed.
+const SQLITE_READER_IDLE: Duration = Duration::from_secs(5);
+
+/// What a pool of [`Store::open`] is for.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Role {
+    Read,
+    Write,
+    Background,
+}
+
 /// A handle on the database, cheap to clone.
 #[derive(Debug, Clone)]
 pub struct Store {
@@ -49,6 +64,10 @@ pub struct Store {
     /// blocking a thread, instead of colliding on SQLite's write lock and sleeping in its busy
     /// handler. On PostgreSQL, the same pool as reads.
     writer: AnyPool,
+    /// What the server's periodic tasks read with (see [`Store::background`]). On SQLite, one
+    /// connection of its own, so that the reading connections a load opened are left unused and
+    /// closed once it has passed; on PostgreSQL, the same pool as reads.
+    background: AnyPool,
     backend: Backend,
 }
 
@@ -121,7 +140,7 @@ impl Store {
         let options: AnyConnectOptions = url
             .parse::<AnyConnectOptions>()?
             .disable_statement_logging();
-        let pool_options = |size: u32, writer: bool| {
+        let pool_options = |size: u32, role: Role| {
             let options = AnyPoolOptions::new()
                 .max_connections(size)
                 .acquire_timeout(connect_timeout)
@@ -133,6 +152,7 @@ impl Store {
             // it comes back, and a test before each use too would make every query three round
             // trips instead of two.
             let options = match backend {
+                Backend::Sqlite if role == Role::Read => options.idle_timeout(SQLITE_READER_IDLE),
                 Backend::Sqlite => options,
                 Backend::Postgres => options.before_acquire(|conn, meta| {
                     Box::pin(async move {
@@ -150,7 +170,7 @@ impl Store {
                         // durable across process crashes in WAL mode.
                         conn.execute("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;")
                             .await?;
-                        if writer {
+                        if role == Role::Write {
                             // The server copies the log into the database from a reading
                             // connection (`Store::checkpoint`), so the writer need not stop for
                             // it after every thousand pages. Under a steady stream of writes,
@@ -164,14 +184,18 @@ impl Store {
                 })
             })
         };
-        let pool = pool_options(pool_size, false).connect_lazy_with(options.clone());
-        let writer = match backend {
-            Backend::Sqlite => pool_options(1, true).connect_lazy_with(options),
-            Backend::Postgres => pool.clone(),
+        let pool = pool_options(pool_size, Role::Read).connect_lazy_with(options.clone());
+        let (writer, background) = match backend {
+            Backend::Sqlite => (
+                pool_options(1, Role::Write).connect_lazy_with(options.clone()),
+                pool_options(1, Role::Background).connect_lazy_with(options),
+            ),
+            Backend::Postgres => (pool.clone(), pool.clone()),
         };
         let store = Store {
             pool,
             writer,
+            background,
             backend,
         };
         store.migrate().await?;
@@ -205,9 +229,20 @@ impl Store {
         Ok(())
     }
 
+    /// The same database for a periodic task: its reads take the background connection, so that
+    /// a task that runs every fraction of a second does not keep every reading connection in use
+    /// (the pool hands out the connection that waited longest). Writes still go to the writer.
+    pub fn background(&self) -> Store {
+        Store {
+            pool: self.background.clone(),
+            ..self.clone()
+        }
+    }
+
     /// Closes every connection, letting SQLite checkpoint its WAL.
     pub async fn close(&self) {
         self.writer.close().await;
+        self.background.close().await;
         self.pool.close().await;
     }
 
