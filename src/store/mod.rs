@@ -41,8 +41,8 @@ pub enum Backend {
 /// [`Store::open`]); a database restart takes longer than that.
 const UNTESTED_IDLE: Duration = Duration::from_secs(1);
 
-/// A reading SQLite connection unused for this long is closed (sqlx looks every as often, so
-/// within twice this). Each one is a thread of its own with a page cache of up to 2 MiB: the
+/// A reading SQLite connection unused for this long is closed (sqlx checks at this interval, so
+/// it goes within twice this). Each one is a thread of its own with a page cache of up to 2 MiB: the
 /// connections a load opened would otherwise keep that memory for sqlx's default of ten minutes
 /// once it has passed. Opening one again costs a thread, a file open and four pragmas, well
 /// under a millisecond; a connection in use at least every few seconds is never closed.
@@ -171,7 +171,7 @@ impl Store {
                         conn.execute("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;")
                             .await?;
                         if role == Role::Write {
-                            // The server copies the log into the database from a reading
+                            // The server copies the log into the database from another
                             // connection (`Store::checkpoint`), so the writer need not stop for
                             // it after every thousand pages. Under a steady stream of writes,
                             // though, only a checkpoint by the writer itself, between two of its
@@ -218,10 +218,10 @@ impl Store {
     }
 
     /// Copies what SQLite's write-ahead log holds into the database file, as far as no reader
-    /// still needs it (`PASSIVE`: it waits for nobody), from a reading connection. Done by the
-    /// server a few times a second so that the single writer connection does not: in a profile
-    /// of token minting, checkpoints (with their `fsync`) took a quarter of the writer's time.
-    /// SQLite only.
+    /// still needs it (`PASSIVE`: it waits for nobody), from a connection that is not the writer
+    /// (the server calls it on [`Store::background`]). Done a few times a second so that the
+    /// single writer connection does not have to: in a profile of token minting, checkpoints
+    /// (with their `fsync`) took a quarter of the writer's time. SQLite only.
     pub async fn checkpoint(&self) -> sqlx::Result<()> {
         sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
             .execute(&self.pool)
