@@ -64,9 +64,10 @@ pub struct Store {
     /// blocking a thread, instead of colliding on SQLite's write lock and sleeping in its busy
     /// handler. On PostgreSQL, the same pool as reads.
     writer: AnyPool,
-    /// What the server's periodic tasks read with (see [`Store::background`]). On SQLite, one
-    /// connection of its own, so that the reading connections a load opened are left unused and
-    /// closed once it has passed; on PostgreSQL, the same pool as reads.
+    /// What the server's periodic tasks read with (see [`Store::background`]). On SQLite, two
+    /// connections of their own — so that the poll of ended sessions never waits for a long
+    /// checkpoint — and the reading connections a load opened are left unused and closed once it
+    /// has passed; on PostgreSQL, the same pool as reads.
     background: AnyPool,
     backend: Backend,
 }
@@ -188,7 +189,7 @@ impl Store {
         let (writer, background) = match backend {
             Backend::Sqlite => (
                 pool_options(1, Role::Write).connect_lazy_with(options.clone()),
-                pool_options(1, Role::Background).connect_lazy_with(options),
+                pool_options(2, Role::Background).connect_lazy_with(options),
             ),
             Backend::Postgres => (pool.clone(), pool.clone()),
         };
@@ -229,7 +230,7 @@ impl Store {
         Ok(())
     }
 
-    /// The same database for a periodic task: its reads take the background connection, so that
+    /// The same database for a periodic task: its reads take a background connection, so that
     /// a task that runs every fraction of a second does not keep every reading connection in use
     /// (the pool hands out the connection that waited longest). Writes still go to the writer.
     pub fn background(&self) -> Store {
