@@ -197,7 +197,10 @@ async fn a_session_written_while_its_credential_changes_waits_and_is_not_created
 }
 
 /// Sessions `a` and `b` of the fixture's integration, and a transaction of another connection
-/// that holds `b` (has touched it and not committed).
+/// that holds `b` (has touched it and not committed). On PostgreSQL that transaction looks for
+/// deadlocks only after ten seconds, not one: when it deadlocks with the store, the store's
+/// statement is the one PostgreSQL ends, whichever of the two began waiting first on a busy
+/// machine.
 async fn two_sessions_with_b_held(f: &Fixture) -> sqlx::Transaction<'static, sqlx::Any> {
     let mut conn = f.store.session_writer().await.unwrap();
     let batch = [session(f, "a", "digest-now"), session(f, "b", "digest-now")];
@@ -210,6 +213,12 @@ async fn two_sessions_with_b_held(f: &Fixture) -> sqlx::Transaction<'static, sql
         .await
         .unwrap();
     let mut held = other.begin().await.unwrap();
+    if f.url.starts_with("postgres") {
+        sqlx::query("SET LOCAL deadlock_timeout = '10s'")
+            .execute(&mut *held)
+            .await
+            .unwrap();
+    }
     touch(&mut held, "b").await;
     held
 }
@@ -226,7 +235,7 @@ async fn touch(tx: &mut sqlx::Transaction<'static, sqlx::Any>, sid: &str) {
 /// A batch rotating two sessions of one integration while a change locks them in the other
 /// order — here by hand, in real life an administrator ending the integration's sessions while
 /// two of its clients refresh. On PostgreSQL that is a deadlock: the database aborts one of the
-/// two statements after a second, here the batch, which began waiting first. The writer performs
+/// two statements after a second, here the batch (see `two_sessions_with_b_held`). The writer performs
 /// the batch again, so both rotations still happen and no request of the batch sees an error.
 /// (SQLite has one writer at a time: the batch waits for the change and then runs.)
 #[tokio::test]
@@ -260,8 +269,8 @@ async fn a_batch_that_deadlocks_with_a_change_is_performed_again() {
 
 /// The other side of the same deadlock: a secret rotation ends the integration's two sessions
 /// while a transaction (here by hand, in real life a rotation batch) holds the second and then
-/// asks for the first. On PostgreSQL the database ends the rotation of the secret, which began
-/// waiting first; the store makes the change again, so the administrator sees it done, and both
+/// asks for the first. On PostgreSQL the database ends the rotation of the secret (see
+/// `two_sessions_with_b_held`); the store makes the change again, so the administrator sees it done, and both
 /// sessions end. (On SQLite the change waits for the other transaction.)
 #[tokio::test]
 async fn a_change_of_access_that_deadlocks_is_made_again() {
