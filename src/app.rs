@@ -129,7 +129,7 @@ impl Application {
                 "checkpoint the SQLite log",
                 CHECKPOINT_EVERY,
                 auth.clone(),
-                |auth| async move { Ok(auth.store.background().checkpoint().await?) },
+                |auth| async move { Ok(auth.store.checkpoint().await?) },
             ));
         }
         Ok(Self {

@@ -219,13 +219,13 @@ impl Store {
     }
 
     /// Copies what SQLite's write-ahead log holds into the database file, as far as no reader
-    /// still needs it (`PASSIVE`: it waits for nobody), from a connection that is not the writer
-    /// (the server calls it on [`Store::background`]). Done a few times a second so that the
-    /// single writer connection does not have to: in a profile of token minting, checkpoints
-    /// (with their `fsync`) took a quarter of the writer's time. SQLite only.
+    /// still needs it (`PASSIVE`: it waits for nobody), from a background connection, not the
+    /// writer. Done a few times a second so that the single writer connection does not have to:
+    /// in a profile of token minting, checkpoints (with their `fsync`) took a quarter of the
+    /// writer's time. SQLite only.
     pub async fn checkpoint(&self) -> sqlx::Result<()> {
         sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
-            .execute(&self.pool)
+            .execute(&self.background)
             .await?;
         Ok(())
     }

@@ -235,8 +235,9 @@ async fn touch(tx: &mut sqlx::Transaction<'static, sqlx::Any>, sid: &str) {
 /// A batch rotating two sessions of one integration while a change locks them in the other
 /// order — here by hand, in real life an administrator ending the integration's sessions while
 /// two of its clients refresh. On PostgreSQL that is a deadlock: the database aborts one of the
-/// two statements after a second, here the batch (see `two_sessions_with_b_held`). The writer performs
-/// the batch again, so both rotations still happen and no request of the batch sees an error.
+/// two statements after a second, here the batch (see `two_sessions_with_b_held`). The writer
+/// performs the batch again, so both rotations still happen and no request of the batch sees an
+/// error.
 /// (SQLite has one writer at a time: the batch waits for the change and then runs.)
 #[tokio::test]
 async fn a_batch_that_deadlocks_with_a_change_is_performed_again() {
@@ -270,8 +271,8 @@ async fn a_batch_that_deadlocks_with_a_change_is_performed_again() {
 /// The other side of the same deadlock: a secret rotation ends the integration's two sessions
 /// while a transaction (here by hand, in real life a rotation batch) holds the second and then
 /// asks for the first. On PostgreSQL the database ends the rotation of the secret (see
-/// `two_sessions_with_b_held`); the store makes the change again, so the administrator sees it done, and both
-/// sessions end. (On SQLite the change waits for the other transaction.)
+/// `two_sessions_with_b_held`); the store makes the change again, so the administrator sees it
+/// done, and both sessions end. (On SQLite the change waits for the other transaction.)
 #[tokio::test]
 async fn a_change_of_access_that_deadlocks_is_made_again() {
     let f = fixture().await;
