@@ -106,6 +106,10 @@ pub struct SettingsArgs {
     pub leeway: Option<HumanDuration>,
     #[arg(long, env = "PORTEIRO_LOCKOUT_ACCOUNT_FAILURES", global = true)]
     pub lockout_account_failures: Option<u32>,
+    /// Failures of one user account from any addresses that lock the account everywhere; 0 turns
+    /// this backstop off. Integrations have no account-wide lock.
+    #[arg(long, env = "PORTEIRO_LOCKOUT_ACCOUNT_BACKSTOP", global = true)]
+    pub lockout_account_backstop: Option<u32>,
     #[arg(long, env = "PORTEIRO_LOCKOUT_ADDRESS_FAILURES", global = true)]
     pub lockout_address_failures: Option<u32>,
     #[arg(long, env = "PORTEIRO_LOCKOUT_WINDOW", global = true)]
@@ -130,6 +134,17 @@ pub struct SettingsArgs {
     /// How long the activity log keeps an event; 0s keeps every event for ever.
     #[arg(long, env = "PORTEIRO_AUDIT_RETENTION", global = true)]
     pub audit_retention: Option<HumanDuration>,
+    /// The file holding the master key (32 random bytes, base64) that encrypts the signing keys.
+    /// On SQLite it defaults to `<database file>.key`, created at first start; on PostgreSQL it
+    /// is required (or `PORTEIRO_MASTER_KEY` inline).
+    #[arg(long, env = "PORTEIRO_MASTER_KEY_FILE", global = true)]
+    pub master_key_file: Option<PathBuf>,
+    /// How long a client may take to send a request's headers.
+    #[arg(long, env = "PORTEIRO_HEADER_TIMEOUT", global = true)]
+    pub header_timeout: Option<HumanDuration>,
+    /// How many connections may be open at once; more wait in the kernel's backlog.
+    #[arg(long, env = "PORTEIRO_MAX_CONNECTIONS", global = true)]
+    pub max_connections: Option<u32>,
 }
 
 impl SettingsArgs {
@@ -153,6 +168,7 @@ impl SettingsArgs {
             refresh_reuse_grace,
             leeway,
             lockout_account_failures,
+            lockout_account_backstop,
             lockout_address_failures,
             lockout_window,
             lockout_duration,
@@ -164,6 +180,9 @@ impl SettingsArgs {
             database_pool_size,
             database_connect_timeout,
             audit_retention,
+            master_key_file,
+            header_timeout,
+            max_connections,
         )
     }
 }
@@ -171,7 +190,10 @@ impl SettingsArgs {
 /// The limits of login throttling (CONTRACT §5).
 #[derive(Debug, Clone)]
 pub struct LockoutSettings {
+    /// The limit of one (account, address) pair.
     pub account_failures: u32,
+    /// The limit of one user account from any addresses; 0: no such limit.
+    pub account_backstop: u32,
     pub address_failures: u32,
     pub window: Duration,
     pub duration: Duration,
@@ -209,6 +231,33 @@ pub struct Settings {
     pub database_connect_timeout: Duration,
     /// `None`: the activity log keeps every event.
     pub audit_retention: Option<Duration>,
+    /// Where the master key is, as configured (see [`MasterKeySource`]).
+    pub master_key: MasterKeySource,
+    pub header_timeout: Duration,
+    pub max_connections: u32,
+}
+
+/// Where the master key comes from.
+#[derive(Clone, Default)]
+pub enum MasterKeySource {
+    /// Not configured: on SQLite `<database file>.key`, created at first start; on PostgreSQL
+    /// an error.
+    #[default]
+    Default,
+    /// `--master-key-file` / `PORTEIRO_MASTER_KEY_FILE`.
+    File(PathBuf),
+    /// `PORTEIRO_MASTER_KEY`: the key itself, base64.
+    Inline(SecretString),
+}
+
+impl std::fmt::Debug for MasterKeySource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            MasterKeySource::Default => f.write_str("Default"),
+            MasterKeySource::File(path) => f.debug_tuple("File").field(path).finish(),
+            MasterKeySource::Inline(_) => f.write_str("Inline([redacted])"),
+        }
+    }
 }
 
 impl Settings {
@@ -247,6 +296,20 @@ impl Settings {
             .map(parse_trusted_proxies)
             .transpose()?
             .unwrap_or_default();
+        let inline_master_key = std::env::var("PORTEIRO_MASTER_KEY")
+            .ok()
+            .filter(|s| !s.is_empty())
+            .map(SecretString::from);
+        let master_key = match (a.master_key_file, inline_master_key) {
+            (Some(_), Some(_)) => {
+                bail!(
+                    "set either --master-key-file (PORTEIRO_MASTER_KEY_FILE) or PORTEIRO_MASTER_KEY, not both"
+                )
+            }
+            (Some(path), None) => MasterKeySource::File(path),
+            (None, Some(key)) => MasterKeySource::Inline(key),
+            (None, None) => MasterKeySource::Default,
+        };
         let settings = Settings {
             listen: a
                 .listen
@@ -269,6 +332,7 @@ impl Settings {
             leeway: dur(a.leeway, 0),
             lockout: LockoutSettings {
                 account_failures: a.lockout_account_failures.unwrap_or(5),
+                account_backstop: a.lockout_account_backstop.unwrap_or(100),
                 address_failures: a.lockout_address_failures.unwrap_or(50),
                 window: dur(a.lockout_window, 15 * 60),
                 duration: dur(a.lockout_duration, 15 * 60),
@@ -283,6 +347,9 @@ impl Settings {
             database_pool_size: a.database_pool_size.unwrap_or(10),
             database_connect_timeout: dur(a.database_connect_timeout, 3),
             audit_retention: Some(dur(a.audit_retention, 90 * 86400)).filter(|d| !d.is_zero()),
+            master_key,
+            header_timeout: dur(a.header_timeout, 10),
+            max_connections: a.max_connections.unwrap_or(10_000),
         };
         settings.check()?;
         Ok(settings)
@@ -306,6 +373,12 @@ impl Settings {
             if d.as_secs() == 0 {
                 bail!("--{name} must be at least one second");
             }
+        }
+        if self.header_timeout.is_zero() {
+            bail!("--header-timeout must be more than 0s");
+        }
+        if self.max_connections == 0 {
+            bail!("--max-connections must be at least 1");
         }
         if self.lockout.account_failures == 0 || self.lockout.address_failures == 0 {
             bail!("the lockout failure limits must be at least 1");
@@ -397,6 +470,10 @@ mod tests {
         assert_eq!(s.refresh_reuse_grace, Duration::from_secs(10));
         assert_eq!(s.lockout.account_failures, 5);
         assert_eq!(s.lockout.address_failures, 50);
+        assert_eq!(s.lockout.account_backstop, 100);
+        assert_eq!(s.header_timeout, Duration::from_secs(10));
+        assert_eq!(s.max_connections, 10_000);
+        assert!(matches!(s.master_key, MasterKeySource::Default));
         assert_eq!(s.argon2.memory_kib, 19456);
         assert_eq!(s.issuer_for(s.listen), "http://127.0.0.1:8080");
         assert_eq!(s.audit_retention, Some(Duration::from_secs(90 * 86400)));

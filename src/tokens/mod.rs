@@ -4,6 +4,7 @@
 pub mod cache;
 pub mod claims;
 pub mod keys;
+pub mod master;
 pub mod ring;
 
 use jsonwebtoken::Validation;
