@@ -5,9 +5,15 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
 
-/// Seconds since the Unix epoch: the unit of every stored time and every token claim.
+/// The time since the Unix epoch.
 pub trait Clock: Send + Sync + 'static {
-    fn now(&self) -> i64;
+    /// Milliseconds: for what whole seconds cannot decide (a refresh retry's grace window).
+    fn now_millis(&self) -> i64;
+
+    /// Seconds: the unit of token claims and of most stored times.
+    fn now(&self) -> i64 {
+        self.now_millis().div_euclid(1000)
+    }
 }
 
 pub type SharedClock = Arc<dyn Clock>;
@@ -16,29 +22,34 @@ pub type SharedClock = Arc<dyn Clock>;
 pub struct SystemClock;
 
 impl Clock for SystemClock {
-    fn now(&self) -> i64 {
+    fn now_millis(&self) -> i64 {
         SystemTime::now()
             .duration_since(UNIX_EPOCH)
-            .map_or(0, |d| d.as_secs() as i64)
+            .map_or(0, |d| d.as_millis() as i64)
     }
 }
 
-/// A clock that stands still until moved.
+/// A clock that stands still until moved. It keeps milliseconds.
 #[derive(Debug, Default)]
 pub struct ManualClock(AtomicI64);
 
 impl ManualClock {
+    /// A clock at `now` seconds.
     pub fn new(now: i64) -> Self {
-        Self(AtomicI64::new(now))
+        Self(AtomicI64::new(now * 1000))
     }
 
     pub fn advance(&self, seconds: i64) {
-        self.0.fetch_add(seconds, Ordering::SeqCst);
+        self.advance_millis(seconds * 1000);
+    }
+
+    pub fn advance_millis(&self, millis: i64) {
+        self.0.fetch_add(millis, Ordering::SeqCst);
     }
 }
 
 impl Clock for ManualClock {
-    fn now(&self) -> i64 {
+    fn now_millis(&self) -> i64 {
         self.0.load(Ordering::SeqCst)
     }
 }
@@ -59,6 +70,10 @@ mod tests {
         assert_eq!(clock.now(), 1_000);
         clock.advance(61);
         assert_eq!(clock.now(), 1_061);
+        clock.advance_millis(999);
+        assert_eq!((clock.now(), clock.now_millis()), (1_061, 1_061_999));
+        clock.advance_millis(1);
+        assert_eq!(clock.now(), 1_062);
     }
 
     #[test]

@@ -210,6 +210,7 @@ impl Auth {
                 refresh_exp: claims.exp,
             });
         }
+        let now_ms = self.clock.now_millis();
         let next = next_jti(sid, &claims.jti);
         let next_exp = now + lifetimes.refresh;
         let rotated = self
@@ -220,6 +221,7 @@ impl Auth {
                 next: jti_digest(&next),
                 next_exp,
                 now,
+                now_ms,
             })
             .await?;
         let (iat, exp) = if rotated {
@@ -233,15 +235,17 @@ impl Auth {
                 // Not consumed, so not a reuse: the session's subject lost its access just now.
                 return Err(AuthError::InvalidToken);
             }
-            let grace = self.settings.refresh_reuse_grace.as_secs() as i64;
             let retry = session.previous_jti_digest.as_deref() == Some(presented.as_str())
                 && session.current_jti_digest == jti_digest(&next)
-                && session.rotated_at.is_some_and(|at| now - at <= grace);
+                && session
+                    .rotated_at_ms
+                    .is_some_and(|at| self.within_reuse_grace(at, now_ms));
             if !retry {
                 self.refresh_reused(claims, now).await?;
                 return Err(AuthError::InvalidToken);
             }
-            (session.rotated_at.unwrap_or(now), session.current_exp)
+            let rotated_at = session.rotated_at_ms.map_or(now, |ms| ms.div_euclid(1000));
+            (rotated_at, session.current_exp)
         };
         let refresh = self.claims(subject, TokenType::Refresh, sid, next, iat, exp);
         let (access, access_exp) = self.sign_access(subject, sid, now, lifetimes.access)?;
@@ -251,6 +255,15 @@ impl Auth {
             refresh: Some(self.tokens.sign(&refresh, now)?),
             refresh_exp: exp,
         })
+    }
+
+    /// Whether a retry at `now_ms` of a token consumed at `rotated_at_ms` falls inside the grace
+    /// window: strictly less than the window after the rotation, to the millisecond, so a window
+    /// of 0 s accepts no retry at all.
+    fn within_reuse_grace(&self, rotated_at_ms: i64, now_ms: i64) -> bool {
+        let grace =
+            i64::try_from(self.settings.refresh_reuse_grace.as_millis()).unwrap_or(i64::MAX);
+        now_ms.saturating_sub(rotated_at_ms) < grace
     }
 
     /// A session that exists, has not ended and whose subject is still entitled.

@@ -9,7 +9,7 @@ use super::audit::{Kind, event};
 use super::issue::{Subject, TokenPair};
 use super::throttle::AttemptKeys;
 use super::{Auth, AuthError};
-use crate::domain::{OrgId, UserId, Username};
+use crate::domain::{OrgId, Scopes, UserId, Username};
 use crate::metrics::{Outcome, Principal};
 use crate::store::{EndReason, IntegrationRecord, LoginRecord, MemberRecord};
 use crate::tokens::claims::jti_digest;
@@ -209,22 +209,34 @@ impl Auth {
         }
     }
 
-    /// Resolves a bearer access token to who it belongs to, as they are now (to the second).
+    /// Resolves a bearer access token to who it belongs to, as they are now (to the second). An
+    /// integration's scopes are those the token carries, not all of the integration's: a
+    /// client-credentials token may have asked for fewer, and a resource server that authorizes
+    /// by this answer must not grant more than the token was given.
     pub async fn identify(&self, token: &str) -> Result<Identity, AuthError> {
         let claims = self.verify_open(token)?;
         if claims.token_type != TokenType::Access {
             return Err(AuthError::InvalidToken);
         }
         let now = self.now();
-        if let Some(identity) = self.identities.get(&claims.sid, now) {
-            return Ok(identity);
-        }
-        let identity = self
-            .subject_of(&claims)
-            .await?
-            .ok_or(AuthError::InvalidToken)?;
-        self.identities.insert(&claims.sid, &identity, now);
-        Ok(identity)
+        let identity = match self.identities.get(&claims.sid, now) {
+            Some(identity) => identity,
+            None => {
+                let identity = self
+                    .subject_of(&claims)
+                    .await?
+                    .ok_or(AuthError::InvalidToken)?;
+                self.identities.insert(&claims.sid, &identity, now);
+                identity
+            }
+        };
+        Ok(match identity {
+            Identity::Integration(mut record) => {
+                record.scopes = Scopes::from_db(claims.scope.as_deref().unwrap_or_default());
+                Identity::Integration(record)
+            }
+            user => user,
+        })
     }
 
     /// The current record of a token's subject, if still entitled to tokens of its organization.

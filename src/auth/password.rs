@@ -174,7 +174,8 @@ fn yield_to_requests() {
 #[derive(Debug)]
 pub struct Checked {
     pub matches: bool,
-    /// A fresh hash at the current parameters, when the password matched a hash made with weaker ones.
+    /// A fresh hash at the current parameters, when the password matched a hash made with any
+    /// other ones (see [`needs_rehash`]).
     pub rehash: Option<String>,
 }
 
@@ -349,7 +350,7 @@ impl Slot<'_> {
             };
             // An unknown account is checked against the dummy too: the same work, never a match.
             let matches = verify_with(&password, &parsed, memory) && known;
-            let rehash = (matches && is_weaker(&parsed, settings))
+            let rehash = (matches && needs_rehash(&parsed, settings))
                 .then(|| hash_with(&password, settings, memory).ok())
                 .flatten();
             Checked { matches, rehash }
@@ -366,15 +367,21 @@ impl Slot<'_> {
     }
 }
 
-/// Whether a stored hash was made with other parameters than the current ones.
-fn is_weaker(hash: &PasswordHash<'_>, settings: Argon2Settings) -> bool {
+/// Whether a stored hash was made otherwise than a new one would be: another algorithm or
+/// version, or other cost parameters — weaker ones, which an attacker would crack faster, but
+/// also stronger ones: unknown users are checked against a dummy hash at the current parameters,
+/// so a real user whose hash costs more (or less) than that could be told apart by timing. Each
+/// user's hash is brought to the current parameters at their next successful login.
+fn needs_rehash(hash: &PasswordHash<'_>, settings: Argon2Settings) -> bool {
     let Ok(params) = Params::try_from(hash) else {
         return true;
     };
     hash.algorithm != argon2::ARGON2ID_IDENT
-        || params.m_cost() < settings.memory_kib
-        || params.t_cost() < settings.iterations
-        || params.p_cost() < settings.parallelism
+        || hash.version != Some(argon2::Version::V0x13.into())
+        || hash.hash.is_none_or(|h| h.len() != OUTPUT_LEN)
+        || params.m_cost() != settings.memory_kib
+        || params.t_cost() != settings.iterations
+        || params.p_cost() != settings.parallelism
 }
 
 #[cfg(test)]
@@ -448,5 +455,22 @@ mod tests {
             .unwrap();
         assert!(checked.matches);
         assert!(checked.rehash.unwrap().contains("m=2048"));
+    }
+
+    #[tokio::test]
+    async fn a_hash_with_stronger_parameters_is_rehashed_on_success_too() {
+        let stronger = Argon2Settings {
+            memory_kib: 2048,
+            iterations: 2,
+            ..CHEAP
+        };
+        let old = hash_password(&SecretString::from("pw-123456"), stronger).unwrap();
+        let hasher = PasswordHasher::new(CHEAP, 1).unwrap();
+        let checked = hasher
+            .check(SecretString::from("pw-123456"), Some(old))
+            .await
+            .unwrap();
+        assert!(checked.matches);
+        assert!(checked.rehash.unwrap().contains("m=1024,t=1,p=1"));
     }
 }

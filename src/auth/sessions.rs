@@ -1,6 +1,10 @@
 //! Which sessions have ended, known in memory so that checking a bearer token costs no database
 //! round trip. Filled at start, added to on every local end, and refreshed by polling the
 //! database at least every 500 ms, which gives the one-second guarantee across instances.
+//!
+//! The polls follow the database's clock alone: each end is stamped by the database
+//! (`sessions.ended_ms`) and each poll's cursor is read from the same clock, so an end written by
+//! a machine whose clock is behind — a command-line host, another instance — is still found.
 
 use std::collections::HashMap;
 use std::sync::RwLock;
@@ -8,13 +12,16 @@ use std::sync::atomic::{AtomicI64, Ordering};
 
 use crate::store::Store;
 
-/// How far back each poll looks beyond the previous one, to absorb clock skew between instances
-/// and commits that land just after a poll.
-const POLL_OVERLAP: i64 = 5;
+/// How far back each poll looks before the previous poll's cursor, in milliseconds: an end
+/// stamped just before that cursor by a transaction that committed just after the poll read is
+/// found by the next poll.
+const POLL_OVERLAP_MS: i64 = 5_000;
 
 pub struct EndedSessions {
+    /// Each ended session with when this instance learned of it, by its own clock.
     ended: RwLock<HashMap<String, i64>>,
-    polled_at: AtomicI64,
+    /// The database's clock when the last poll began; `i64::MIN` before the first poll.
+    cursor_ms: AtomicI64,
     /// How long an ended session is remembered: the longest access-token lifetime, after which
     /// every token of it has expired anyway.
     keep: i64,
@@ -24,7 +31,7 @@ impl EndedSessions {
     pub fn new(keep: i64) -> Self {
         Self {
             ended: RwLock::new(HashMap::new()),
-            polled_at: AtomicI64::new(i64::MIN),
+            cursor_ms: AtomicI64::new(i64::MIN),
             keep,
         }
     }
@@ -44,28 +51,34 @@ impl EndedSessions {
         self.len() == 0
     }
 
-    pub fn insert(&self, sid: String, ended_at: i64) {
+    /// Remembers a session ended here, `now` being this instance's clock.
+    pub fn insert(&self, sid: String, now: i64) {
         self.ended
             .write()
             .unwrap_or_else(|e| e.into_inner())
-            .insert(sid, ended_at);
+            .entry(sid)
+            .or_insert(now);
     }
 
     /// Reads sessions ended since the last poll (all of the retention period on the first), and
-    /// forgets those whose tokens have all expired.
+    /// forgets those this instance has known of for longer than every token of theirs lives.
+    /// `now` is this instance's clock, used only for forgetting.
     pub async fn poll(&self, store: &Store, now: i64) -> sqlx::Result<()> {
-        let last = self.polled_at.load(Ordering::SeqCst);
+        let cursor = store.database_now_ms().await?;
+        let last = self.cursor_ms.load(Ordering::SeqCst);
         let since = if last == i64::MIN {
-            now - self.keep
+            cursor.saturating_sub(self.keep.saturating_mul(1000))
         } else {
-            last - POLL_OVERLAP
+            last - POLL_OVERLAP_MS
         };
         let fresh = store.sessions_ended_since(since).await?;
         let mut ended = self.ended.write().unwrap_or_else(|e| e.into_inner());
-        ended.extend(fresh);
-        ended.retain(|_, at| *at + self.keep >= now);
+        for sid in fresh {
+            ended.entry(sid).or_insert(now);
+        }
+        ended.retain(|_, learned| *learned + self.keep >= now);
         drop(ended);
-        self.polled_at.store(now, Ordering::SeqCst);
+        self.cursor_ms.store(cursor, Ordering::SeqCst);
         Ok(())
     }
 }

@@ -119,7 +119,9 @@ impl Store {
             ),
         };
         let rows = sqlx::query(&format!(
-            "UPDATE sessions SET ended_at = $3, end_reason = $4 WHERE {filter} AND ended_at IS NULL RETURNING sid"
+            "UPDATE sessions SET ended_at = $3, ended_ms = {}, end_reason = $4 \
+             WHERE {filter} AND ended_at IS NULL RETURNING sid",
+            self.backend.now_ms_sql()
         ))
         .bind(subject)
         .bind(org)

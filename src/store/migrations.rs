@@ -33,6 +33,11 @@ const SQLITE: &[(i64, &str, &str)] = &[
         "session expiry index",
         include_str!("../../migrations/sqlite/0005_session_expiry.sql"),
     ),
+    (
+        6,
+        "clock-proof sessions",
+        include_str!("../../migrations/sqlite/0006_clock_proof_sessions.sql"),
+    ),
 ];
 const POSTGRES: &[(i64, &str, &str)] = &[
     (
@@ -59,6 +64,11 @@ const POSTGRES: &[(i64, &str, &str)] = &[
         5,
         "session expiry index",
         include_str!("../../migrations/postgres/0005_session_expiry.sql"),
+    ),
+    (
+        6,
+        "clock-proof sessions",
+        include_str!("../../migrations/postgres/0006_clock_proof_sessions.sql"),
     ),
 ];
 

@@ -105,6 +105,19 @@ impl WriteError {
     }
 }
 
+impl Backend {
+    /// The database's own clock, in milliseconds since the Unix epoch, as an SQL expression:
+    /// what orders the ends of sessions, whatever the clocks of the machines that end them.
+    /// PostgreSQL's `clock_timestamp()` is the time of the statement, not of its transaction's
+    /// start, so a long transaction does not write a time far behind its commit.
+    pub(crate) fn now_ms_sql(self) -> &'static str {
+        match self {
+            Backend::Sqlite => "CAST(unixepoch('subsec') * 1000 AS INTEGER)",
+            Backend::Postgres => "CAST(EXTRACT(EPOCH FROM clock_timestamp()) * 1000 AS BIGINT)",
+        }
+    }
+}
+
 impl Store {
     /// Opens a pool on `url` (`sqlite://FILE` creates the file; `postgres://…`) and applies the
     /// migrations. Connecting does not wait for the database: a database that is down makes

@@ -81,10 +81,12 @@ pub struct Rotation {
     pub next: String,
     pub next_exp: i64,
     pub now: i64,
+    /// The same instant in milliseconds: the grace window of a retry is measured from it.
+    pub now_ms: i64,
 }
 
 /// The values of one [`Rotation`] in an update, in the order of `VALUES`.
-const ROTATION_VALUES: usize = 5;
+const ROTATION_VALUES: usize = 6;
 
 /// One batch of the session writer: a statement of many rows.
 #[derive(Clone, Copy)]
@@ -217,10 +219,10 @@ impl WriterConnection {
         if attempted.is_empty() {
             return Ok(Vec::new());
         }
-        // sid, presented digest, next digest, next exp, now.
+        // sid, presented digest, next digest, next exp, now, now in milliseconds.
         let sql = format!(
             "UPDATE sessions AS s SET previous_jti_digest = s.current_jti_digest, \
-             current_jti_digest = v.column3, current_exp = v.column4, rotated_at = v.column5, \
+             current_jti_digest = v.column3, current_exp = v.column4, rotated_at_ms = v.column6, \
              last_used_at = v.column5 FROM (VALUES {}) AS v \
              WHERE s.sid = v.column1 AND s.current_jti_digest = v.column2 AND s.ended_at IS NULL \
              AND {ENTITLED} RETURNING sid",
@@ -233,7 +235,8 @@ impl WriterConnection {
                 .bind(r.presented.as_str())
                 .bind(r.next.as_str())
                 .bind(r.next_exp)
-                .bind(r.now);
+                .bind(r.now)
+                .bind(r.now_ms);
         }
         let rotated: HashSet<String> = query
             .fetch_all(&mut *self.conn)
@@ -254,7 +257,8 @@ pub struct SessionRecord {
     pub current_jti_digest: String,
     pub current_exp: i64,
     pub previous_jti_digest: Option<String>,
-    pub rotated_at: Option<i64>,
+    /// When the refresh token was last rotated, in milliseconds.
+    pub rotated_at_ms: Option<i64>,
     pub last_used_at: i64,
     pub ended: bool,
     /// Whether its subject is still entitled: an active member of the session's organization,
@@ -282,7 +286,7 @@ impl Store {
 
     pub async fn find_session(&self, sid: &str) -> sqlx::Result<Option<SessionRecord>> {
         let row = sqlx::query(&format!(
-            "SELECT s.current_jti_digest, s.current_exp, s.previous_jti_digest, s.rotated_at, \
+            "SELECT s.current_jti_digest, s.current_exp, s.previous_jti_digest, s.rotated_at_ms, \
              s.ended_at, s.last_used_at, CAST((CASE WHEN {ENTITLED} THEN 1 ELSE 0 END) AS BIGINT) \
              FROM sessions s WHERE s.sid = $1"
         ))
@@ -294,7 +298,7 @@ impl Store {
                 current_jti_digest: r.try_get(0)?,
                 current_exp: r.try_get(1)?,
                 previous_jti_digest: r.try_get(2)?,
-                rotated_at: r.try_get(3)?,
+                rotated_at_ms: r.try_get(3)?,
                 ended: r.try_get::<Option<i64>, _>(4)?.is_some(),
                 last_used_at: r.try_get(5)?,
                 entitled: r.try_get::<i64, _>(6)? == 1,
@@ -314,9 +318,11 @@ impl Store {
 
     /// Ends one session; false when it had already ended (or never existed).
     pub async fn end_session(&self, sid: &str, now: i64, reason: EndReason) -> sqlx::Result<bool> {
-        let done = sqlx::query(
-            "UPDATE sessions SET ended_at = $2, end_reason = $3 WHERE sid = $1 AND ended_at IS NULL",
-        )
+        let done = sqlx::query(&format!(
+            "UPDATE sessions SET ended_at = $2, ended_ms = {}, end_reason = $3 \
+             WHERE sid = $1 AND ended_at IS NULL",
+            self.backend.now_ms_sql()
+        ))
         .bind(sid)
         .bind(now)
         .bind(reason.as_str())
@@ -333,10 +339,11 @@ impl Store {
         now: i64,
         reason: EndReason,
     ) -> sqlx::Result<Vec<String>> {
-        let rows = sqlx::query(
-            "UPDATE sessions SET ended_at = $3, end_reason = $4 \
+        let rows = sqlx::query(&format!(
+            "UPDATE sessions SET ended_at = $3, ended_ms = {}, end_reason = $4 \
              WHERE user_id = $1 AND ($2 = 0 OR org_id = $2) AND ended_at IS NULL RETURNING sid",
-        )
+            self.backend.now_ms_sql()
+        ))
         .bind(user.get())
         .bind(org.map_or(0, OrgId::get))
         .bind(now)
@@ -346,15 +353,20 @@ impl Store {
         rows.iter().map(|r| r.try_get(0)).collect()
     }
 
-    /// Sessions ended at or after `since`, with when they ended.
-    pub async fn sessions_ended_since(&self, since: i64) -> sqlx::Result<Vec<(String, i64)>> {
-        let rows = sqlx::query("SELECT sid, ended_at FROM sessions WHERE ended_at >= $1")
-            .bind(since)
+    /// The database's clock, in milliseconds: the cursor of [`Store::sessions_ended_since`].
+    pub async fn database_now_ms(&self) -> sqlx::Result<i64> {
+        sqlx::query_scalar(&format!("SELECT {}", self.backend.now_ms_sql()))
+            .fetch_one(self.pool())
+            .await
+    }
+
+    /// Ids of the sessions ended at or after `since_ms` by the database's clock.
+    pub async fn sessions_ended_since(&self, since_ms: i64) -> sqlx::Result<Vec<String>> {
+        let rows = sqlx::query("SELECT sid FROM sessions WHERE ended_ms >= $1")
+            .bind(since_ms)
             .fetch_all(self.pool())
             .await?;
-        rows.iter()
-            .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
-            .collect()
+        rows.iter().map(|r| r.try_get(0)).collect()
     }
 
     /// Open sessions of an organization, newest first, with who they belong to.
@@ -418,9 +430,11 @@ impl Store {
         now: i64,
         reason: EndReason,
     ) -> sqlx::Result<bool> {
-        let done = sqlx::query(
-            "UPDATE sessions SET ended_at = $3, end_reason = $4 WHERE sid = $2 AND org_id = $1 AND ended_at IS NULL",
-        )
+        let done = sqlx::query(&format!(
+            "UPDATE sessions SET ended_at = $3, ended_ms = {}, end_reason = $4 \
+             WHERE sid = $2 AND org_id = $1 AND ended_at IS NULL",
+            self.backend.now_ms_sql()
+        ))
         .bind(org.get())
         .bind(sid)
         .bind(now)

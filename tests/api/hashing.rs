@@ -45,3 +45,55 @@ async fn a_login_flood_beyond_the_queue_gets_quick_503s_with_retry_after() {
         200
     );
 }
+
+/// The stored password hash of `username`.
+async fn stored_hash(app: &TestApp, username: &str) -> String {
+    let username = porteiro::domain::Username::parse(username).unwrap();
+    app.auth
+        .store
+        .find_login(&username, None)
+        .await
+        .unwrap()
+        .unwrap()
+        .password_hash
+}
+
+#[tokio::test]
+async fn a_hash_made_with_stronger_settings_is_brought_to_the_current_ones_at_the_next_login() {
+    // The server hashes at m=1024,t=1 (the test settings); this user's hash was made when the
+    // settings were stronger. Left so, their logins would cost more than an unknown user's,
+    // which is checked against a dummy hash at the current settings.
+    let app = TestApp::spawn().await;
+    let stronger = Argon2Settings {
+        memory_kib: 2048,
+        iterations: 2,
+        parallelism: 1,
+    };
+    let hash = porteiro::auth::password::hash_password(
+        &secrecy::SecretString::from(PASSWORD.to_owned()),
+        stronger,
+    )
+    .unwrap();
+    app.create_user_with_hash(app.org, "old@example.com", &hash)
+        .await;
+    let failed = app
+        .login_as(app.org, "old@example.com", "wrong-password")
+        .await;
+    assert_eq!(failed.status(), 401);
+    assert!(
+        stored_hash(&app, "old@example.com")
+            .await
+            .contains("m=2048,t=2")
+    );
+    let response = app.login_as(app.org, "old@example.com", PASSWORD).await;
+    assert_eq!(response.status(), 200);
+    let upgraded = stored_hash(&app, "old@example.com").await;
+    assert!(upgraded.contains("$m=1024,t=1,p=1$"), "{upgraded}");
+    // The new hash holds the same password.
+    assert_eq!(
+        app.login_as(app.org, "old@example.com", PASSWORD)
+            .await
+            .status(),
+        200
+    );
+}

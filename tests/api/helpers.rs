@@ -200,6 +200,15 @@ impl TestApp {
 
     pub async fn create_user(&self, org: OrgId, username: &str, password: &str, role: Role) -> i64 {
         let hash = hash_password(&SecretString::from(password), self.auth.settings.argon2).unwrap();
+        self.create_member(org, username, &hash, role).await
+    }
+
+    /// A member of `org` whose password hash is `hash`, made however the test likes.
+    pub async fn create_user_with_hash(&self, org: OrgId, username: &str, hash: &str) -> i64 {
+        self.create_member(org, username, hash, Role::Member).await
+    }
+
+    async fn create_member(&self, org: OrgId, username: &str, hash: &str, role: Role) -> i64 {
         let username = Username::parse(username).unwrap();
         admin::create_user(
             &self.auth.store,
@@ -207,7 +216,7 @@ impl TestApp {
             org,
             &username,
             role,
-            &hash,
+            hash,
             self.now(),
         )
         .await

@@ -93,3 +93,34 @@ async fn me_is_served_with_a_trailing_slash_and_refuses_post() {
     let response = app.client.post(app.url("/api/v1/me")).send().await.unwrap();
     assert_eq!(response.status(), 405);
 }
+
+#[tokio::test]
+async fn an_integration_token_shows_the_scopes_it_carries_not_all_of_the_integrations() {
+    let app = TestApp::spawn().await;
+    let (key, secret) = app.create_integration(&["read", "write"]).await;
+    let narrow = app
+        .oauth_token(
+            (&key, &secret),
+            &[("grant_type", "client_credentials"), ("scope", "read")],
+        )
+        .await;
+    assert_eq!(narrow.status(), 200);
+    let narrow: serde_json::Value = narrow.json().await.unwrap();
+    let body: serde_json::Value = app
+        .me(narrow["access_token"].as_str().unwrap())
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(body["scope"], json!(["read"]));
+    // A token of the same integration that carries every scope shows them all.
+    let full = app.integration_tokens(&key, &secret).await;
+    let body: serde_json::Value = app
+        .me(full["access_token"].as_str().unwrap())
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(body["type"], "integration");
+    assert_eq!(body["scope"], json!(["read", "write"]));
+}

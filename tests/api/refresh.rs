@@ -210,3 +210,71 @@ async fn rotated_refresh_tokens_get_a_fresh_lifetime() {
         .to_owned();
     assert_eq!(claims(&second)["exp"].as_i64().unwrap(), app.now() + 86400);
 }
+
+/// Rotation on, with the given grace window for retries.
+async fn rotating_with_grace(grace: &str) -> TestApp {
+    let grace = humantime::parse_duration(grace).unwrap();
+    TestApp::spawn_with(move |s| {
+        s.rotate_refresh_tokens = true;
+        s.refresh_reuse_grace = grace;
+    })
+    .await
+}
+
+#[tokio::test]
+async fn with_a_grace_of_zero_a_consumed_token_presented_again_at_once_is_reuse() {
+    let app = rotating_with_grace("0s").await;
+    let (first, _) = app.login().await;
+    let body = access_of(app.refresh(&first).await).await;
+    let second = body["refresh"].as_str().unwrap();
+    // The clock has not moved: the same millisecond as the rotation.
+    assert_body_text(app.refresh(&first).await, 401, TOKEN_NOT_VALID).await;
+    assert_body_text(app.refresh(second).await, 401, TOKEN_NOT_VALID).await;
+    assert_body_text(
+        app.me(body["access"].as_str().unwrap()).await,
+        401,
+        BEARER_NOT_VALID,
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn with_a_grace_of_zero_one_of_two_hundred_concurrent_presentations_wins_and_the_session_ends()
+ {
+    let app = rotating_with_grace("0s").await;
+    let (first, _) = app.login().await;
+    let requests = (0..200).map(|_| app.refresh(&first));
+    let responses = futures_util::future::join_all(requests).await;
+    let mut winners = Vec::new();
+    for response in responses {
+        match response.status().as_u16() {
+            200 => winners.push(response.json::<Value>().await.unwrap()),
+            401 => {}
+            other => panic!("unexpected status {other}"),
+        }
+    }
+    assert_eq!(winners.len(), 1, "exactly one presentation rotates");
+    // The others were reuse: the session ended, the winner's successor with it.
+    let successor = winners[0]["refresh"].as_str().unwrap();
+    assert_body_text(app.refresh(successor).await, 401, TOKEN_NOT_VALID).await;
+}
+
+#[tokio::test]
+async fn the_grace_window_is_measured_to_the_millisecond() {
+    let app = rotating_with_grace("2s").await;
+    let (first, _) = app.login().await;
+    let second = access_of(app.refresh(&first).await).await["refresh"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    app.clock.advance_millis(1_999);
+    let retry = access_of(app.refresh(&first).await).await;
+    assert_eq!(
+        claims(retry["refresh"].as_str().unwrap())["jti"],
+        claims(&second)["jti"]
+    );
+    // 2,001 ms after the rotation: no longer a retry, whatever the whole seconds say.
+    app.clock.advance_millis(2);
+    assert_body_text(app.refresh(&first).await, 401, TOKEN_NOT_VALID).await;
+    assert_body_text(app.refresh(&second).await, 401, TOKEN_NOT_VALID).await;
+}

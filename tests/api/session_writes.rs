@@ -65,6 +65,7 @@ fn rotation(sid: &str, presented: &str, next: &str) -> Rotation {
         next: next.to_owned(),
         next_exp: 2_000,
         now: 20,
+        now_ms: 20_000,
     }
 }
 

@@ -124,3 +124,28 @@ async fn other_sessions_of_the_same_user_survive_a_logout() {
     assert_eq!(app.blacklist(&first_refresh).await.status(), 200);
     assert_eq!(app.me(&second_access).await.status(), 200);
 }
+
+#[tokio::test]
+async fn an_end_written_by_a_machine_whose_clock_is_behind_is_still_seen_within_a_second() {
+    let app = TestApp::spawn().await;
+    let (refresh, access) = app.login().await;
+    assert_eq!(app.me(&access).await.status(), 200);
+    // Let the server poll a few times, so that its polls have moved past the skewed time below.
+    wait_for_poll().await;
+    // Another writer (the command line on another host, say) whose clock is ten minutes behind
+    // ends the session straight in the database: this server learns of it only by polling.
+    let sid = claims(&access)["sid"].as_str().unwrap().to_owned();
+    let ended = app
+        .auth
+        .store
+        .end_session(
+            &sid,
+            app.now() - 600,
+            porteiro::store::EndReason::EndedByAdmin,
+        )
+        .await
+        .unwrap();
+    assert!(ended);
+    wait_for_poll().await;
+    assert_session_ended(&app, &refresh, &access).await;
+}
