@@ -32,7 +32,7 @@ impl Store {
         let mut retry = DeadlockRetry::new("a change of access");
         loop {
             match self.change_access_once(change, now).await {
-                Err(e) if retry.again(&e) => {}
+                Err(e) if retry.again(&e) => retry.pause().await,
                 outcome => return outcome,
             }
         }

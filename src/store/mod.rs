@@ -369,6 +369,17 @@ impl DeadlockRetry {
         self.attempt += 1;
         true
     }
+
+    /// Waits a moment before the next attempt: 10 to 20 ms times the attempts made so far. The
+    /// transaction the deadlock was with is waiting for a lock the ended attempt held; an
+    /// attempt made again at once can take that lock back before the other transaction is
+    /// scheduled (a busy machine), and deadlock with it once more.
+    pub(crate) async fn pause(&self) {
+        let mut jitter = [0u8; 1];
+        let _ = aws_lc_rs::rand::fill(&mut jitter);
+        let millis = (10 + u64::from(jitter[0]) % 11) * (self.attempt as u64 - 1);
+        tokio::time::sleep(Duration::from_millis(millis)).await;
+    }
 }
 
 #[cfg(test)]

@@ -133,7 +133,7 @@ impl WriterConnection {
                 Batch::Rotate(rotations) => self.rotate_once(rotations).await,
             };
             match outcome {
-                Err(e) if retry.again(&e) => {}
+                Err(e) if retry.again(&e) => retry.pause().await,
                 outcome => return outcome,
             }
         }
