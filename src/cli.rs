@@ -109,7 +109,9 @@ enum UserCommand {
         #[arg(long)]
         password_stdin: bool,
     },
-    /// Add a membership or change its role.
+    /// Add a membership or change its role. Adding an account to an organization it is not yet
+    /// in needs --reset-password or --keep-password: whoever chose its password could otherwise
+    /// sign in there too.
     Grant {
         #[arg(long, value_parser = parse_username)]
         username: Username,
@@ -117,6 +119,12 @@ enum UserCommand {
         org: OrgId,
         #[arg(long)]
         role: Role,
+        /// Give the account a new password (shown once) and end all its sessions.
+        #[arg(long, conflicts_with = "keep_password")]
+        reset_password: bool,
+        /// Keep the account's password: only when it is known to the account's owner alone.
+        #[arg(long)]
+        keep_password: bool,
     },
     /// Remove a user from an organization, ending their sessions there.
     Revoke {
@@ -455,15 +463,44 @@ async fn user_command(
             username,
             org,
             role,
+            reset_password,
+            keep_password,
         } => {
-            let member = admin::grant(store, &Actor::cli(), &username, org, role, now).await?;
-            Ok(Output {
-                human: format!(
-                    "{} is {} of organization {}",
-                    member.username, member.role, member.org_id
-                ),
-                json: member_json(&member),
-            })
+            let new_password = if reset_password {
+                let password = Password::generate();
+                let hash = hash(&password, settings).await?;
+                Some((password, hash))
+            } else {
+                None
+            };
+            let choice = match (&new_password, keep_password) {
+                (Some((_, hash)), _) => admin::PasswordChoice::Reset { hash },
+                (None, true) => admin::PasswordChoice::Keep,
+                (None, false) => admin::PasswordChoice::Undecided,
+            };
+            let granted =
+                admin::grant_by_operator(store, &Actor::cli(), &username, org, role, choice, now)
+                    .await?;
+            let member = &granted.member;
+            let mut json = member_json(member);
+            let mut human = format!(
+                "{} is {} of organization {}",
+                member.username, member.role, member.org_id
+            );
+            match (&new_password, granted.password_reset) {
+                (Some((password, _)), true) => {
+                    json["password"] = json!(password.expose());
+                    human.push_str(&format!(
+                        "; its sessions have ended\npassword: {} (shown only this once)",
+                        password.expose()
+                    ));
+                }
+                _ if granted.was_member && (reset_password || keep_password) => {
+                    human.push_str(" (already a member: password unchanged)");
+                }
+                _ => {}
+            }
+            Ok(Output { json, human })
         }
         UserCommand::Revoke { username, org } => {
             admin::revoke(store, &Actor::cli(), &username, org, now).await?;

@@ -163,7 +163,8 @@ pub async fn create_user(
         .await
         .map_err(|e| match e {
             WriteError::Duplicate => AdminError::Duplicate(format!(
-                "user {username} already exists; use `user grant` to add them to another organization"
+                "user {username} already exists; to add it to another organization use `user grant` \
+                 with --reset-password (a new password, ending its sessions) or --keep-password"
             )),
             WriteError::Database(e) => e.into(),
         })?;
@@ -209,6 +210,105 @@ pub async fn grant(
     };
     audit(store, by, Some(org), kind, username.as_str(), now).await?;
     require_member(store, org, username).await
+}
+
+/// What the operator chose for the password of an account added to an organization it is not
+/// yet a member of.
+#[derive(Debug, Clone, Copy)]
+pub enum PasswordChoice<'a> {
+    /// Neither: such an addition is refused.
+    Undecided,
+    /// The password stays: the operator knows it is known to the account's owner alone.
+    Keep,
+    /// This hash of a new password replaces it, and every session of the account ends.
+    Reset { hash: &'a str },
+}
+
+/// What [`grant_by_operator`] did.
+#[derive(Debug)]
+pub struct Granted {
+    pub member: MemberRecord,
+    /// Whether the account was already a member (only its role changed; the password choice
+    /// was not used).
+    pub was_member: bool,
+    /// Whether the password was replaced (and the account's sessions ended).
+    pub password_reset: bool,
+}
+
+/// The operator's `user grant`: changes the role of an existing membership, or adds the account
+/// to an organization it is not yet in — but only with a decision about its password. Accounts
+/// are global: one created by another organization's admin has a password that admin chose, and
+/// granting it as it is would let them in here too.
+pub async fn grant_by_operator(
+    store: &Store,
+    by: &Actor,
+    username: &Username,
+    org: OrgId,
+    role: Role,
+    password: PasswordChoice<'_>,
+    now: i64,
+) -> Result<Granted, AdminError> {
+    require_org(store, org).await?;
+    let user = require_user(store, username).await?;
+    let orgs = store.memberships_of(user).await?;
+    if orgs.iter().any(|(o, _)| o.id == org.get()) {
+        return Ok(Granted {
+            member: grant(store, by, username, org, role, now).await?,
+            was_member: true,
+            password_reset: false,
+        });
+    }
+    let password_reset = match password {
+        PasswordChoice::Undecided => {
+            let list = if orgs.is_empty() {
+                "no organization".to_owned()
+            } else {
+                orgs.iter()
+                    .map(|(o, role)| format!("{} ({:?}) as {}", o.id, o.name, role.as_str()))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            };
+            return Err(AdminError::Invalid(format!(
+                "{username} is not a member of organization {org} and belongs to {list}; whoever \
+                 chose its password could then sign in to organization {org} too. Run again with \
+                 --reset-password (a new password, shown once, ending its sessions) or, if its \
+                 password is known to its owner alone, --keep-password"
+            )));
+        }
+        PasswordChoice::Keep => {
+            store.grant(user, org, role, now).await?;
+            false
+        }
+        PasswordChoice::Reset { hash } => {
+            let change = AccessChange::SetPassword {
+                user,
+                hash,
+                join: Some((org, role)),
+            };
+            store.change_access(change, now).await?;
+            true
+        }
+    };
+    audit(
+        store,
+        by,
+        Some(org),
+        Kind::MemberAdded,
+        username.as_str(),
+        now,
+    )
+    .await?;
+    if password_reset {
+        for (o, _) in store.memberships_of(user).await? {
+            let o = Some(OrgId::from_db(o.id));
+            audit(store, by, o, Kind::PasswordChanged, username.as_str(), now).await?;
+        }
+    }
+    Ok(Granted {
+        member: require_member(store, org, username).await?,
+        was_member: false,
+        password_reset,
+    })
 }
 
 /// Removes a user from an organization and ends their sessions there; returns the ended ids.
@@ -289,6 +389,7 @@ pub async fn set_password(
     let change = AccessChange::SetPassword {
         user,
         hash: password_hash,
+        join: None,
     };
     let ended = store.change_access(change, now).await?.unwrap_or_default();
     for (org, _) in store.memberships_of(user).await? {

@@ -52,7 +52,7 @@ impl Auth {
         client: IpAddr,
     ) -> Result<SignedIn, SignInError> {
         let username = Username::normalize(username);
-        let (record, _) = self
+        let (record, credential) = self
             .check_user_password(&username, password, client, None)
             .await?;
         let orgs = self
@@ -65,16 +65,23 @@ impl Auth {
         };
         let org = OrgId::from_db(org.id);
         let (token, csrf_token) = (random_id(), random_id());
-        self.store
+        let opened = self
+            .store
             .insert_console_session(
                 &jti_digest(&token),
                 record.user_id,
                 org,
                 &csrf_token,
+                &credential,
                 self.now(),
             )
             .await
             .map_err(AuthError::from)?;
+        // The password was changed, the account disabled or the role taken away since the
+        // password was checked: the sign-in fails like one with a wrong password.
+        if !opened {
+            return Err(AuthError::InvalidCredentials.into());
+        }
         Ok(SignedIn {
             token,
             csrf_token,

@@ -91,6 +91,16 @@ impl Auth {
     }
 }
 
+/// The refusal of an existing account that only the operator may add here. One message whether
+/// the account belongs to other organizations or to none, naming none of them: an admin learns
+/// nothing about other tenants from it.
+pub const NOT_ADDABLE: &str =
+    "this username cannot be added by an organization's admin; ask the operator to add it";
+
+fn not_addable() -> AdminError {
+    AdminError::Duplicate(NOT_ADDABLE.to_owned())
+}
+
 fn forbidden(why: &str) -> AdminError {
     AdminError::Forbidden(why.to_owned())
 }
@@ -173,8 +183,9 @@ impl OrgAdmin<'_> {
         admin::list_members(&self.auth.store, self.org).await
     }
 
-    /// Adds a member: an existing user gets a membership; a new one is created with a generated
-    /// password, returned to be shown once.
+    /// Adds a member: a new account is created with a generated password, returned to be shown
+    /// once; an existing one gets a membership only when it is a member of another organization
+    /// this administrator administers too (otherwise [`NOT_ADDABLE`]).
     pub async fn add_member(
         &self,
         username: &str,
@@ -205,9 +216,7 @@ impl OrgAdmin<'_> {
                     .any(|(o, role)| o.id == org.id && *role != Role::Member)
             });
             if !shared {
-                return Err(AdminError::Duplicate(format!(
-                    "an account {username} already exists; ask the operator to add it (porteiro user grant)"
-                )));
+                return Err(not_addable());
             }
             let member =
                 admin::grant(store, &self.actor, &username, self.org, role, self.now()).await?;
@@ -232,7 +241,13 @@ impl OrgAdmin<'_> {
             &hash,
             self.now(),
         )
-        .await?;
+        .await
+        .map_err(|e| match e {
+            // Created meanwhile by someone else: refused like any account of other tenants,
+            // and without the operator's advice that `create_user` gives.
+            AdminError::Duplicate(_) => not_addable(),
+            other => other,
+        })?;
         Ok((member, Some(password)))
     }
 

@@ -177,8 +177,8 @@ pub async fn add(State(state): State<AppState>, posted: Posted) -> Result<Respon
             Ok(view::render_with(StatusCode::CREATED, &page))
         }
         Err(e) => {
-            // A duplicate is either a member already, or an account of another organization
-            // that only the operator may bring in.
+            // A duplicate is either a member already, or an existing account that only the
+            // operator may bring in: one message for it, whatever organizations it belongs to.
             let wanted = username.trim().to_lowercase();
             let is_member = members(signed, &admin)
                 .await?
@@ -189,7 +189,7 @@ pub async fn add(State(state): State<AppState>, posted: Posted) -> Result<Respon
                 duplicate: if is_member {
                     t.already_member
                 } else {
-                    t.account_exists
+                    t.not_addable
                 },
                 ..refusals(t)
             };

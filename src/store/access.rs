@@ -5,15 +5,31 @@
 use sqlx::Row;
 
 use super::{DeadlockRetry, EndReason, Store};
-use crate::domain::{OrgId, UserId};
+use crate::domain::{OrgId, Role, UserId};
 
 #[derive(Debug, Clone, Copy)]
 pub enum AccessChange<'a> {
-    RemoveMembership { user: UserId, org: OrgId },
-    Disable { user: UserId },
-    SetPassword { user: UserId, hash: &'a str },
-    RevokeIntegration { id: i64 },
-    SetSecret { id: i64, digest: &'a str },
+    RemoveMembership {
+        user: UserId,
+        org: OrgId,
+    },
+    Disable {
+        user: UserId,
+    },
+    /// Replaces the password; with `join`, first adds the user to that organization with that
+    /// role (the operator's `user grant --reset-password`), in the same transaction.
+    SetPassword {
+        user: UserId,
+        hash: &'a str,
+        join: Option<(OrgId, Role)>,
+    },
+    RevokeIntegration {
+        id: i64,
+    },
+    SetSecret {
+        id: i64,
+        digest: &'a str,
+    },
 }
 
 impl Store {
@@ -59,7 +75,19 @@ impl Store {
                     .execute(&mut *tx)
                     .await?
             }
-            SetPassword { user, hash } => {
+            SetPassword { user, hash, join } => {
+                if let Some((org, role)) = join {
+                    sqlx::query(
+                        "INSERT INTO memberships (user_id, org_id, role, created_at) VALUES ($1, $2, $3, $4) \
+                         ON CONFLICT (user_id, org_id) DO UPDATE SET role = excluded.role",
+                    )
+                    .bind(user.get())
+                    .bind(org.get())
+                    .bind(role.as_str())
+                    .bind(now)
+                    .execute(&mut *tx)
+                    .await?;
+                }
                 sqlx::query("UPDATE users SET password_hash = $2 WHERE id = $1")
                     .bind(user.get())
                     .bind(hash)

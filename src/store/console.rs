@@ -3,7 +3,7 @@
 
 use sqlx::Row;
 
-use super::Store;
+use super::{Backend, Store};
 use crate::domain::{OrgId, UserId};
 
 #[derive(Debug, Clone)]
@@ -16,26 +16,46 @@ pub struct ConsoleSession {
 }
 
 impl Store {
+    /// Opens a console session, unless, since `credential` (the password hash just checked) was
+    /// read, the user changed password, was disabled, or stopped being an owner or admin of
+    /// `org`: a sign-in racing such a change never leaves a console session behind. The guard is
+    /// the one of the API's session insert (see `WriterConnection::insert_sessions`), in the
+    /// same statement; `false` when nothing was inserted.
     pub async fn insert_console_session(
         &self,
         token_digest: &str,
         user: UserId,
         org: OrgId,
         csrf_token: &str,
+        credential: &str,
         now: i64,
-    ) -> sqlx::Result<()> {
-        sqlx::query(
+    ) -> sqlx::Result<bool> {
+        // On PostgreSQL a statement reads what was committed when it began: `FOR SHARE` makes it
+        // wait for a change of the user's row or membership in progress and check them as the
+        // change left them, and a change that comes after waits for this insert, so its end of
+        // console sessions sees the new one.
+        let lock = match self.backend() {
+            Backend::Postgres => " FOR SHARE",
+            Backend::Sqlite => "",
+        };
+        let sql = format!(
             "INSERT INTO console_sessions (token_digest, user_id, org_id, csrf_token, created_at, last_seen_at) \
-             VALUES ($1, $2, $3, $4, $5, $5)",
-        )
-        .bind(token_digest)
-        .bind(user.get())
-        .bind(org.get())
-        .bind(csrf_token)
-        .bind(now)
-        .execute(self.writer())
-        .await?;
-        Ok(())
+             SELECT $1, $2, $3, $4, $5, $5 WHERE EXISTS (\
+               SELECT 1 FROM users u JOIN memberships m ON m.user_id = u.id WHERE u.id = $2 \
+               AND m.org_id = $3 AND m.role IN ('owner', 'admin') AND u.active = 1 \
+               AND u.password_hash = $6{lock})"
+        );
+        let inserted = sqlx::query(&sql)
+            .bind(token_digest)
+            .bind(user.get())
+            .bind(org.get())
+            .bind(csrf_token)
+            .bind(now)
+            .bind(credential)
+            .execute(self.writer())
+            .await?
+            .rows_affected();
+        Ok(inserted == 1)
     }
 
     /// The open console session with this token digest.

@@ -344,6 +344,75 @@ async fn an_existing_user_is_added_only_from_an_organization_the_admin_also_admi
 }
 
 #[tokio::test]
+async fn an_account_only_other_organizations_know_is_refused_with_one_message_naming_none() {
+    let (app, owner, _) = with_admins().await;
+    let foreign = app.create_org("Foreign").await;
+    let colleagues = app.create_org("Colleagues").await;
+    app.create_user(foreign, "stranger@example.com", PASSWORD, Role::Admin)
+        .await;
+    // An organization the owner belongs to, but only as a member: not one they administer.
+    app.create_user(colleagues, "peer@example.com", PASSWORD, Role::Member)
+        .await;
+    grant_as_operator(&app, OWNER, colleagues, Role::Member).await;
+    // An account that belongs to no organization any more.
+    app.create_user(foreign, "orphan@example.com", PASSWORD, Role::Member)
+        .await;
+    porteiro::auth::admin::revoke(
+        &app.auth.store,
+        &porteiro::auth::admin::Actor::cli(),
+        &porteiro::domain::Username::parse("orphan@example.com").unwrap(),
+        foreign,
+        app.now(),
+    )
+    .await
+    .unwrap();
+
+    for username in [
+        "stranger@example.com",
+        "peer@example.com",
+        "orphan@example.com",
+    ] {
+        let response = call(
+            &app,
+            reqwest::Method::POST,
+            "/api/v1/admin/users",
+            &owner,
+            Some(json!({"username": username, "role": "admin"})),
+        )
+        .await;
+        assert_eq!(response.status(), 409, "{username}");
+        let body: Value = response.json().await.unwrap();
+        let refusal = json!({"detail": "this username cannot be added by an organization's admin; ask the operator to add it"});
+        assert_eq!(body, refusal, "{username}");
+    }
+    let users = get(&app, "/api/v1/admin/users", &owner).await.to_string();
+    assert!(!users.contains("stranger") && !users.contains("peer") && !users.contains("orphan"));
+    let login = app
+        .login_as(app.org, "stranger@example.com", PASSWORD)
+        .await;
+    assert_eq!(login.status(), 401);
+}
+
+/// Gives `username` a role in `org`, as the operator would.
+async fn grant_as_operator(
+    app: &TestApp,
+    username: &str,
+    org: porteiro::domain::OrgId,
+    role: Role,
+) {
+    porteiro::auth::admin::grant(
+        &app.auth.store,
+        &porteiro::auth::admin::Actor::cli(),
+        &porteiro::domain::Username::parse(username).unwrap(),
+        org,
+        role,
+        app.now(),
+    )
+    .await
+    .unwrap();
+}
+
+#[tokio::test]
 async fn bad_bodies_and_ids_get_json_errors_after_authentication() {
     let (app, owner, _) = with_admins().await;
     let response = app

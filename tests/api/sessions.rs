@@ -74,6 +74,116 @@ async fn a_password_change_ends_every_session_and_the_new_password_works() {
 }
 
 #[tokio::test]
+async fn an_operators_grant_with_a_new_password_ends_every_session_with_the_membership_added() {
+    let app = TestApp::spawn().await;
+    let other = app.create_org("Other").await;
+    let (refresh, access) = app.login().await;
+    let console_token = console_session_of(&app).await;
+    let hash = porteiro::auth::password::hash_password(
+        &secrecy::SecretString::from("NewPassword456"),
+        app.auth.settings.argon2,
+    )
+    .unwrap();
+
+    let granted = admin::grant_by_operator(
+        &app.auth.store,
+        &admin::Actor::cli(),
+        &dev(),
+        other,
+        porteiro::domain::Role::Admin,
+        admin::PasswordChoice::Reset { hash: &hash },
+        app.now(),
+    )
+    .await
+    .unwrap();
+
+    assert!(granted.password_reset && !granted.was_member);
+    assert_eq!(
+        (granted.member.org_id, granted.member.role.as_str()),
+        (other.get(), "admin")
+    );
+    wait_for_poll().await;
+    assert_session_ended(&app, &refresh, &access).await;
+    assert!(
+        app.auth
+            .console_user(&console_token)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    for org in [app.org, other] {
+        let old = app.login_as(org, &app.username, PASSWORD).await;
+        assert_eq!(old.status(), 401, "organization {org}");
+        let new = app.login_as(org, &app.username, "NewPassword456").await;
+        assert_eq!(new.status(), 200, "organization {org}");
+    }
+}
+
+#[tokio::test]
+async fn an_operators_grant_without_a_password_choice_changes_nothing() {
+    let app = TestApp::spawn().await;
+    let other = app.create_org("Other").await;
+    let (refresh, _) = app.login().await;
+
+    let refused = admin::grant_by_operator(
+        &app.auth.store,
+        &admin::Actor::cli(),
+        &dev(),
+        other,
+        porteiro::domain::Role::Admin,
+        admin::PasswordChoice::Undecided,
+        app.now(),
+    )
+    .await;
+
+    assert!(
+        matches!(refused, Err(admin::AdminError::Invalid(_))),
+        "{refused:?}"
+    );
+    let members = admin::list_members(&app.auth.store, other).await.unwrap();
+    assert!(members.is_empty(), "{members:?}");
+    assert_eq!(app.refresh(&refresh).await.status(), 200);
+}
+
+/// A console session of the default member, made an admin for it: its cookie token.
+async fn console_session_of(app: &TestApp) -> String {
+    use porteiro::tokens::claims::{jti_digest, random_id};
+    admin::grant(
+        &app.auth.store,
+        &admin::Actor::cli(),
+        &dev(),
+        app.org,
+        porteiro::domain::Role::Admin,
+        app.now(),
+    )
+    .await
+    .unwrap();
+    let login = app
+        .auth
+        .store
+        .find_login(&dev(), None)
+        .await
+        .unwrap()
+        .unwrap();
+    let token = random_id();
+    let opened = app
+        .auth
+        .store
+        .insert_console_session(
+            &jti_digest(&token),
+            login.user_id,
+            app.org,
+            &random_id(),
+            &login.password_hash,
+            app.now(),
+        )
+        .await
+        .unwrap();
+    assert!(opened);
+    token
+}
+
+#[tokio::test]
 async fn leaving_the_organization_ends_the_sessions_there_only() {
     let app = TestApp::spawn().await;
     let other = app.create_org("Other").await;

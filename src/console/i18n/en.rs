@@ -112,7 +112,7 @@ pub static TEXT: Text = Text {
     user_disabled: "The user was disabled and their sessions ended.",
     user_enabled: "The user was enabled.",
     already_member: "That user is already a member of this organization.",
-    account_exists: "An account with this username already exists in another organization. Ask the operator to add it to this one (porteiro user grant).",
+    not_addable: "This username cannot be added from the console. Ask the operator to add it to this organization.",
     invalid_username: "Enter the username as an e-mail address.",
     member_not_found: "That user is not a member of this organization.",
     cannot_change_member: "You cannot change your own membership, and only an owner can change an owner.",

@@ -112,7 +112,7 @@ pub static TEXT: Text = Text {
     user_disabled: "El usuario fue desactivado y sus sesiones se cerraron.",
     user_enabled: "El usuario fue activado.",
     already_member: "Ese usuario ya es miembro de esta organización.",
-    account_exists: "Ya existe una cuenta con este usuario en otra organización. Pida al operador que la añada a esta (porteiro user grant).",
+    not_addable: "Este usuario no se puede añadir desde la consola. Pida al operador que lo añada a esta organización.",
     invalid_username: "Indique el usuario como una dirección de correo electrónico.",
     member_not_found: "Ese usuario no es miembro de esta organización.",
     cannot_change_member: "No puede cambiar su propia membresía, y solo un propietario puede cambiar a un propietario.",

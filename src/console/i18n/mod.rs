@@ -193,7 +193,7 @@ pub struct Text {
     pub user_disabled: &'static str,
     pub user_enabled: &'static str,
     pub already_member: &'static str,
-    pub account_exists: &'static str,
+    pub not_addable: &'static str,
     pub invalid_username: &'static str,
     pub member_not_found: &'static str,
     pub cannot_change_member: &'static str,

@@ -112,7 +112,7 @@ pub static TEXT: Text = Text {
     user_disabled: "O usuário foi desativado e as sessões dele foram encerradas.",
     user_enabled: "O usuário foi ativado.",
     already_member: "Esse usuário já é membro desta organização.",
-    account_exists: "Já existe uma conta com este usuário em outra organização. Peça ao operador que a adicione a esta (porteiro user grant).",
+    not_addable: "Este usuário não pode ser adicionado pelo console. Peça ao operador que o adicione a esta organização.",
     invalid_username: "Informe o usuário como um endereço de e-mail.",
     member_not_found: "Esse usuário não é membro desta organização.",
     cannot_change_member: "Você não pode alterar a sua própria participação, e somente um proprietário pode alterar um proprietário.",

@@ -114,3 +114,89 @@ async fn the_sign_in_form_needs_its_double_submit_token() {
         assert!(page.set_cookie("porteiro_console").is_none());
     }
 }
+
+/// What may happen to an account between its password check and its console session's insert.
+#[derive(Debug, Clone, Copy)]
+enum Meanwhile {
+    Nothing,
+    PasswordChanged,
+    Disabled,
+    NoLongerAdmin,
+}
+
+/// Reads `username`'s password hash as a sign-in that has just checked it would hold it, lets
+/// `meanwhile` happen, then inserts the console session with that hash; answers whether a
+/// working console session came of it.
+async fn console_session_after(app: &TestApp, username: &str, meanwhile: Meanwhile) -> bool {
+    use porteiro::auth::admin::{self, Actor};
+    use porteiro::domain::Username;
+    use porteiro::tokens::claims::{jti_digest, random_id};
+
+    let store = &app.auth.store;
+    let name = Username::parse(username).unwrap();
+    let checked = store.find_login(&name, None).await.unwrap().unwrap();
+    let (cli, now) = (Actor::cli(), app.now());
+    match meanwhile {
+        Meanwhile::Nothing => {}
+        Meanwhile::PasswordChanged => {
+            let hash = porteiro::auth::password::hash_password(
+                &secrecy::SecretString::from("Another-Password-9"),
+                app.auth.settings.argon2,
+            )
+            .unwrap();
+            admin::set_password(store, &cli, &name, &hash, now)
+                .await
+                .unwrap();
+        }
+        Meanwhile::Disabled => {
+            admin::set_active(store, &cli, &name, false, now)
+                .await
+                .unwrap();
+        }
+        Meanwhile::NoLongerAdmin => {
+            admin::grant(store, &cli, &name, app.org, Role::Member, now)
+                .await
+                .unwrap();
+        }
+    }
+    let token = random_id();
+    let opened = store
+        .insert_console_session(
+            &jti_digest(&token),
+            checked.user_id,
+            app.org,
+            &random_id(),
+            &checked.password_hash,
+            now,
+        )
+        .await
+        .unwrap();
+    let working = app.auth.console_user(&token).await.unwrap().is_some();
+    assert_eq!(opened, working, "{meanwhile:?}");
+    working
+}
+
+#[tokio::test]
+async fn a_sign_in_whose_checked_password_changed_or_account_was_disabled_meanwhile_opens_no_session()
+ {
+    let app = app().await;
+    let others = ["other1@example.com.br", "other2@example.com.br"];
+    for other in others {
+        app.create_user(app.org, other, PASSWORD, Role::Admin).await;
+    }
+
+    let unchanged = console_session_after(&app, OWNER, Meanwhile::Nothing).await;
+    let password_changed = console_session_after(&app, ADMIN, Meanwhile::PasswordChanged).await;
+    let disabled = console_session_after(&app, others[0], Meanwhile::Disabled).await;
+    let demoted = console_session_after(&app, others[1], Meanwhile::NoLongerAdmin).await;
+
+    assert!(unchanged, "a sign-in with nothing changed opens a session");
+    assert!(
+        !password_changed,
+        "the password changed since it was checked"
+    );
+    assert!(!disabled, "the account was disabled since the check");
+    assert!(!demoted, "the account is no longer an admin");
+    let page = Browser::new(&app).sign_in(OWNER).await;
+    assert_eq!(page.status, 200, "a normal sign-in still works");
+}

@@ -89,6 +89,32 @@ async fn an_account_of_another_organization_is_not_added_without_the_operator() 
 }
 
 #[tokio::test]
+async fn an_account_of_other_organizations_only_is_refused_with_a_message_that_names_none() {
+    let app = app().await;
+    let elsewhere = app.create_org("Globex").await;
+    app.create_user(elsewhere, "ana@globex.com", PASSWORD, Role::Owner)
+        .await;
+    let mut browser = Browser::new(&app);
+    browser.sign_in(ADMIN).await;
+
+    let page = browser
+        .post(
+            "/console/users",
+            &[("username", "ana@globex.com"), ("role", "member")],
+        )
+        .await;
+
+    assert_eq!(page.status, 409);
+    assert!(
+        page.has("This username cannot be added from the console. Ask the operator to add it to this organization."),
+        "{}",
+        page.body
+    );
+    assert!(!page.has("another organization") && !page.has("Globex"));
+    assert_eq!(member_id(&app, "ana@globex.com").await, None);
+}
+
+#[tokio::test]
 async fn an_admin_changes_a_members_role() {
     let app = app().await;
     let id = member_id(&app, &app.username).await.unwrap();
