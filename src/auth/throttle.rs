@@ -78,6 +78,7 @@ fn keyed_digest(key: &hmac::Key, parts: &[&str]) -> String {
     hex::encode(ctx.sign().as_ref())
 }
 
+/// The lockout of every credential check: counts, peeks and resets the counters of attempts.
 pub struct Throttle {
     store: Store,
     limits: LockoutSettings,
