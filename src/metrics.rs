@@ -52,7 +52,8 @@ impl Metrics {
         self.logins[who as usize][outcome as usize].fetch_add(1, Ordering::Relaxed);
     }
 
-    /// A failed or refused login that wrote no audit event (see [`Metrics::unaudited`]).
+    /// A failed or refused login that wrote no audit event: it concerned no existing
+    /// organization.
     pub fn unaudited_attempt(&self, who: Principal) {
         self.unaudited[who as usize].fetch_add(1, Ordering::Relaxed);
     }

@@ -548,3 +548,28 @@ async fn failed_logins_to_an_organization_that_does_not_exist_are_counted_by_the
     }
     assert_locked(app.login_as(app.org, &app.username, PASSWORD).await, 900).await;
 }
+
+#[tokio::test]
+async fn a_failure_with_an_unknown_consumer_key_writes_no_audit_event() {
+    let app = TestApp::spawn().await;
+    let (key, _) = app.create_integration(&[]).await;
+    let series = r#"porteiro_unaudited_login_failures_total{principal="integration"}"#;
+    let before = metric(&app, series).await;
+
+    let unknown = "0b6f1c2e-4a4e-4b0e-9d55-2f4f4f1b9a01";
+    let response = app.integration_login(unknown, "wrong").await;
+    assert_eq!(response.status(), 400);
+    assert_eq!(metric(&app, series).await, before + 1);
+
+    // A known key's failure still writes its organization's event, and only it.
+    assert_eq!(app.integration_login(&key, "wrong").await.status(), 400);
+    let mut events = Vec::new();
+    for _ in 0..50 {
+        events = failed_login_events(&app).await;
+        if !events.is_empty() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(events, vec![Some(app.org.get())]);
+}
