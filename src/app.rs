@@ -80,7 +80,11 @@ impl Application {
                 settings.leeway.as_secs() as i64,
             ),
             hasher: PasswordHasher::new(settings.argon2, threads)?,
-            throttle: Throttle::new(store.clone(), settings.lockout.clone()),
+            throttle: Throttle::new(
+                store.clone(),
+                settings.lockout.clone(),
+                master.derive(crate::tokens::master::Purpose::Lockout),
+            ),
             ended,
             store,
             settings: Arc::new(settings),

@@ -23,6 +23,9 @@ pub struct Metrics {
     /// Responses by status class: 1xx … 5xx.
     responses: [AtomicU64; 5],
     logins: [[AtomicU64; 3]; 2],
+    /// Failed or refused logins, by principal, that concern no existing organization: they
+    /// write no audit event, so that nobody can fill the activity log from outside.
+    unaudited: [AtomicU64; 2],
     refresh_reuse: AtomicU64,
 }
 
@@ -47,6 +50,12 @@ impl Metrics {
 
     pub fn login(&self, who: Principal, outcome: Outcome) {
         self.logins[who as usize][outcome as usize].fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// A failed or refused login that wrote no audit event: it concerned no existing
+    /// organization.
+    pub fn unaudited_attempt(&self, who: Principal) {
+        self.unaudited[who as usize].fetch_add(1, Ordering::Relaxed);
     }
 
     pub fn refresh_reuse(&self) {
@@ -88,6 +97,24 @@ impl Metrics {
                     "porteiro_authentications_total{{principal=\"{name}\",outcome=\"{label}\"}} {value}"
                 );
             }
+        }
+        let _ = writeln!(
+            out,
+            "# HELP porteiro_unaudited_login_failures_total Failed or refused logins to an organization that does not exist (or an unknown consumer key), which write no audit event."
+        );
+        let _ = writeln!(
+            out,
+            "# TYPE porteiro_unaudited_login_failures_total counter"
+        );
+        for (who, name) in [
+            (Principal::User, "user"),
+            (Principal::Integration, "integration"),
+        ] {
+            let value = self.unaudited[who as usize].load(Ordering::Relaxed);
+            let _ = writeln!(
+                out,
+                "porteiro_unaudited_login_failures_total{{principal=\"{name}\"}} {value}"
+            );
         }
         let _ = writeln!(
             out,
@@ -140,6 +167,7 @@ mod tests {
         metrics.response(401);
         metrics.response(999);
         metrics.login(Principal::User, Outcome::LockedOut);
+        metrics.unaudited_attempt(Principal::Integration);
         let text = metrics.render(&Gauges {
             database_up: true,
             ..Default::default()
@@ -149,6 +177,9 @@ mod tests {
         assert!(text.contains(
             "porteiro_authentications_total{principal=\"user\",outcome=\"locked_out\"} 1"
         ));
+        assert!(
+            text.contains("porteiro_unaudited_login_failures_total{principal=\"integration\"} 1")
+        );
         assert!(text.contains("porteiro_database_up 1"));
         for line in text.lines().filter(|l| !l.starts_with('#')) {
             assert!(line.starts_with("porteiro_"), "{line}");

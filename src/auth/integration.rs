@@ -7,7 +7,6 @@ use std::net::IpAddr;
 use super::audit::{Kind, event};
 use super::issue::{Subject, TokenPair};
 use super::login::Identity;
-use super::throttle::AttemptKeys;
 use super::{Auth, AuthError};
 use crate::domain::{ConsumerKey, OrgId, Scopes, SecretKey};
 use crate::metrics::{Outcome, Principal};
@@ -55,7 +54,7 @@ impl Auth {
         client: IpAddr,
         for_tokens: bool,
     ) -> Result<IntegrationRecord, AuthError> {
-        let keys = AttemptKeys::integration(key.as_str(), client);
+        let keys = self.throttle.integration_keys(key.as_str(), client);
         let now = self.now();
         let peek = self.throttle.peek(&keys, now).await?;
         let record = self.integration_record(key).await?;
@@ -77,10 +76,16 @@ impl Auth {
             }
             tracing::info!(%client, consumer_key = %key, "integration authentication failed");
             self.metrics.login(Principal::Integration, Outcome::Failure);
-            let key = Some(key.as_str());
-            self.audit
-                .record(event(org, now, Kind::LoginFailed, key, key, Some(client)))
-                .await;
+            // An unknown consumer key concerns no organization: no activity log would show its
+            // event, and anyone could send them without end (see `Auth::audited_org`).
+            match org {
+                Some(org) => {
+                    let key = Some(key.as_str());
+                    let e = event(Some(org), now, Kind::LoginFailed, key, key, Some(client));
+                    self.audit.record(e).await;
+                }
+                None => self.metrics.unaudited_attempt(Principal::Integration),
+            }
             return Err(AuthError::InvalidCredentials);
         };
         self.throttle.forget(&keys, peek).await?;
@@ -133,17 +138,21 @@ impl Auth {
         tracing::info!(%client, consumer_key = %key, "integration refused: locked out");
         self.metrics
             .login(Principal::Integration, Outcome::LockedOut);
-        let key = Some(key.as_str());
-        self.audit
-            .record(event(
-                org,
-                self.now(),
-                Kind::LockedOut,
-                key,
-                key,
-                Some(client),
-            ))
-            .await;
+        match org {
+            Some(org) => {
+                let key = Some(key.as_str());
+                let e = event(
+                    Some(org),
+                    self.now(),
+                    Kind::LockedOut,
+                    key,
+                    key,
+                    Some(client),
+                );
+                self.audit.record(e).await;
+            }
+            None => self.metrics.unaudited_attempt(Principal::Integration),
+        }
         AuthError::LockedOut { retry_after }
     }
 

@@ -7,7 +7,6 @@ use secrecy::SecretString;
 
 use super::audit::{Kind, event};
 use super::issue::{Subject, TokenPair};
-use super::throttle::AttemptKeys;
 use super::{Auth, AuthError};
 use crate::domain::{OrgId, Scopes, UserId, Username};
 use crate::metrics::{Outcome, Principal};
@@ -58,12 +57,24 @@ impl Auth {
     ) -> Result<(LoginRecord, String), AuthError> {
         // A login the hashing threads cannot take is turned away before anything is counted.
         let slot = self.hasher.reserve()?;
-        let keys = AttemptKeys::user(username.as_str(), client);
+        let keys = self.throttle.user_keys(username.as_str(), client);
         if let Some(retry_after) = self.throttle.admit(&keys, self.now()).await? {
             tracing::info!(%client, "login refused: locked out");
             self.metrics.login(Principal::User, Outcome::LockedOut);
-            let e = event(org, self.now(), Kind::LockedOut, None, None, Some(client));
-            self.audit.record(e).await;
+            match self.audited_org(org).await? {
+                Some(org) => {
+                    let e = event(
+                        Some(org),
+                        self.now(),
+                        Kind::LockedOut,
+                        None,
+                        None,
+                        Some(client),
+                    );
+                    self.audit.record(e).await;
+                }
+                None => self.metrics.unaudited_attempt(Principal::User),
+            }
             return Err(AuthError::LockedOut { retry_after });
         }
         let record = if username.could_exist() {
@@ -86,26 +97,23 @@ impl Auth {
             .as_ref()
             .filter(|r| org.is_none() || r.role.is_some())
             .map(|_| username.as_str());
-        // Without an organization (a console sign-in), the events go to each organization the
-        // user belongs to, so that their administrators see them.
-        let audit_orgs = match (org, &record) {
-            (Some(org), _) => vec![Some(org)],
-            (None, Some(r)) => self
-                .store
-                .memberships_of(r.user_id)
-                .await?
-                .iter()
-                .map(|(o, _)| Some(OrgId::from_db(o.id)))
-                .collect(),
-            (None, None) => vec![None],
-        };
+        let user = record.as_ref().map(|r| r.user_id);
         let member = |r: &LoginRecord| org.is_none() || r.role.is_some();
         let Some(record) = record.filter(|r| checked.matches && r.active && member(r)) else {
             tracing::info!(%client, "login failed");
             self.metrics.login(Principal::User, Outcome::Failure);
+            // Without an organization (a console sign-in), the events go to each organization
+            // the user belongs to, so that their administrators see them.
+            let audit_orgs = match org {
+                Some(org) => Vec::from_iter(self.audited_org(Some(org)).await?),
+                None => self.orgs_of(user).await?,
+            };
+            if audit_orgs.is_empty() {
+                self.metrics.unaudited_attempt(Principal::User);
+            }
             for org in audit_orgs {
                 let e = event(
-                    org,
+                    Some(org),
                     self.now(),
                     Kind::LoginFailed,
                     known,
@@ -127,9 +135,13 @@ impl Auth {
             credential = hash;
         }
         self.metrics.login(Principal::User, Outcome::Success);
+        let audit_orgs = match org {
+            Some(org) => vec![org],
+            None => self.orgs_of(user).await?,
+        };
         for org in audit_orgs {
             let e = event(
-                org,
+                Some(org),
                 self.now(),
                 Kind::LoginSucceeded,
                 known,
@@ -139,6 +151,32 @@ impl Auth {
             self.audit.record(e).await;
         }
         Ok((record, credential))
+    }
+
+    /// The organization an attempt's events go to: `None` when it does not exist. Anyone can
+    /// send failed logins to any organization id, and an event for each would let them fill the
+    /// activity log (and the disk) from outside; such attempts are counted in `/metrics` only.
+    /// Every failure asks, whatever else is wrong, so that all failures do the same work.
+    async fn audited_org(&self, org: Option<OrgId>) -> Result<Option<OrgId>, AuthError> {
+        let Some(org) = org else {
+            return Ok(None);
+        };
+        Ok(self.store.org_exists(org).await?.then_some(org))
+    }
+
+    /// The organizations a user belongs to: where the events of a sign-in without an
+    /// organization (the console's) go. None for an unknown username.
+    async fn orgs_of(&self, user: Option<UserId>) -> Result<Vec<OrgId>, AuthError> {
+        let Some(user) = user else {
+            return Ok(Vec::new());
+        };
+        Ok(self
+            .store
+            .memberships_of(user)
+            .await?
+            .iter()
+            .map(|(o, _)| OrgId::from_db(o.id))
+            .collect())
     }
 
     fn verify_user_refresh(&self, token: &str) -> Result<(Claims, Subject), AuthError> {

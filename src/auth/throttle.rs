@@ -1,36 +1,56 @@
-//! Login throttling (CONTRACT §5): failures counted per account and per client address in the
-//! database, counted before the credential is checked so that no more than the limit are ever
-//! checked, on one instance or many.
+//! Login throttling (CONTRACT §5): failures counted in the database per (account, address)
+//! pair, per client address, and — for user accounts — per account from every address, counted
+//! before the credential is checked so that no more than the limit are ever checked, on one
+//! instance or many.
+//!
+//! The pair is what locks an account: a guesser at one address locks only themselves out, and
+//! the account's owner elsewhere keeps logging in. The address counter stops one client that
+//! tries many accounts; the per-user backstop stops a guesser who spreads over many addresses.
+//! Integrations have no account-wide counter: their secrets cannot be guessed and their
+//! consumer keys are in every token, so such a lock would only let anyone lock them out.
+//!
+//! Accounts are keyed by an HMAC of what was typed under a key derived from the master key: a
+//! password typed into the username field is not kept as a digest anyone can test guesses
+//! against, and a copy of the table alone does not tell which accounts were tried.
 
 use std::net::IpAddr;
 
+use aws_lc_rs::hmac;
+
 use super::recent::Recent;
 use crate::config::LockoutSettings;
-use crate::store::{AttemptCount, Store};
-use crate::tokens::claims::jti_digest;
+use crate::store::{AttemptCount, Counter, Store};
 
 /// The counters one attempt touches.
 #[derive(Debug, Clone)]
 pub struct AttemptKeys {
-    account: String,
+    /// The account at this client address.
+    pair: String,
+    /// The account from every address: user accounts only, and only with the backstop on.
+    account: Option<String>,
     address: String,
 }
 
 impl AttemptKeys {
-    /// Keys for a user login. The username is stored as a digest: no address book in the table,
-    /// and a bounded key whatever was typed.
-    pub fn user(normalized_username: &str, address: IpAddr) -> Self {
+    fn user(key: &hmac::Key, backstop: bool, username: &str, address: IpAddr) -> Self {
+        let address = address_key(address);
         Self {
-            account: format!("account:{}", jti_digest(normalized_username)),
-            address: address_key(address),
+            pair: format!("pair:{}", keyed_digest(key, &["user", username, &address])),
+            account: backstop
+                .then(|| format!("account:{}", keyed_digest(key, &["user", username]))),
+            address,
         }
     }
 
-    /// Keys for an integration's consumer key.
-    pub fn integration(consumer_key: &str, address: IpAddr) -> Self {
+    fn integration(key: &hmac::Key, consumer_key: &str, address: IpAddr) -> Self {
+        let address = address_key(address);
         Self {
-            account: format!("client:{consumer_key}"),
-            address: address_key(address),
+            pair: format!(
+                "pair:{}",
+                keyed_digest(key, &["client", consumer_key, &address])
+            ),
+            account: None,
+            address,
         }
     }
 }
@@ -47,145 +67,213 @@ fn address_key(address: IpAddr) -> String {
     }
 }
 
+/// HMAC-SHA256 of `parts` under the lockout key, in hex. Each part is preceded by its length,
+/// so that no two different lists of parts are digested alike.
+fn keyed_digest(key: &hmac::Key, parts: &[&str]) -> String {
+    let mut ctx = hmac::Context::with_key(key);
+    for part in parts {
+        ctx.update(&(part.len() as u64).to_be_bytes());
+        ctx.update(part.as_bytes());
+    }
+    hex::encode(ctx.sign().as_ref())
+}
+
+/// The lockout of every credential check: counts, peeks and resets the counters of attempts.
 pub struct Throttle {
     store: Store,
     limits: LockoutSettings,
+    /// Keys the account and pair counters (see the module's documentation).
+    key: hmac::Key,
     /// Pairs of counters a peek found clear, remembered for a second (see [`Throttle::peek`]).
     clear: Recent<Peek>,
 }
 
 impl Throttle {
-    pub fn new(store: Store, limits: LockoutSettings) -> Self {
+    /// `key` is the lockout key derived from the master key. Every instance of a service must
+    /// have the same one, or each would count under keys of its own.
+    pub fn new(store: Store, limits: LockoutSettings, key: [u8; 32]) -> Self {
         Self {
             store,
             limits,
+            key: hmac::Key::new(hmac::HMAC_SHA256, &key),
             clear: Recent::default(),
         }
     }
 
-    /// Counts an attempt. `Some(retry_after)` when the address or the account is locked out, in
-    /// which case no credential may be checked.
+    /// Keys for a user login: the pair, the address and (with the backstop on) the account.
+    pub fn user_keys(&self, normalized_username: &str, address: IpAddr) -> AttemptKeys {
+        let backstop = self.limits.account_backstop > 0;
+        AttemptKeys::user(&self.key, backstop, normalized_username, address)
+    }
+
+    /// Keys for an integration's consumer key: the pair and the address, no account-wide one.
+    pub fn integration_keys(&self, consumer_key: &str, address: IpAddr) -> AttemptKeys {
+        AttemptKeys::integration(&self.key, consumer_key, address)
+    }
+
+    /// The counters of an attempt with their limits: address, pair and account.
+    fn counters<'a>(&self, keys: &'a AttemptKeys) -> Vec<Counter<'a>> {
+        let mut counters = vec![
+            Counter {
+                key: &keys.address,
+                limit: i64::from(self.limits.address_failures),
+            },
+            Counter {
+                key: &keys.pair,
+                limit: i64::from(self.limits.account_failures),
+            },
+        ];
+        if let Some(account) = &keys.account {
+            counters.push(Counter {
+                key: account,
+                limit: i64::from(self.limits.account_backstop),
+            });
+        }
+        counters
+    }
+
+    fn window(&self) -> i64 {
+        self.limits.window.as_secs() as i64
+    }
+
+    fn lock_for(&self) -> i64 {
+        self.limits.duration.as_secs() as i64
+    }
+
+    /// Counts an attempt against all its counters at once. `Some(retry_after)` when the
+    /// address, the pair or the account is locked out, in which case no credential may be
+    /// checked.
     pub async fn admit(&self, keys: &AttemptKeys, now: i64) -> sqlx::Result<Option<u64>> {
-        let window = self.limits.window.as_secs() as i64;
-        let lock_for = self.limits.duration.as_secs() as i64;
-        let address_limit = i64::from(self.limits.address_failures);
-        let address = self
+        let counters = self.counters(keys);
+        let counts = self
             .store
-            .count_attempt(&keys.address, now, address_limit, window, lock_for)
+            .count_attempts(&counters, now, self.window(), self.lock_for())
             .await?;
-        if let Some(wait) = refusal(address, address_limit, now, lock_for) {
-            return Ok(Some(wait));
+        self.answer(&counters, &counts, now).await
+    }
+
+    /// The answer to an attempt just counted: `Some(retry_after)` when a counter is past its
+    /// limit. A refused attempt checks no credential, so it is no failure: the counters that did
+    /// not refuse it take it back, as if it had been refused before they counted it.
+    async fn answer(
+        &self,
+        counters: &[Counter<'_>],
+        counts: &[AttemptCount],
+        now: i64,
+    ) -> sqlx::Result<Option<u64>> {
+        let lock_for = self.lock_for();
+        let refusals: Vec<Option<u64>> = counters
+            .iter()
+            .zip(counts)
+            .map(|(c, count)| refusal(*count, c.limit, now, lock_for))
+            .collect();
+        // Locked until the last of the locks ends: waiting less would only be refused again.
+        let wait = refusals.iter().flatten().copied().max();
+        if wait.is_some() {
+            let not_refusing: Vec<Counter> = counters
+                .iter()
+                .zip(&refusals)
+                .filter(|(_, r)| r.is_none())
+                .map(|(c, _)| *c)
+                .collect();
+            self.store.uncount_attempts(&not_refusing).await?;
         }
-        let account_limit = i64::from(self.limits.account_failures);
-        let account = self
-            .store
-            .count_attempt(&keys.account, now, account_limit, window, lock_for)
-            .await?;
-        let refused = refusal(account, account_limit, now, lock_for);
-        if refused.is_some() {
-            // Refused without a check: not a failure of this address.
-            self.store
-                .uncount_attempt(&keys.address, address_limit)
-                .await?;
-        }
-        Ok(refused)
+        Ok(wait)
     }
 
     /// Takes back an admitted attempt whose credential could not be checked (the hashing queue
     /// was full): it was no failure.
     pub async fn release(&self, keys: &AttemptKeys) -> sqlx::Result<()> {
-        self.store
-            .uncount_attempt(&keys.account, i64::from(self.limits.account_failures))
-            .await?;
-        self.store
-            .uncount_attempt(&keys.address, i64::from(self.limits.address_failures))
-            .await
+        self.store.uncount_attempts(&self.counters(keys)).await
     }
 
-    /// A success resets the account and takes back the address's count of this attempt.
+    /// A success resets the account's counters (this pair, and the account's from every
+    /// address) and takes back the address's count of this attempt. Pairs of the account at
+    /// other addresses keep their counts: they may be a guesser's.
     pub async fn succeeded(&self, keys: &AttemptKeys) -> sqlx::Result<()> {
-        self.store.clear_attempts(&keys.account).await?;
+        self.store.clear_attempts(&account_keys(keys)).await?;
         self.store
-            .uncount_attempt(&keys.address, i64::from(self.limits.address_failures))
+            .uncount_attempts(&[Counter {
+                key: &keys.address,
+                limit: i64::from(self.limits.address_failures),
+            }])
             .await
     }
+}
+
+/// The counters a success resets.
+fn account_keys(keys: &AttemptKeys) -> Vec<&str> {
+    std::iter::once(keys.pair.as_str())
+        .chain(keys.account.as_deref())
+        .collect()
 }
 
 /// What a look at the counters found, before a cheap credential is checked.
 #[derive(Debug, Clone, Copy)]
 pub struct Peek {
-    /// Seconds to wait when the address or the account is locked now.
+    /// Seconds to wait when the address, the pair or the account is locked now.
     pub locked: Option<u64>,
     /// Whether the account has failures to forget after a success.
     pub account_failed: bool,
 }
 
 impl Throttle {
-    /// For high-entropy secrets, whose check costs a digest comparison: a read-only look at the
-    /// counters. A locked address or account is refused without a check; otherwise the secret is
-    /// checked first and only a failure is counted (see [`Throttle::failed`]), so a success writes
-    /// nothing. The answers are those of counting first: the N-th failure gets the ordinary answer
-    /// and every later one the lockout, also under parallel requests, because failures are counted
-    /// atomically before they are answered.
+    /// For high-entropy secrets, whose check costs a digest comparison: a read-only look at all
+    /// the counters, in one statement. A locked address or pair is refused without a check;
+    /// otherwise the secret is checked first and only a failure is counted (see
+    /// [`Throttle::failed`]), so a success writes nothing. The answers are those of counting
+    /// first: the N-th failure gets the ordinary answer and every later one the lockout, also
+    /// under parallel requests, because failures are counted atomically before they are
+    /// answered.
     ///
     /// A client that succeeds keeps asking, so a peek that found nothing against the pair is
     /// remembered for a second, until a failure is counted here. The one thing that can slip
     /// through meanwhile is the right secret presented here in the second after another
     /// instance locked the pair; a wrong one is still counted, and refused past the limit.
     pub async fn peek(&self, keys: &AttemptKeys, now: i64) -> sqlx::Result<Peek> {
-        let pair = format!("{} {}", keys.account, keys.address);
-        if let Some(peek) = self.clear.get(&pair, now) {
+        if let Some(peek) = self.clear.get(&keys.pair, now) {
             return Ok(peek);
         }
-        let [account, address] = self
-            .store
-            .peek_attempts([&keys.account, &keys.address])
-            .await?;
-        let lock_for = self.limits.duration.as_secs() as i64;
-        let locked = [account, address]
-            .into_iter()
+        let counters = self.counters(keys);
+        let names: Vec<&str> = counters.iter().map(|c| c.key).collect();
+        let found = self.store.peek_attempts(&names).await?;
+        let lock_for = self.lock_for();
+        let locked = found
+            .iter()
             .flatten()
             .filter_map(|c| c.locked_until.filter(|until| *until > now))
             .max()
             .map(|until| (until - now).clamp(1, lock_for.max(1)) as u64);
+        let account_failed = counters
+            .iter()
+            .zip(&found)
+            .any(|(c, count)| c.key != keys.address && count.is_some_and(|n| n.failures > 0));
         let peek = Peek {
             locked,
-            account_failed: account.is_some_and(|c| c.failures > 0),
+            account_failed,
         };
         if peek.locked.is_none() && !peek.account_failed {
-            self.clear.insert(&pair, &peek, now);
+            self.clear.insert(&keys.pair, &peek, now);
         }
         Ok(peek)
     }
 
-    /// Counts a failed check against the address and the account; `Some(retry_after)` when this
+    /// Counts a failed check against all the attempt's counters; `Some(retry_after)` when this
     /// failure is past a limit and must be answered as a lockout.
     pub async fn failed(&self, keys: &AttemptKeys, now: i64) -> sqlx::Result<Option<u64>> {
         self.clear.clear();
-        let window = self.limits.window.as_secs() as i64;
-        let lock_for = self.limits.duration.as_secs() as i64;
-        let address_limit = i64::from(self.limits.address_failures);
-        let account_limit = i64::from(self.limits.account_failures);
-        let address = self
+        let counters = self.counters(keys);
+        let counts = self
             .store
-            .count_attempt(&keys.address, now, address_limit, window, lock_for)
+            .count_attempts(&counters, now, self.window(), self.lock_for())
             .await?;
-        let account = self
-            .store
-            .count_attempt(&keys.account, now, account_limit, window, lock_for)
-            .await?;
-        Ok(refusal(address, address_limit, now, lock_for).or(refusal(
-            account,
-            account_limit,
-            now,
-            lock_for,
-        )))
+        self.answer(&counters, &counts, now).await
     }
 
     /// After a success on the peek path: forgets the account's failures, if it had any.
     pub async fn forget(&self, keys: &AttemptKeys, peek: Peek) -> sqlx::Result<()> {
         if peek.account_failed {
-            self.store.clear_attempts(&keys.account).await?;
+            self.store.clear_attempts(&account_keys(keys)).await?;
         }
         Ok(())
     }
@@ -232,18 +320,70 @@ mod tests {
         assert_eq!(refusal(count, 5, 1_000, 900), Some(1));
     }
 
-    #[test]
-    fn ipv6_clients_are_counted_per_64() {
-        let a = AttemptKeys::user("x", "2001:db8:1:2:aaaa::1".parse().unwrap());
-        let b = AttemptKeys::user("x", "2001:db8:1:2:bbbb::9".parse().unwrap());
-        assert_eq!(a.address, b.address);
-        assert_eq!(a.address, "address:2001:db8:1:2::/64");
+    fn user(key: [u8; 32], backstop: bool, username: &str, address: &str) -> AttemptKeys {
+        let key = hmac::Key::new(hmac::HMAC_SHA256, &key);
+        AttemptKeys::user(&key, backstop, username, address.parse().unwrap())
     }
 
     #[test]
-    fn account_keys_do_not_reveal_the_username() {
-        let keys = AttemptKeys::user("dev@example.com", "10.0.0.1".parse().unwrap());
-        assert!(!keys.account.contains("dev@"));
+    fn ipv6_clients_are_counted_per_64() {
+        let a = address_key("2001:db8:1:2:aaaa::1".parse().unwrap());
+        let b = address_key("2001:db8:1:2:bbbb::9".parse().unwrap());
+        assert_eq!(a, b);
+        assert_eq!(a, "address:2001:db8:1:2::/64");
+    }
+
+    #[test]
+    fn account_keys_reveal_neither_the_username_nor_its_plain_digest() {
+        let keys = user([7; 32], true, "dev@example.com", "10.0.0.1");
+        let plain = crate::tokens::claims::jti_digest("dev@example.com");
+        let account = keys.account.unwrap();
+        for key in [&keys.pair, &account] {
+            assert!(!key.contains("dev@"), "{key}");
+            assert!(!key.contains(&plain), "{key}");
+        }
         assert_eq!(keys.address, "address:10.0.0.1");
+    }
+
+    #[test]
+    fn the_pair_depends_on_the_address_and_the_account_does_not() {
+        let here = user([7; 32], true, "dev@example.com", "10.0.0.1");
+        let there = user([7; 32], true, "dev@example.com", "10.0.0.2");
+        assert_ne!(here.pair, there.pair);
+        assert_eq!(here.account, there.account);
+    }
+
+    #[test]
+    fn keys_depend_on_the_lockout_key() {
+        let a = user([7; 32], true, "dev@example.com", "10.0.0.1");
+        let b = user([8; 32], true, "dev@example.com", "10.0.0.1");
+        assert_ne!(a.pair, b.pair);
+        assert_ne!(a.account, b.account);
+    }
+
+    #[test]
+    fn parts_are_digested_with_their_lengths() {
+        let key = hmac::Key::new(hmac::HMAC_SHA256, &[7; 32]);
+        assert_ne!(
+            keyed_digest(&key, &["user", "a", "bc"]),
+            keyed_digest(&key, &["user", "ab", "c"])
+        );
+    }
+
+    #[test]
+    fn integrations_have_no_account_counter_and_a_pair_apart_from_users() {
+        let key = hmac::Key::new(hmac::HMAC_SHA256, &[7; 32]);
+        let address = "10.0.0.1".parse().unwrap();
+        let client = AttemptKeys::integration(&key, "k", address);
+        assert!(client.account.is_none());
+        assert_ne!(
+            client.pair,
+            AttemptKeys::user(&key, true, "k", address).pair
+        );
+    }
+
+    #[test]
+    fn without_the_backstop_a_user_has_no_account_counter() {
+        assert!(user([7; 32], false, "x", "10.0.0.1").account.is_none());
     }
 }

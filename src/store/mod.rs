@@ -19,7 +19,7 @@ use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyPool, ConnectOptions, Connection, Executor};
 
 pub use access::AccessChange;
-pub use attempts::AttemptCount;
+pub use attempts::{AttemptCount, Counter};
 pub use audit::{AuditEvent, AuditFilter};
 pub use console::ConsoleSession;
 pub use integrations::IntegrationRecord;
