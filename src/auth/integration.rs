@@ -139,6 +139,10 @@ impl Auth {
         self.metrics
             .login(Principal::Integration, Outcome::LockedOut);
         match org {
+            Some(org)
+                if !self
+                    .throttle
+                    .first_report(org.get(), client, retry_after, self.now()) => {}
             Some(org) => {
                 let key = Some(key.as_str());
                 let e = event(

@@ -62,6 +62,10 @@ impl Auth {
             tracing::info!(%client, "login refused: locked out");
             self.metrics.login(Principal::User, Outcome::LockedOut);
             match self.audited_org(org).await? {
+                Some(org)
+                    if !self
+                        .throttle
+                        .first_report(org.get(), client, retry_after, self.now()) => {}
                 Some(org) => {
                     let e = event(
                         Some(org),

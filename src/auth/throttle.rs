@@ -13,7 +13,9 @@
 //! password typed into the username field is not kept as a digest anyone can test guesses
 //! against, and a copy of the table alone does not tell which accounts were tried.
 
+use std::collections::HashMap;
 use std::net::IpAddr;
+use std::sync::Mutex;
 
 use aws_lc_rs::hmac;
 
@@ -86,7 +88,13 @@ pub struct Throttle {
     key: hmac::Key,
     /// Pairs of counters a peek found clear, remembered for a second (see [`Throttle::peek`]).
     clear: Recent<Peek>,
+    /// Lockouts this instance has written to the activity log: (organization, address counter)
+    /// → until when (see [`Throttle::first_report`]).
+    reported: Mutex<HashMap<(i64, String), i64>>,
 }
+
+/// How many reported lockouts are remembered before the expired ones are dropped.
+const REPORTED_CAPACITY: usize = 10_000;
 
 impl Throttle {
     /// `key` is the lockout key derived from the master key. Every instance of a service must
@@ -97,7 +105,30 @@ impl Throttle {
             limits,
             key: hmac::Key::new(hmac::HMAC_SHA256, &key),
             clear: Recent::default(),
+            reported: Mutex::default(),
         }
+    }
+
+    /// Whether a refusal of `client` in organization `org`, locked for `retry_after` more
+    /// seconds, is the first this instance sees of that lock, and so is to be written to the
+    /// activity log. A refused attempt costs the sender nothing — no password is checked — so an
+    /// event for each would let anyone fill an organization's log as fast as they can send; one
+    /// per organization and address until the lock ends (per instance) says all there is to say.
+    pub fn first_report(&self, org: i64, client: IpAddr, retry_after: u64, now: i64) -> bool {
+        let mut reported = self.reported.lock().unwrap_or_else(|e| e.into_inner());
+        if reported.len() >= REPORTED_CAPACITY {
+            reported.retain(|_, until| *until > now);
+            if reported.len() >= REPORTED_CAPACITY {
+                reported.clear();
+            }
+        }
+        let until = now.saturating_add(i64::try_from(retry_after).unwrap_or(i64::MAX));
+        let known = reported
+            .entry((org, address_key(client)))
+            .or_insert(i64::MIN);
+        let first = *known <= now;
+        *known = (*known).max(until);
+        first
     }
 
     /// Keys for a user login: the pair, the address and (with the backstop on) the account.

@@ -573,3 +573,52 @@ async fn a_failure_with_an_unknown_consumer_key_writes_no_audit_event() {
     }
     assert_eq!(events, vec![Some(app.org.get())]);
 }
+
+/// How many `locked_out` events are stored, once a `login_succeeded` event written after them is.
+async fn locked_out_events(app: &TestApp) -> i64 {
+    use sqlx::{Connection, Row};
+    // The log is written in order: wait until an event written after the refusals is there.
+    for _ in 0..50 {
+        let mut conn = sqlx::AnyConnection::connect(&app.auth.settings.database)
+            .await
+            .unwrap();
+        let row = sqlx::query(
+            "SELECT CAST(SUM(CASE WHEN kind = 'locked_out' THEN 1 ELSE 0 END) AS BIGINT), \
+             CAST(SUM(CASE WHEN kind = 'login_succeeded' THEN 1 ELSE 0 END) AS BIGINT) \
+             FROM audit_events",
+        )
+        .fetch_one(&mut conn)
+        .await
+        .unwrap();
+        let (locked, succeeded): (Option<i64>, Option<i64>) = (row.get(0), row.get(1));
+        if succeeded.unwrap_or(0) > 0 {
+            return locked.unwrap_or(0);
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!("the audit log did not catch up");
+}
+
+#[tokio::test]
+async fn a_locked_address_hammering_on_writes_one_locked_out_event_not_one_per_attempt() {
+    let app = behind_proxy(|_| {}).await;
+    for _ in 0..5 {
+        login_from(&app, "203.0.113.9", app.org, &app.username, "wrong").await;
+    }
+    for _ in 0..20 {
+        let refused = login_from(&app, "203.0.113.9", app.org, &app.username, "wrong").await;
+        assert_locked(refused, 900).await;
+    }
+    let (key, _) = app.create_integration(&[]).await;
+    for _ in 0..5 {
+        integration_from(&app, "203.0.113.10", &key, "wrong-secret").await;
+    }
+    for _ in 0..20 {
+        let refused = integration_from(&app, "203.0.113.10", &key, "wrong-secret").await;
+        assert_eq!(refused.status(), 429);
+    }
+    // Another address's success, written after every refusal above.
+    let ok = login_from(&app, "198.51.100.1", app.org, &app.username, PASSWORD).await;
+    assert_eq!(ok.status(), 200);
+    assert_eq!(locked_out_events(&app).await, 2, "one per locked address");
+}
