@@ -15,6 +15,7 @@ use porteiro::config::{Algorithm, LockoutSettings};
 use porteiro::domain::SecretKey;
 use porteiro::store::Store;
 use porteiro::tokens::claims::random_id;
+use porteiro::tokens::master::MasterKey;
 use porteiro::tokens::{Claims, KeyRing, TokenType, Tokens};
 
 const ALGORITHMS: [Algorithm; 4] = [
@@ -51,6 +52,11 @@ fn now() -> i64 {
         .as_secs() as i64
 }
 
+/// The master key the benchmark database's keys are sealed under.
+fn bench_master_key() -> MasterKey {
+    MasterKey::from_bytes([7; 32])
+}
+
 fn hs256_secret() -> SecretString {
     SecretString::from("a benchmark secret of more than thirty-two bytes".to_owned())
 }
@@ -59,7 +65,12 @@ fn hs256_secret() -> SecretString {
 /// signing key created on first use. Each call returns a new `Tokens`, so a new, empty cache.
 fn tokens(rt: &Runtime, store: &Store, algorithm: Algorithm, now: i64) -> Tokens {
     let secret = hs256_secret();
-    let ring = KeyRing::new(algorithm, ACCESS_LIFETIME, Some(&secret));
+    let ring = KeyRing::new(
+        algorithm,
+        ACCESS_LIFETIME,
+        Some(&secret),
+        bench_master_key(),
+    );
     rt.block_on(ring.ensure_signing_key(store, now))
         .expect("a signing key");
     Tokens::new(ring, algorithm, ISSUER.to_owned(), LEEWAY)
@@ -139,7 +150,12 @@ fn signing_and_verification(c: &mut Criterion) {
 /// A verifier over the keys already in the store, with an empty cache.
 fn tokens_from_store(rt: &Runtime, store: &Store, algorithm: Algorithm) -> Tokens {
     let secret = hs256_secret();
-    let ring = KeyRing::new(algorithm, ACCESS_LIFETIME, Some(&secret));
+    let ring = KeyRing::new(
+        algorithm,
+        ACCESS_LIFETIME,
+        Some(&secret),
+        bench_master_key(),
+    );
     rt.block_on(ring.reload(store)).expect("the keys load");
     Tokens::new(ring, algorithm, ISSUER.to_owned(), LEEWAY)
 }

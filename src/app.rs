@@ -46,7 +46,9 @@ pub struct Application {
 }
 
 impl Application {
-    /// Connects to the database (applying migrations), binds the listener and loads the keys.
+    /// Connects to the database (applying migrations), unlocks the master key, binds the
+    /// listener and loads the keys. A master key the operator must fix fails with a
+    /// [`crate::tokens::master::MasterKeyError`] in the chain.
     pub async fn build(settings: Settings, clock: SharedClock) -> anyhow::Result<Self> {
         let store = Store::connect(
             &settings.database,
@@ -54,6 +56,8 @@ impl Application {
             settings.database_connect_timeout,
         )
         .await?;
+        let master =
+            crate::tokens::master::unlock(&store, &settings.master_key, &settings.database).await?;
         let listener = TcpListener::bind(settings.listen).await?;
         let issuer = settings.issuer_for(listener.local_addr()?);
         let now = clock.now();
@@ -61,12 +65,9 @@ impl Application {
             settings.algorithm,
             settings.longest_token_lifetime().as_secs() as i64,
             settings.hs256_secret.as_ref(),
+            master.clone(),
         );
         ring.ensure_signing_key(&store, now).await?;
-        // PLACEHOLDER until the master key is loaded from its file (issue 18, item 7): replaced
-        // by the key the settings name, never a constant.
-        let master = crate::tokens::master::MasterKey::from_bytes([0; 32]);
-        let _ = &master;
         let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
         let ended = EndedSessions::new(settings.longest_access_lifetime().as_secs() as i64);
         ended.poll(&store, now).await?;

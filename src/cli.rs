@@ -16,8 +16,9 @@ use crate::auth::password::hash_password;
 use crate::clock::{Clock, SystemClock, format_rfc3339_millis};
 use crate::config::{HumanDuration, LogFormat, Settings, SettingsArgs};
 use crate::domain::{ConsumerKey, OrgId, Password, Role, Scopes, Username};
-use crate::store::{OpenError, Store};
-use crate::tokens::ring::create_key;
+use crate::store::{OpenError, Retirement, Store, Successor};
+use crate::tokens::master::{self, MasterKey, MasterKeyError};
+use crate::tokens::ring::{create_key, retire_key};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -162,7 +163,23 @@ enum KeysCommand {
         #[arg(long, default_value = "5m")]
         activate_in: HumanDuration,
     },
+    /// List the signing keys: kid, algorithm, created, activates, retired.
     List,
+    /// Withdraw a (compromised) key at once: it leaves the JWKS and its tokens are refused.
+    /// If it signed, the newest other key signs instead, or a new one.
+    Retire { kid: String },
+    /// Make a master key (32 random bytes, base64): printed, or written to a new file (mode
+    /// 0600).
+    GenerateMasterKey {
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// Re-encrypt every signing key under the master key in FILE, in one transaction; then start
+    /// the servers with that file.
+    Rewrap {
+        #[arg(long)]
+        new_master_key_file: PathBuf,
+    },
 }
 
 fn parse_consumer_key(s: &str) -> Result<ConsumerKey, crate::domain::ParseError> {
@@ -237,6 +254,10 @@ async fn serve(settings: Settings) -> ExitCode {
         Ok(app) => app,
         Err(e) => {
             eprintln!("error: cannot start: {e:#}");
+            // A missing or wrong master key is the operator's to fix, like a bad argument.
+            if e.chain().any(|cause| cause.is::<MasterKeyError>()) {
+                return ExitCode::from(2);
+            }
             return ExitCode::FAILURE;
         }
     };
@@ -334,6 +355,9 @@ async fn admin_command(command: Command, settings: &Settings) -> Result<Output, 
         }
         _ => None,
     };
+    if let Command::Keys(KeysCommand::GenerateMasterKey { out }) = &command {
+        return generate_master_key(out.as_deref());
+    }
     let creates = matches!(
         command,
         Command::Migrate
@@ -649,6 +673,52 @@ async fn integration_command(
     }
 }
 
+/// The master key of a key command, as the server would have it (on SQLite, by default, the
+/// file beside the database, created if the database has none yet).
+async fn unlock(store: &Store, settings: &Settings) -> Result<MasterKey, AdminError> {
+    master::unlock(store, &settings.master_key, &settings.database)
+        .await
+        .map_err(master_key_error)
+}
+
+fn master_key_error(e: anyhow::Error) -> AdminError {
+    match e.downcast::<MasterKeyError>() {
+        Ok(e) => AdminError::Invalid(e.to_string()),
+        Err(e) => AdminError::Internal(e),
+    }
+}
+
+/// `keys generate-master-key`: needs no database.
+fn generate_master_key(out: Option<&std::path::Path>) -> Result<Output, AdminError> {
+    use secrecy::ExposeSecret;
+    let key = MasterKey::generate()?;
+    let text = key.to_base64();
+    let Some(path) = out else {
+        return Ok(Output {
+            json: json!({"master_key": text.expose_secret()}),
+            human: text.expose_secret().to_owned(),
+        });
+    };
+    let line = secrecy::zeroize::Zeroizing::new(format!("{}\n", text.expose_secret()));
+    match crate::store::files::write_new_private(path, line.as_bytes()) {
+        Ok(true) => Ok(Output {
+            json: json!({"file": path.display().to_string()}),
+            human: format!(
+                "wrote a new master key to {} (readable by its owner only); keep a copy somewhere safe: without it the signing keys cannot be decrypted",
+                path.display()
+            ),
+        }),
+        Ok(false) => Err(AdminError::Duplicate(format!(
+            "{} already exists; it was left as it was",
+            path.display()
+        ))),
+        Err(e) => Err(AdminError::Invalid(format!(
+            "cannot write {}: {e}",
+            path.display()
+        ))),
+    }
+}
+
 async fn keys_command(
     command: KeysCommand,
     store: &Store,
@@ -662,12 +732,13 @@ async fn keys_command(
                     "HS256 signs with PORTEIRO_HS256_SECRET; change that secret on every instance instead".into(),
                 ));
             }
+            let master = unlock(store, settings).await?;
             // A key of another algorithm than the servers' would be published but never sign.
             let newest = store
                 .list_keys()
                 .await?
                 .into_iter()
-                .max_by_key(|k| k.activates_at);
+                .rfind(|k| k.retired_at.is_none());
             if let Some(newest) = newest.filter(|k| k.algorithm != settings.algorithm.as_str()) {
                 return Err(AdminError::Invalid(format!(
                     "the newest key is {}, but this command was given --algorithm {}; pass the servers' --algorithm",
@@ -676,7 +747,7 @@ async fn keys_command(
                 )));
             }
             let activates = now + activate_in.0.as_secs() as i64;
-            let key = create_key(store, settings.algorithm, now, activates).await?;
+            let key = create_key(store, &master, settings.algorithm, now, activates).await?;
             Ok(Output {
                 human: format!(
                     "created key {} ({}), published now, signing from {}",
@@ -696,13 +767,19 @@ async fn keys_command(
             let keys = store.list_keys().await?;
             let rows: Vec<Value> = keys
                 .iter()
-                .map(|k| {
-                    // A key retires when a later key of its algorithm activates.
-                    let retired = keys
+                .enumerate()
+                .map(|(i, k)| {
+                    // A key stops signing when `keys retire` withdraws it, or when a later key
+                    // of its algorithm activates (at its own activation, if that came first).
+                    let superseded = keys[i + 1..]
                         .iter()
-                        .filter(|l| l.algorithm == k.algorithm && l.activates_at > k.activates_at)
-                        .map(|l| l.activates_at)
+                        .filter(|l| l.algorithm == k.algorithm && l.retired_at.is_none())
+                        .map(|l| l.activates_at.max(k.activates_at))
                         .min();
+                    let retired = match (k.retired_at, superseded) {
+                        (Some(a), Some(b)) => Some(a.min(b)),
+                        (a, b) => a.or(b),
+                    };
                     json!({
                         "kid": k.kid,
                         "algorithm": k.algorithm,
@@ -731,5 +808,64 @@ async fn keys_command(
                 human,
             })
         }
+        KeysCommand::Retire { kid } => {
+            let master = unlock(store, settings).await?;
+            match retire_key(store, &master, &kid, now).await? {
+                Retirement::Unknown => Err(AdminError::NotFound(format!(
+                    "there is no signing key {kid}"
+                ))),
+                Retirement::AlreadyRetired(at) => Ok(Output {
+                    human: format!(
+                        "key {kid} was already retired at {}",
+                        format_rfc3339_millis(at)
+                    ),
+                    json: json!({"kid": kid, "retired": format_rfc3339_millis(at), "signing": null}),
+                }),
+                Retirement::Retired { successor, .. } => {
+                    let (signing, how) = match &successor {
+                        None => (None, ""),
+                        Some(Successor::Active(kid)) => (Some(kid), ""),
+                        Some(Successor::Activated(kid)) => (Some(kid), ", activated now"),
+                        Some(Successor::Created(kid)) => (Some(kid), ", created now"),
+                    };
+                    let mut human = format!(
+                        "retired key {kid}: it has left the JWKS and its tokens are refused (by running servers within 5 s)"
+                    );
+                    if let Some(signing) = signing {
+                        human.push_str(&format!("; key {signing} signs instead{how}"));
+                    }
+                    Ok(Output {
+                        human,
+                        json: json!({
+                            "kid": kid,
+                            "retired": format_rfc3339_millis(now),
+                            "signing": signing,
+                        }),
+                    })
+                }
+            }
+        }
+        KeysCommand::Rewrap {
+            new_master_key_file,
+        } => {
+            let new = MasterKey::load(
+                &crate::config::MasterKeySource::File(new_master_key_file.clone()),
+                None,
+                true,
+            )
+            .map_err(|e| AdminError::Invalid(e.to_string()))?;
+            let current = unlock(store, settings).await?;
+            let count = master::rewrap(store, &current, &new)
+                .await
+                .map_err(master_key_error)?;
+            let file = new_master_key_file.display();
+            Ok(Output {
+                human: format!(
+                    "re-encrypted {count} signing keys under the master key in {file}; start every server with --master-key-file {file} (the previous master key no longer opens them)"
+                ),
+                json: json!({"keys": count, "master_key_file": file.to_string()}),
+            })
+        }
+        KeysCommand::GenerateMasterKey { out } => generate_master_key(out.as_deref()),
     }
 }

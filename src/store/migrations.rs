@@ -38,6 +38,11 @@ const SQLITE: &[(i64, &str, &str)] = &[
         "clock-proof sessions",
         include_str!("../../migrations/sqlite/0006_clock_proof_sessions.sql"),
     ),
+    (
+        7,
+        "sealed signing keys",
+        include_str!("../../migrations/sqlite/0007_sealed_keys.sql"),
+    ),
 ];
 const POSTGRES: &[(i64, &str, &str)] = &[
     (
@@ -69,6 +74,11 @@ const POSTGRES: &[(i64, &str, &str)] = &[
         6,
         "clock-proof sessions",
         include_str!("../../migrations/postgres/0006_clock_proof_sessions.sql"),
+    ),
+    (
+        7,
+        "sealed signing keys",
+        include_str!("../../migrations/postgres/0007_sealed_keys.sql"),
     ),
 ];
 

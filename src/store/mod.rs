@@ -6,6 +6,7 @@ mod access;
 mod attempts;
 mod audit;
 mod console;
+pub mod files;
 mod integrations;
 mod keys;
 mod migrations;
@@ -23,7 +24,7 @@ pub use attempts::{AttemptCount, Counter};
 pub use audit::{AuditEvent, AuditFilter};
 pub use console::ConsoleSession;
 pub use integrations::IntegrationRecord;
-pub use keys::StoredKey;
+pub use keys::{NewKey, Retirement, Sealing, StoredKey, Successor};
 pub use orgs::Organization;
 pub use sessions::{
     EndReason, NewSession, OpenSession, Rotation, SessionKind, SessionRecord, WriterConnection,
@@ -145,10 +146,19 @@ impl Store {
     ) -> Result<Self, OpenError> {
         sqlx::any::install_default_drivers();
         let (url, backend) = normalize_url(url)?;
-        if backend == Backend::Sqlite && !create {
-            let path = sqlite_path(&url);
-            if !std::path::Path::new(&path).exists() {
-                return Err(OpenError::Missing(path));
+        if let Some(DatabaseFile::Path(path)) = sqlite_file(&url) {
+            if !path.exists() {
+                if !create {
+                    return Err(OpenError::Missing(path.display().to_string()));
+                }
+                files::create_private(&path).map_err(|e| {
+                    anyhow::anyhow!("cannot create the database file {}: {e}", path.display())
+                })?;
+            }
+            for suffix in ["", "-wal", "-shm"] {
+                let mut name = path.clone().into_os_string();
+                name.push(suffix);
+                files::restrict_to_owner(std::path::Path::new(&name));
             }
         }
         let options: AnyConnectOptions = url
@@ -302,6 +312,27 @@ fn values_placeholders(backend: Backend, rows: usize, width: usize) -> String {
 fn sqlite_path(url: &str) -> String {
     let rest = url.trim_start_matches("sqlite:").trim_start_matches("//");
     rest.split('?').next().unwrap_or_default().to_owned()
+}
+
+/// Where a SQLite database keeps its data.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DatabaseFile {
+    Path(std::path::PathBuf),
+    /// An in-memory database: nothing on disk.
+    Memory,
+}
+
+/// The file of a `sqlite:` URL; `None` for PostgreSQL.
+pub fn sqlite_file(url: &str) -> Option<DatabaseFile> {
+    if !url.starts_with("sqlite:") {
+        return None;
+    }
+    let path = sqlite_path(url);
+    let query = url.split_once('?').map_or("", |(_, q)| q);
+    if path.is_empty() || path.starts_with(":memory:") || query.contains("mode=memory") {
+        return Some(DatabaseFile::Memory);
+    }
+    Some(DatabaseFile::Path(path.into()))
 }
 
 /// Whether a database URL names a backend Porteiro supports.

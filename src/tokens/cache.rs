@@ -1,12 +1,15 @@
 //! Tokens already verified, by digest: a client presents the same access token many times, and
 //! checking its signature again would cost more than everything else a bearer check does.
 //! Only the exact bytes of a token that verified map to its claims, so a hit proves what the
-//! signature proved; an entry is dropped when the token expires.
+//! signature proved; an entry is dropped when the token expires. A hit also holds the key that
+//! verified the token, so that once that key is retired the token is refused like any other it
+//! signed: one atomic load per hit.
 
 use std::collections::HashMap;
-use std::sync::RwLock;
+use std::sync::{Arc, RwLock};
 
 use super::Claims;
+use super::keys::SigningKey;
 
 /// Enough for the tokens in active use; when full, expired entries go, and if none has expired
 /// the cache starts over (a miss only costs one signature check).
@@ -14,7 +17,7 @@ const CAPACITY: usize = 50_000;
 
 #[derive(Default)]
 pub struct VerifiedTokens {
-    entries: RwLock<HashMap<[u8; 32], Claims>>,
+    entries: RwLock<HashMap<[u8; 32], (Claims, Arc<SigningKey>)>>,
 }
 
 fn digest(token: &str) -> [u8; 32] {
@@ -25,23 +28,25 @@ fn digest(token: &str) -> [u8; 32] {
 }
 
 impl VerifiedTokens {
-    /// The claims of a token verified before and still unexpired at `now` (with `leeway`).
+    /// The claims of a token verified before, still unexpired at `now` (with `leeway`), whose
+    /// key has not been withdrawn since.
     pub fn get(&self, token: &str, now: i64, leeway: i64) -> Option<Claims> {
         let entries = self.entries.read().unwrap_or_else(|e| e.into_inner());
         entries
             .get(&digest(token))
-            .filter(|c| c.exp.saturating_add(leeway) > now)
-            .cloned()
+            .filter(|(c, key)| c.exp.saturating_add(leeway) > now && !key.is_withdrawn())
+            .map(|(c, _)| c.clone())
     }
 
-    pub fn insert(&self, token: &str, claims: &Claims, now: i64) {
+    /// Remembers that `token`, with these claims, verified with `key`.
+    pub fn insert(&self, token: &str, claims: &Claims, key: Arc<SigningKey>, now: i64) {
         let mut entries = self.entries.write().unwrap_or_else(|e| e.into_inner());
         if entries.len() >= CAPACITY {
-            entries.retain(|_, c| c.exp > now);
+            entries.retain(|_, (c, _)| c.exp > now);
             if entries.len() >= CAPACITY {
                 entries.clear();
             }
         }
-        entries.insert(digest(token), claims.clone());
+        entries.insert(digest(token), (claims.clone(), key));
     }
 }

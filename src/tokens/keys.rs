@@ -2,6 +2,8 @@
 //! JWK of each. A key is parsed once when the ring loads it, because building a signer from DER
 //! on every request costs more than the signature itself.
 
+use std::sync::atomic::{AtomicBool, Ordering};
+
 use aws_lc_rs::encoding::AsDer;
 use aws_lc_rs::rand::SystemRandom;
 use aws_lc_rs::signature::{self, EcdsaKeyPair, Ed25519KeyPair, KeyPair, RsaKeyPair};
@@ -16,8 +18,13 @@ use crate::config::Algorithm;
 pub struct SigningKey {
     pub kid: String,
     pub algorithm: Algorithm,
+    /// The order of creation (see `StoredKey::seq`): of the active keys, the latest signs.
+    pub seq: i64,
     /// When it starts to sign (epoch seconds); it verifies and is published from creation.
     pub activates_at: i64,
+    /// Set when the key leaves the ring (`keys retire`): tokens it signed that were verified
+    /// before are refused from then on too.
+    withdrawn: AtomicBool,
     /// `base64url(header)`, the same for every token this key signs.
     header_b64: String,
     pair: Pair,
@@ -69,11 +76,12 @@ pub fn generate_private_key(algorithm: Algorithm) -> anyhow::Result<Vec<u8>> {
 }
 
 impl SigningKey {
-    /// Parses a stored asymmetric key.
+    /// Parses a stored asymmetric key (its PKCS#8 DER, opened).
     pub fn from_pkcs8(
         kid: &str,
         algorithm: Algorithm,
         der: &[u8],
+        seq: i64,
         activates_at: i64,
     ) -> Result<Self, KeyError> {
         let fail = |reason: String| KeyError {
@@ -118,7 +126,7 @@ impl SigningKey {
         Ok(Self::assemble(
             kid,
             algorithm,
-            activates_at,
+            (seq, activates_at),
             pair,
             decoding,
             Some(jwk),
@@ -137,7 +145,7 @@ impl SigningKey {
         Self::assemble(
             &kid,
             Algorithm::HS256,
-            0,
+            (0, 0),
             pair,
             DecodingKey::from_secret(secret),
             None,
@@ -147,7 +155,7 @@ impl SigningKey {
     fn assemble(
         kid: &str,
         algorithm: Algorithm,
-        activates_at: i64,
+        (seq, activates_at): (i64, i64),
         pair: Pair,
         decoding: DecodingKey,
         jwk: Option<serde_json::Value>,
@@ -156,12 +164,23 @@ impl SigningKey {
         Self {
             kid: kid.to_owned(),
             algorithm,
+            seq,
             activates_at,
+            withdrawn: AtomicBool::new(false),
             header_b64: B64.encode(header.to_string()),
             pair,
             decoding,
             jwk,
         }
+    }
+
+    /// Whether the key has left the ring, so that nothing it signed is accepted any more.
+    pub fn is_withdrawn(&self) -> bool {
+        self.withdrawn.load(Ordering::Acquire)
+    }
+
+    pub(crate) fn withdraw(&self) {
+        self.withdrawn.store(true, Ordering::Release);
     }
 
     /// Signs `claims` into a compact JWS.

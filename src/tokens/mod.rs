@@ -104,7 +104,7 @@ impl Tokens {
         if claims.exp.saturating_add(self.leeway) <= now {
             return Err(InvalidToken::Expired);
         }
-        self.verified.insert(token, &claims, now);
+        self.verified.insert(token, &claims, key, now);
         Ok(claims)
     }
 }

@@ -1,19 +1,26 @@
 //! The key ring: every signing key of the configured algorithm, loaded from the database at
-//! start and reloaded every few seconds, so every instance signs and verifies alike.
+//! start and reloaded every few seconds, so every instance signs and verifies alike. Keys are
+//! ordered by creation (the sequence the database assigns): of the keys whose activation time
+//! has passed, the latest signs. A retired key leaves the ring.
 
 use std::sync::{Arc, RwLock};
 
+use secrecy::zeroize::Zeroizing;
 use secrecy::{ExposeSecret, SecretString};
 
 use super::keys::{SigningKey, generate_private_key, new_kid};
+use super::master::MasterKey;
 use crate::config::Algorithm;
-use crate::store::{Store, StoredKey};
+use crate::store::{NewKey, Retirement, Store, StoredKey};
 
 pub struct KeyRing {
     algorithm: Algorithm,
     /// How long a superseded key stays published: the longest token lifetime plus a margin for
     /// instances that have not yet reloaded.
     retain: i64,
+    /// Opens the sealed private keys.
+    master: MasterKey,
+    /// In the order of creation.
     keys: RwLock<Arc<Vec<Arc<SigningKey>>>>,
 }
 
@@ -26,6 +33,7 @@ impl KeyRing {
         algorithm: Algorithm,
         longest_lifetime: i64,
         hs256_secret: Option<&SecretString>,
+        master: MasterKey,
     ) -> Self {
         let keys = match (algorithm, hs256_secret) {
             (Algorithm::HS256, Some(secret)) => vec![Arc::new(SigningKey::hs256(
@@ -36,6 +44,7 @@ impl KeyRing {
         Self {
             algorithm,
             retain: longest_lifetime + RELOAD_MARGIN,
+            master,
             keys: RwLock::new(Arc::new(keys)),
         }
     }
@@ -44,7 +53,9 @@ impl KeyRing {
         self.keys.read().unwrap_or_else(|e| e.into_inner()).clone()
     }
 
-    /// Reloads the ring from the database, parsing only keys it has not seen before.
+    /// Reloads the ring from the database, opening only keys it has not seen before. A key that
+    /// cannot be opened is left out and reported once the rest is loaded, so that one damaged
+    /// row does not keep this instance from seeing a retirement.
     pub async fn reload(&self, store: &Store) -> anyhow::Result<()> {
         if self.algorithm == Algorithm::HS256 {
             return Ok(());
@@ -52,22 +63,46 @@ impl KeyRing {
         let stored = store.list_keys().await?;
         let current = self.snapshot();
         let mut keys = Vec::with_capacity(stored.len());
+        let mut failure = None;
         for row in stored
             .iter()
-            .filter(|k| k.algorithm == self.algorithm.as_str())
+            .filter(|k| k.algorithm == self.algorithm.as_str() && k.retired_at.is_none())
         {
-            match current.iter().find(|k| k.kid == row.kid) {
+            let known = current
+                .iter()
+                .find(|k| k.kid == row.kid && k.activates_at == row.activates_at);
+            match known {
                 Some(known) => keys.push(known.clone()),
-                None => keys.push(Arc::new(SigningKey::from_pkcs8(
-                    &row.kid,
-                    self.algorithm,
-                    &row.private_key,
-                    row.activates_at,
-                )?)),
+                None => match self.open(row) {
+                    Ok(key) => keys.push(Arc::new(key)),
+                    Err(e) => failure = failure.or(Some(e)),
+                },
             }
         }
+        for gone in current
+            .iter()
+            .filter(|k| !keys.iter().any(|n| n.kid == k.kid))
+        {
+            gone.withdraw();
+        }
         *self.keys.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(keys);
-        Ok(())
+        failure.map_or(Ok(()), Err)
+    }
+
+    fn open(&self, row: &StoredKey) -> anyhow::Result<SigningKey> {
+        let der = if row.sealed {
+            self.master.unseal(&row.kid, &row.private_key)?
+        } else {
+            // Written by an older version since this one started; the next start seals it.
+            Zeroizing::new(row.private_key.clone())
+        };
+        Ok(SigningKey::from_pkcs8(
+            &row.kid,
+            self.algorithm,
+            &der,
+            row.seq,
+            row.activates_at,
+        )?)
     }
 
     /// Makes sure a key of the configured algorithm signs now: on a fresh database (or after a
@@ -76,13 +111,33 @@ impl KeyRing {
     pub async fn ensure_signing_key(&self, store: &Store, now: i64) -> anyhow::Result<()> {
         self.reload(store).await?;
         if self.signing_key(now).is_none() {
-            create_key(store, self.algorithm, now, now).await?;
-            self.reload(store).await?;
+            self.create_key(store, now, now).await?;
         }
         Ok(())
     }
 
-    /// The newest key whose activation time has passed.
+    /// Creates a key of the ring's algorithm that is published at once and signs from
+    /// `activates_at`, and reloads.
+    pub async fn create_key(
+        &self,
+        store: &Store,
+        now: i64,
+        activates_at: i64,
+    ) -> anyhow::Result<NewKey> {
+        let key = create_key(store, &self.master, self.algorithm, now, activates_at).await?;
+        self.reload(store).await?;
+        Ok(key)
+    }
+
+    /// Retires the key `kid` (see [`retire_key`]) and reloads: from now on this instance
+    /// refuses its tokens.
+    pub async fn retire(&self, store: &Store, kid: &str, now: i64) -> anyhow::Result<Retirement> {
+        let retirement = retire_key(store, &self.master, kid, now).await?;
+        self.reload(store).await?;
+        Ok(retirement)
+    }
+
+    /// The latest key whose activation time has passed.
     pub fn signing_key(&self, now: i64) -> Option<Arc<SigningKey>> {
         self.snapshot()
             .iter()
@@ -93,44 +148,83 @@ impl KeyRing {
 
     /// The published key with this kid.
     pub fn verifying_key(&self, kid: &str, now: i64) -> Option<Arc<SigningKey>> {
-        self.published(now).into_iter().find(|k| k.kid == kid)
+        let keys = self.snapshot();
+        let i = keys.iter().position(|k| k.kid == kid)?;
+        self.is_published(&keys, i, now).then(|| keys[i].clone())
     }
 
     /// Keys that verify: every key that signs now or will, and every superseded key until the
     /// last token it can have signed has expired.
     pub fn published(&self, now: i64) -> Vec<Arc<SigningKey>> {
         let keys = self.snapshot();
-        keys.iter()
-            .enumerate()
-            .filter(|(i, key)| {
-                let superseded_at = keys[i + 1..]
-                    .iter()
-                    .filter(|later| {
-                        later.activates_at <= now && later.activates_at >= key.activates_at
-                    })
-                    .map(|later| later.activates_at)
-                    .min();
-                superseded_at.is_none_or(|at| at + self.retain >= now)
-            })
-            .map(|(_, k)| k.clone())
+        (0..keys.len())
+            .filter(|&i| self.is_published(&keys, i, now))
+            .map(|i| keys[i].clone())
             .collect()
+    }
+
+    /// A key stops signing when a later key activates (or, for a later key that activated
+    /// first, at its own activation: it never signs); it stays published for `retain` after.
+    fn is_published(&self, keys: &[Arc<SigningKey>], i: usize, now: i64) -> bool {
+        let key = &keys[i];
+        let superseded_at = keys[i + 1..]
+            .iter()
+            .filter(|later| later.activates_at <= now)
+            .map(|later| later.activates_at.max(key.activates_at))
+            .min();
+        superseded_at.is_none_or(|at| at + self.retain >= now)
     }
 }
 
-/// Creates a key that is published at once and signs from `activates_at`.
+/// Creates a key that is published at once and signs from `activates_at`, its private key
+/// sealed under `master`.
 pub async fn create_key(
     store: &Store,
+    master: &MasterKey,
     algorithm: Algorithm,
     now: i64,
     activates_at: i64,
-) -> anyhow::Result<StoredKey> {
-    let key = StoredKey {
-        kid: new_kid(),
-        algorithm: algorithm.as_str().to_owned(),
-        private_key: generate_private_key(algorithm)?,
-        created_at: now,
-        activates_at,
-    };
+) -> anyhow::Result<NewKey> {
+    let key = new_key(master, algorithm, now, activates_at)?;
     store.insert_key(&key).await?;
     Ok(key)
+}
+
+fn new_key(
+    master: &MasterKey,
+    algorithm: Algorithm,
+    now: i64,
+    activates_at: i64,
+) -> anyhow::Result<NewKey> {
+    let kid = new_kid();
+    let der = Zeroizing::new(generate_private_key(algorithm)?);
+    Ok(NewKey {
+        sealed_key: master.seal(&kid, &der)?,
+        kid,
+        algorithm: algorithm.as_str().to_owned(),
+        created_at: now,
+        activates_at,
+    })
+}
+
+/// Withdraws a key at once: it leaves every ring at the next reload (so the JWKS, and every
+/// check of a token it signed). If it was the signing key, the newest other key of its
+/// algorithm signs from now, or, when there is none, a new key made now.
+pub async fn retire_key(
+    store: &Store,
+    master: &MasterKey,
+    kid: &str,
+    now: i64,
+) -> anyhow::Result<Retirement> {
+    store
+        .retire_key(kid, now, |algorithm| {
+            let algorithm = match algorithm {
+                "ES256" => Algorithm::ES256,
+                "EdDSA" => Algorithm::EdDSA,
+                "RS256" => Algorithm::RS256,
+                other => anyhow::bail!("a stored key has the unknown algorithm {other}"),
+            };
+            new_key(master, algorithm, now, now)
+        })
+        .await
 }

@@ -4,8 +4,6 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use porteiro::config::Algorithm;
-use porteiro::tokens::ring::create_key;
 use serde_json::{Value, json};
 
 use crate::helpers::*;
@@ -109,7 +107,11 @@ async fn a_rotated_key_reaches_every_instance_within_five_seconds_and_signs_only
     };
     let (_, before) = a.login().await;
     let now = a.now();
-    let key = create_key(&a.auth.store, Algorithm::ES256, now, now + 300)
+    let key = a
+        .auth
+        .tokens
+        .ring
+        .create_key(&a.auth.store, now, now + 300)
         .await
         .unwrap();
     let deadline = Instant::now() + Duration::from_secs(6);
@@ -145,6 +147,7 @@ async fn instances_starting_together_on_an_empty_database_perform_one_first_star
     }
     let dir = tempfile::tempdir().unwrap();
     let database = fresh_database(&dir).await;
+    let master_key = new_master_key();
     let children: Vec<std::process::Child> = (0..3)
         .map(|_| {
             let port = std::net::TcpListener::bind("127.0.0.1:0")
@@ -163,6 +166,10 @@ async fn instances_starting_together_on_an_empty_database_perform_one_first_star
                 .env("PORTEIRO_ARGON2_MEMORY_KIB", "1024")
                 .env("PORTEIRO_ARGON2_ITERATIONS", "1")
                 .env("PORTEIRO_LOG_FORMAT", "json")
+                .env(
+                    "PORTEIRO_MASTER_KEY",
+                    secrecy::ExposeSecret::expose_secret(&master_key),
+                )
                 .stdout(std::process::Stdio::piped())
                 .stderr(std::process::Stdio::null())
                 .spawn()

@@ -7,9 +7,10 @@ use porteiro::auth::Auth;
 use porteiro::auth::admin;
 use porteiro::auth::password::hash_password;
 use porteiro::clock::{Clock, ManualClock, SystemClock};
-use porteiro::config::{Settings, SettingsArgs};
+use porteiro::config::{MasterKeySource, Settings, SettingsArgs};
 use porteiro::domain::{OrgId, Role, Username};
 use porteiro::store::Store;
+use porteiro::tokens::master::MasterKey;
 use reqwest::Response;
 use secrecy::SecretString;
 use serde_json::{Value, json};
@@ -80,7 +81,9 @@ pub async fn store_with_org() -> StoreFixture {
     }
 }
 
-/// Settings for tests: port 0, the given database, argon2 cheap enough for debug builds.
+/// Settings for tests: port 0, the given database, argon2 cheap enough for debug builds. On
+/// PostgreSQL, which has no default master key, a fresh one inline (the instances of one test
+/// share it through their settings); on SQLite, the default file beside the database.
 pub fn test_settings(database: String) -> Settings {
     let args = SettingsArgs {
         listen: Some("127.0.0.1:0".parse().unwrap()),
@@ -89,7 +92,16 @@ pub fn test_settings(database: String) -> Settings {
         argon2_iterations: Some(1),
         ..Default::default()
     };
-    Settings::resolve(args, None).unwrap()
+    let mut settings = Settings::resolve(args, None).unwrap();
+    if settings.database.starts_with("postgres") {
+        settings.master_key = MasterKeySource::Inline(new_master_key());
+    }
+    settings
+}
+
+/// A fresh master key, as `PORTEIRO_MASTER_KEY` would hold it.
+pub fn new_master_key() -> SecretString {
+    MasterKey::generate().unwrap().to_base64()
 }
 
 impl TestApp {

@@ -3,7 +3,6 @@
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
 use porteiro::config::Algorithm;
-use porteiro::tokens::ring::create_key;
 use serde_json::{Value, json};
 
 use crate::helpers::*;
@@ -143,7 +142,11 @@ async fn a_rotated_key_is_published_at_once_and_signs_only_from_its_activation()
     let (_, before) = app.login().await;
     let old_kid = header(&before)["kid"].clone();
     let now = app.now();
-    let key = create_key(&app.auth.store, Algorithm::ES256, now, now + 300)
+    let key = app
+        .auth
+        .tokens
+        .ring
+        .create_key(&app.auth.store, now, now + 300)
         .await
         .unwrap();
     app.auth.tokens.ring.reload(&app.auth.store).await.unwrap();
@@ -178,7 +181,10 @@ async fn a_superseded_key_leaves_the_jwks_once_its_tokens_have_expired() {
     let old_kid = header(&access)["kid"].clone();
     app.clock.advance(1);
     let now = app.now();
-    create_key(&app.auth.store, Algorithm::ES256, now, now)
+    app.auth
+        .tokens
+        .ring
+        .create_key(&app.auth.store, now, now)
         .await
         .unwrap();
     app.auth.tokens.ring.reload(&app.auth.store).await.unwrap();
