@@ -14,6 +14,7 @@ mod hostile_input;
 mod i18n;
 mod integration;
 mod interop;
+mod keys;
 mod login;
 mod logs;
 mod me;
