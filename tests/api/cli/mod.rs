@@ -174,9 +174,14 @@ impl Porteiro {
 
     /// Starts `serve` on a free port and waits until `/healthz` answers.
     async fn serve_with_env(&self, env: &[(&str, &str)]) -> Server {
+        self.serve_with(|args| self.command(args, env)).await
+    }
+
+    /// Starts the command `make` builds for `serve`'s arguments (a free port), and waits until
+    /// `/healthz` answers.
+    async fn serve_with(&self, make: impl FnOnce(&[&str]) -> Command) -> Server {
         let listen = format!("127.0.0.1:{}", free_port());
-        let mut child = self
-            .command(&["serve", "--listen", &listen], env)
+        let mut child = make(&["serve", "--listen", &listen])
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
