@@ -17,7 +17,13 @@ const CAPACITY: usize = 50_000;
 
 #[derive(Default)]
 pub struct VerifiedTokens {
-    entries: RwLock<HashMap<[u8; 32], (Claims, Arc<SigningKey>)>>,
+    entries: RwLock<HashMap<[u8; 32], Entry>>,
+}
+
+struct Entry {
+    claims: Claims,
+    /// The key that verified the token.
+    key: Arc<SigningKey>,
 }
 
 fn digest(token: &str) -> [u8; 32] {
@@ -34,19 +40,20 @@ impl VerifiedTokens {
         let entries = self.entries.read().unwrap_or_else(|e| e.into_inner());
         entries
             .get(&digest(token))
-            .filter(|(c, key)| c.exp.saturating_add(leeway) > now && !key.is_withdrawn())
-            .map(|(c, _)| c.clone())
+            .filter(|e| e.claims.exp.saturating_add(leeway) > now && !e.key.is_withdrawn())
+            .map(|e| e.claims.clone())
     }
 
     /// Remembers that `token`, with these claims, verified with `key`.
     pub fn insert(&self, token: &str, claims: &Claims, key: Arc<SigningKey>, now: i64) {
         let mut entries = self.entries.write().unwrap_or_else(|e| e.into_inner());
         if entries.len() >= CAPACITY {
-            entries.retain(|_, (c, _)| c.exp > now);
+            entries.retain(|_, e| e.claims.exp > now);
             if entries.len() >= CAPACITY {
                 entries.clear();
             }
         }
-        entries.insert(digest(token), (claims.clone(), key));
+        let claims = claims.clone();
+        entries.insert(digest(token), Entry { claims, key });
     }
 }

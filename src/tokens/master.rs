@@ -124,10 +124,6 @@ impl MasterKey {
         SecretString::from(general_purpose::STANDARD.encode(self.0))
     }
 
-    pub(crate) fn bytes(&self) -> &[u8; 32] {
-        &self.0
-    }
-
     /// A key for `purpose`, derived with HKDF-SHA256: never the master key itself.
     pub fn derive(&self, purpose: Purpose) -> [u8; 32] {
         let prk = hkdf::Salt::new(hkdf::HKDF_SHA256, b"porteiro").extract(&self.0);

@@ -436,7 +436,7 @@ async fn retiring_a_key_that_does_not_sign_leaves_the_signing_key_alone() {
             ..
         }
     ));
-    assert_eq!(published_kids(&app).await, [signing.clone()]);
+    assert_eq!(published_kids(&app).await, std::slice::from_ref(&signing));
     app.clock.advance(300);
     assert_eq!(access_kid(&app).await, signing);
     let unknown = ring.retire(&app.auth.store, "nosuchkid", now).await;

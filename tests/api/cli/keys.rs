@@ -78,7 +78,12 @@ async fn wait_until_unpublished(server: &Server, kid: &str) {
             .json()
             .await
             .unwrap();
-        if !jwks["keys"].as_array().unwrap().iter().any(|k| k["kid"] == kid) {
+        if !jwks["keys"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|k| k["kid"] == kid)
+        {
             return;
         }
         assert!(
@@ -150,7 +155,8 @@ fn keys_rotate_with_activate_in_10m_activates_ten_minutes_after_creation() {
 }
 
 #[tokio::test]
-async fn of_two_keys_rotated_within_one_second_with_activate_in_0s_the_later_one_signs_every_time() {
+async fn of_two_keys_rotated_within_one_second_with_activate_in_0s_the_later_one_signs_every_time()
+{
     for round in 0..4 {
         let porteiro = Porteiro::new();
         let (org, username) = with_a_member(&porteiro);
@@ -160,7 +166,11 @@ async fn of_two_keys_rotated_within_one_second_with_activate_in_0s_the_later_one
 
         let (_, access) = server.tokens(org, username, PASSWORD).await;
 
-        assert_eq!(kid_of(&access), later["kid"].as_str().unwrap(), "round {round}");
+        assert_eq!(
+            kid_of(&access),
+            later["kid"].as_str().unwrap(),
+            "round {round}"
+        );
     }
 }
 
@@ -202,7 +212,9 @@ fn keys_retire_of_an_unknown_kid_exits_2() {
     let porteiro = Porteiro::new();
     porteiro.json("keys rotate --json");
 
-    porteiro.run("keys retire 0000000000000000").assert_refused();
+    porteiro
+        .run("keys retire 0000000000000000")
+        .assert_refused();
 }
 
 // The master key
@@ -258,7 +270,9 @@ async fn serve_with_a_wrong_master_key_exits_2_saying_that_it_does_not_match() {
 
     refused.assert_refused();
     assert!(
-        refused.stderr.contains("the master key does not match this database"),
+        refused
+            .stderr
+            .contains("the master key does not match this database"),
         "{refused:?}"
     );
 }
