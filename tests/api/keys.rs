@@ -215,6 +215,7 @@ async fn a_postgres_server_without_a_master_key_refuses_to_start_and_says_how_to
 /// clear text, the later of which signs. Answers its URL and the two DER keys.
 async fn database_of_an_older_version(dir: &TempDir) -> (String, Vec<(String, Vec<u8>)>) {
     use sqlx::migrate::{Migration, MigrationType, Migrator};
+    sqlx::any::install_default_drivers();
     let url = fresh_database(dir).await;
     let dialect = if url.starts_with("postgres") {
         "postgres"
@@ -306,6 +307,43 @@ async fn clear_text_keys_of_an_older_database_are_sealed_at_its_first_start_and_
         );
     }
     assert!(!database_contains(&app, EC_PUBLIC_KEY_OID).await);
+}
+
+#[tokio::test]
+async fn several_instances_starting_at_once_on_an_older_database_all_start_with_its_keys_sealed() {
+    let dir = tempfile::tempdir().unwrap();
+    let (url, legacy) = database_of_an_older_version(&dir).await;
+    let mut settings = test_settings(url);
+    if matches!(settings.master_key, MasterKeySource::Default) {
+        // On SQLite too, every instance must find the same key, whoever creates the file.
+        settings.master_key = inline(&MasterKey::generate().unwrap());
+    }
+    // Migrated first: several SQLite processes migrating one file at once is another matter.
+    let store = porteiro::store::Store::connect(&settings.database, 2, Duration::from_secs(5))
+        .await
+        .unwrap();
+    store.close().await;
+    let clock = Arc::new(porteiro::clock::SystemClock);
+
+    let starts = (0..4).map(|_| Application::build(settings.clone(), clock.clone()));
+    let apps = futures_util::future::join_all(starts).await;
+
+    for app in &apps {
+        assert!(app.is_ok(), "{:#}", app.as_ref().err().unwrap());
+    }
+    let store = &apps[0].as_ref().unwrap().state().auth.store;
+    let stored = store.list_keys().await.unwrap();
+    assert!(stored.iter().all(|k| k.sealed), "{stored:?}");
+    let signing = apps[0]
+        .as_ref()
+        .unwrap()
+        .state()
+        .auth
+        .tokens
+        .ring
+        .signing_key(porteiro::clock::Clock::now(&porteiro::clock::SystemClock))
+        .unwrap();
+    assert_eq!(signing.kid, legacy[1].0);
 }
 
 #[tokio::test]
