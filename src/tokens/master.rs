@@ -96,7 +96,14 @@ fn decode_base64(text: &str) -> Option<Vec<u8>> {
     .find_map(|engine| engine.decode(text).ok())
 }
 
+impl Drop for MasterKey {
+    fn drop(&mut self) {
+        secrecy::zeroize::Zeroize::zeroize(&mut self.0);
+    }
+}
+
 impl MasterKey {
+    /// A key from its 32 bytes (benchmarks and tests; servers load theirs with [`unlock`]).
     pub fn from_bytes(bytes: [u8; 32]) -> Self {
         Self(bytes)
     }
@@ -219,7 +226,13 @@ impl MasterKey {
     fn read(path: &Path) -> Result<Self, MasterKeyError> {
         let text = std::fs::read_to_string(path).map_err(|e| MasterKeyError::Unreadable {
             path: path.display().to_string(),
-            reason: e.to_string(),
+            reason: match e.kind() {
+                std::io::ErrorKind::NotFound => format!(
+                    "{e}; make one with `porteiro keys generate-master-key --out {}`",
+                    path.display()
+                ),
+                _ => e.to_string(),
+            },
         })?;
         let text = Zeroizing::new(text);
         warn_if_readable_by_others(path);
