@@ -13,7 +13,7 @@ use std::io;
 use std::net::SocketAddr;
 use std::pin::pin;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use axum::Router;
 use hyper_util::server::graceful::GracefulShutdown;
@@ -25,6 +25,11 @@ use crate::config::Settings;
 /// How long to wait before accepting again after `accept` failed for want of a resource (open
 /// files, most likely): long enough not to spin, short enough to resume soon after one frees.
 const ACCEPT_BACKOFF: Duration = Duration::from_millis(100);
+
+/// An episode of failing accepts ends at the first accept this long after the last failure, so
+/// that a server at the edge of its open-files limit, failing and succeeding by turns, logs one
+/// episode rather than one per turn.
+const ACCEPT_RECOVERED_AFTER: Duration = Duration::from_secs(1);
 
 /// Open files besides client connections: the listener, the database's connections and files,
 /// the logs. Only used to warn about an open-files limit too low for `--max-connections`.
@@ -72,7 +77,7 @@ pub async fn serve(
     // nothing accepts and new connections wait in the kernel's backlog, costing us nothing.
     let slots = Arc::new(Semaphore::new(limits.max_connections as usize));
     let graceful = GracefulShutdown::new();
-    let mut accept_failing = false;
+    let mut accept_failing = None;
     let mut shutdown = pin!(shutdown);
     loop {
         let next = async {
@@ -113,14 +118,15 @@ pub async fn serve(
 }
 
 /// The next connection. When `accept` fails for want of a resource (`EMFILE`: too many open
-/// files), waits a moment and tries again instead of spinning, and says so once when it starts
-/// and once when it ends.
-async fn accept(listener: &TcpListener, failing: &mut bool) -> (TcpStream, SocketAddr) {
+/// files), waits a moment and tries again instead of spinning, and says so once when the
+/// episode starts and once when it ends. `failing` holds when the last failure of the current
+/// episode was.
+async fn accept(listener: &TcpListener, failing: &mut Option<Instant>) -> (TcpStream, SocketAddr) {
     loop {
         match listener.accept().await {
             Ok(accepted) => {
-                if *failing {
-                    *failing = false;
+                if failing.is_some_and(|last| last.elapsed() >= ACCEPT_RECOVERED_AFTER) {
+                    *failing = None;
                     tracing::info!("accepting connections again");
                 }
                 return accepted;
@@ -128,13 +134,13 @@ async fn accept(listener: &TcpListener, failing: &mut bool) -> (TcpStream, Socke
             // One client's connection went away before we took it: nothing to wait for.
             Err(e) if is_connection_error(&e) => {}
             Err(e) => {
-                if !*failing {
-                    *failing = true;
+                if failing.is_none() {
                     tracing::error!(
                         error = %e,
                         "cannot accept connections; retrying until it works again"
                     );
                 }
+                *failing = Some(Instant::now());
                 tokio::time::sleep(ACCEPT_BACKOFF).await;
             }
         }

@@ -20,19 +20,19 @@ fn address(app: &TestApp) -> SocketAddr {
     app.address.trim_start_matches("http://").parse().unwrap()
 }
 
-/// What a client got before the server closed the connection, and when that was; `None` if the
-/// connection was still open after `within`.
+/// What a client received within `within`, and after how long the server closed the
+/// connection if it did.
 async fn read_until_closed(
     reader: &mut OwnedReadHalf,
     within: Duration,
-) -> Option<(Vec<u8>, Duration)> {
+) -> (Vec<u8>, Option<Duration>) {
     let started = Instant::now();
     let mut received = Vec::new();
     let mut buf = [0; 4096];
     loop {
         match tokio::time::timeout_at(started + within, reader.read(&mut buf)).await {
-            Err(_) => return None,
-            Ok(Ok(0) | Err(_)) => return Some((received, started.elapsed())),
+            Err(_) => return (received, None),
+            Ok(Ok(0) | Err(_)) => return (received, Some(started.elapsed())),
             Ok(Ok(n)) => received.extend_from_slice(&buf[..n]),
         }
     }
@@ -61,7 +61,8 @@ async fn a_client_trickling_its_headers_is_disconnected_after_the_header_timeout
         .await
         .unwrap()
         .into_split();
-    // A header line every 200 ms for 4 s, then the blank line that ends the request.
+    // A header line every 200 ms for 4 s, then the blank line that ends the request; the
+    // writing half stays open (closing it would end the request too).
     tokio::spawn(async move {
         writer
             .write_all(b"GET /healthz HTTP/1.1\r\nHost: porteiro\r\n")
@@ -70,18 +71,19 @@ async fn a_client_trickling_its_headers_is_disconnected_after_the_header_timeout
             tokio::time::sleep(Duration::from_millis(200)).await;
             writer.write_all(b"X-Slow: 1\r\n").await?;
         }
-        writer.write_all(b"\r\n").await
+        writer.write_all(b"\r\n").await?;
+        tokio::time::sleep(Duration::from_secs(10)).await;
+        Ok::<_, std::io::Error>(())
     });
 
-    let (received, after) = read_until_closed(&mut reader, Duration::from_secs(8))
-        .await
-        .expect("still connected 8 s later");
+    let (received, closed) = read_until_closed(&mut reader, Duration::from_secs(6)).await;
 
     assert!(
         received.is_empty(),
         "answered: {}",
         String::from_utf8_lossy(&received)
     );
+    let after = closed.expect("still connected 6 s later");
     assert!(
         after >= Duration::from_millis(900) && after < Duration::from_secs(3),
         "closed after {after:?}"
@@ -96,11 +98,10 @@ async fn a_connection_that_sends_nothing_is_closed_after_the_header_timeout() {
         .unwrap()
         .into_split();
 
-    let (received, after) = read_until_closed(&mut reader, Duration::from_secs(5))
-        .await
-        .expect("still connected 5 s later");
+    let (received, closed) = read_until_closed(&mut reader, Duration::from_secs(5)).await;
 
     assert!(received.is_empty());
+    let after = closed.expect("still connected 5 s later");
     assert!(
         after >= Duration::from_millis(900),
         "closed after {after:?}"
@@ -119,11 +120,10 @@ async fn a_connection_that_stops_mid_header_is_closed_after_the_header_timeout()
         .await
         .unwrap();
 
-    let (received, after) = read_until_closed(&mut reader, Duration::from_secs(5))
-        .await
-        .expect("still connected 5 s later");
+    let (received, closed) = read_until_closed(&mut reader, Duration::from_secs(5)).await;
 
     assert!(received.is_empty());
+    let after = closed.expect("still connected 5 s later");
     assert!(
         after >= Duration::from_millis(900),
         "closed after {after:?}"
@@ -140,9 +140,9 @@ async fn a_kept_alive_connection_is_closed_after_the_idle_timeout() {
     writer.write_all(HEALTHZ).await.unwrap();
     assert!(read_answer(&mut reader).await.starts_with("HTTP/1.1 200"));
 
-    let (_, after) = read_until_closed(&mut reader, Duration::from_secs(5))
-        .await
-        .expect("still connected 5 s after its last answer");
+    let (_, closed) = read_until_closed(&mut reader, Duration::from_secs(5)).await;
+
+    let after = closed.expect("still connected 5 s after its last answer");
 
     assert!(
         after >= Duration::from_millis(900),
@@ -253,15 +253,109 @@ async fn stopping_the_server_finishes_a_request_in_flight_and_accepts_no_more() 
     tokio::time::sleep(Duration::from_millis(300)).await;
     writer.write_all(&body[10..]).await.unwrap();
 
-    let (answer, _) = read_until_closed(&mut reader, Duration::from_secs(5))
-        .await
-        .expect("the connection closes once answered");
+    let (answer, closed) = read_until_closed(&mut reader, Duration::from_secs(5)).await;
     let answer = String::from_utf8_lossy(&answer);
     assert!(answer.starts_with("HTTP/1.1 401"), "{answer}");
+    assert!(closed.is_some(), "the connection stays open after the stop");
     tokio::time::timeout(Duration::from_secs(5), server)
         .await
         .expect("stopped within 5 s of the last answer")
         .unwrap()
         .unwrap();
     assert!(TcpStream::connect(address).await.is_err());
+}
+
+#[tokio::test]
+async fn out_of_open_files_the_server_backs_off_logs_once_and_recovers() {
+    let dir = tempfile::tempdir().unwrap();
+    let listen = {
+        let probe = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        probe.local_addr().unwrap()
+    };
+    // `serve` with 64 open files at most, of which it uses about 25 before any client.
+    let mut command = std::process::Command::new("sh");
+    command
+        .args(["-c", r#"ulimit -n 64 && exec "$@""#, "sh"])
+        .arg(env!("CARGO_BIN_EXE_porteiro"))
+        .arg("--database")
+        .arg(format!("sqlite://{}/porteiro.db", dir.path().display()))
+        .args(["serve", "--listen", &listen.to_string()]);
+    for (name, _) in std::env::vars_os() {
+        if name.to_string_lossy().starts_with("PORTEIRO_") {
+            command.env_remove(&name);
+        }
+    }
+    let mut child = command
+        .env_remove("RUST_LOG")
+        .env("PORTEIRO_LOG_FORMAT", "json")
+        .env("PORTEIRO_ARGON2_MEMORY_KIB", "1024")
+        .env("PORTEIRO_ARGON2_ITERATIONS", "1")
+        .current_dir(dir.path())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let log = Arc::new(std::sync::Mutex::new(String::new()));
+    let stderr = child.stderr.take().unwrap();
+    let sink = log.clone();
+    let reader = std::thread::spawn(move || {
+        use std::io::BufRead;
+        for line in std::io::BufReader::new(stderr)
+            .lines()
+            .map_while(Result::ok)
+        {
+            sink.lock().unwrap().push_str(&format!("{line}\n"));
+        }
+    });
+    let healthz = format!("http://{listen}/healthz");
+    // Each try on a new connection: a kept-alive one would not need an accept.
+    let healthy = |within: Duration| {
+        let healthz = healthz.clone();
+        async move {
+            let deadline = Instant::now() + within;
+            while Instant::now() < deadline {
+                let answer = reqwest::Client::new()
+                    .get(&healthz)
+                    .timeout(Duration::from_secs(1))
+                    .send()
+                    .await;
+                if answer.is_ok_and(|a| a.status() == 200) {
+                    return true;
+                }
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+            false
+        }
+    };
+    assert!(
+        healthy(Duration::from_secs(20)).await,
+        "serve never answered"
+    );
+
+    let mut open = Vec::new();
+    for _ in 0..50 {
+        open.push(TcpStream::connect(listen).await.unwrap());
+    }
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    drop(open);
+    let recovered = healthy(Duration::from_secs(5)).await;
+    // The episode is over at the first accept a second after its last failure.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let still = healthy(Duration::from_secs(5)).await;
+    let _ = child.kill();
+    let _ = child.wait();
+    reader.join().unwrap();
+
+    let log = log.lock().unwrap().clone();
+    assert!(
+        recovered && still,
+        "no answer after the connections closed: {log}"
+    );
+    let errors: Vec<&str> = log
+        .lines()
+        .filter(|l| l.contains("\"level\":\"ERROR\""))
+        .collect();
+    assert_eq!(errors.len(), 1, "{log}");
+    assert!(errors[0].contains("Too many open files"), "{log}");
+    assert!(log.contains("accepting connections again"), "{log}");
 }
