@@ -54,6 +54,7 @@ pub struct Limits {
 }
 
 impl Limits {
+    /// The limits the settings name.
     pub fn of(settings: &Settings) -> Self {
         Limits {
             header_timeout: settings.header_timeout,

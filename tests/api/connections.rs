@@ -265,88 +265,126 @@ async fn stopping_the_server_finishes_a_request_in_flight_and_accepts_no_more() 
     assert!(TcpStream::connect(address).await.is_err());
 }
 
+/// `porteiro serve` started through `sh` after `ulimit <limit>`, its log (JSON) collected.
+struct LimitedServer {
+    child: std::process::Child,
+    address: SocketAddr,
+    log: Arc<std::sync::Mutex<String>>,
+    reader: Option<std::thread::JoinHandle<()>>,
+    _dir: tempfile::TempDir,
+}
+
+impl LimitedServer {
+    async fn start(ulimit: &str) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let address = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap();
+        let mut command = std::process::Command::new("sh");
+        command
+            .arg("-c")
+            .arg(format!(r#"ulimit {ulimit} && exec "$@""#))
+            .arg("sh")
+            .arg(env!("CARGO_BIN_EXE_porteiro"))
+            .arg("--database")
+            .arg(format!("sqlite://{}/porteiro.db", dir.path().display()))
+            .args(["serve", "--listen", &address.to_string()]);
+        for (name, _) in std::env::vars_os() {
+            if name.to_string_lossy().starts_with("PORTEIRO_") {
+                command.env_remove(&name);
+            }
+        }
+        let mut child = command
+            .env_remove("RUST_LOG")
+            .env("PORTEIRO_LOG_FORMAT", "json")
+            .env("PORTEIRO_ARGON2_MEMORY_KIB", "1024")
+            .env("PORTEIRO_ARGON2_ITERATIONS", "1")
+            .current_dir(dir.path())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let log = Arc::new(std::sync::Mutex::new(String::new()));
+        let stderr = child.stderr.take().unwrap();
+        let sink = log.clone();
+        let reader = std::thread::spawn(move || {
+            use std::io::BufRead;
+            for line in std::io::BufReader::new(stderr)
+                .lines()
+                .map_while(Result::ok)
+            {
+                sink.lock().unwrap().push_str(&format!("{line}\n"));
+            }
+        });
+        let server = LimitedServer {
+            child,
+            address,
+            log,
+            reader: Some(reader),
+            _dir: dir,
+        };
+        assert!(
+            server.healthy(Duration::from_secs(20)).await,
+            "serve never answered"
+        );
+        server
+    }
+
+    /// Whether `/healthz` answers within `within`, each try on a new connection (a kept-alive
+    /// one would need no accept).
+    async fn healthy(&self, within: Duration) -> bool {
+        let healthz = format!("http://{}/healthz", self.address);
+        let deadline = Instant::now() + within;
+        while Instant::now() < deadline {
+            let answer = reqwest::Client::new()
+                .get(&healthz)
+                .timeout(Duration::from_secs(1))
+                .send()
+                .await;
+            if answer.is_ok_and(|a| a.status() == 200) {
+                return true;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        false
+    }
+
+    /// Stops the server and answers everything it logged.
+    fn stop(mut self) -> String {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        if let Some(reader) = self.reader.take() {
+            reader.join().unwrap();
+        }
+        self.log.lock().unwrap().clone()
+    }
+}
+
+impl Drop for LimitedServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
 #[tokio::test]
 async fn out_of_open_files_the_server_backs_off_logs_once_and_recovers() {
-    let dir = tempfile::tempdir().unwrap();
-    let listen = {
-        let probe = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        probe.local_addr().unwrap()
-    };
-    // `serve` with 64 open files at most, of which it uses about 25 before any client.
-    let mut command = std::process::Command::new("sh");
-    command
-        .args(["-c", r#"ulimit -n 64 && exec "$@""#, "sh"])
-        .arg(env!("CARGO_BIN_EXE_porteiro"))
-        .arg("--database")
-        .arg(format!("sqlite://{}/porteiro.db", dir.path().display()))
-        .args(["serve", "--listen", &listen.to_string()]);
-    for (name, _) in std::env::vars_os() {
-        if name.to_string_lossy().starts_with("PORTEIRO_") {
-            command.env_remove(&name);
-        }
-    }
-    let mut child = command
-        .env_remove("RUST_LOG")
-        .env("PORTEIRO_LOG_FORMAT", "json")
-        .env("PORTEIRO_ARGON2_MEMORY_KIB", "1024")
-        .env("PORTEIRO_ARGON2_ITERATIONS", "1")
-        .current_dir(dir.path())
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let log = Arc::new(std::sync::Mutex::new(String::new()));
-    let stderr = child.stderr.take().unwrap();
-    let sink = log.clone();
-    let reader = std::thread::spawn(move || {
-        use std::io::BufRead;
-        for line in std::io::BufReader::new(stderr)
-            .lines()
-            .map_while(Result::ok)
-        {
-            sink.lock().unwrap().push_str(&format!("{line}\n"));
-        }
-    });
-    let healthz = format!("http://{listen}/healthz");
-    // Each try on a new connection: a kept-alive one would not need an accept.
-    let healthy = |within: Duration| {
-        let healthz = healthz.clone();
-        async move {
-            let deadline = Instant::now() + within;
-            while Instant::now() < deadline {
-                let answer = reqwest::Client::new()
-                    .get(&healthz)
-                    .timeout(Duration::from_secs(1))
-                    .send()
-                    .await;
-                if answer.is_ok_and(|a| a.status() == 200) {
-                    return true;
-                }
-                tokio::time::sleep(Duration::from_millis(100)).await;
-            }
-            false
-        }
-    };
-    assert!(
-        healthy(Duration::from_secs(20)).await,
-        "serve never answered"
-    );
+    // At most 64 open files, of which serve uses about 25 before any client.
+    let server = LimitedServer::start("-n 64").await;
 
     let mut open = Vec::new();
     for _ in 0..50 {
-        open.push(TcpStream::connect(listen).await.unwrap());
+        open.push(TcpStream::connect(server.address).await.unwrap());
     }
     tokio::time::sleep(Duration::from_millis(2500)).await;
     drop(open);
-    let recovered = healthy(Duration::from_secs(5)).await;
+    let recovered = server.healthy(Duration::from_secs(5)).await;
     // The episode is over at the first accept a second after its last failure.
     tokio::time::sleep(Duration::from_millis(1500)).await;
-    let still = healthy(Duration::from_secs(5)).await;
-    let _ = child.kill();
-    let _ = child.wait();
-    reader.join().unwrap();
+    let still = server.healthy(Duration::from_secs(5)).await;
+    let log = server.stop();
 
-    let log = log.lock().unwrap().clone();
     assert!(
         recovered && still,
         "no answer after the connections closed: {log}"
@@ -358,4 +396,20 @@ async fn out_of_open_files_the_server_backs_off_logs_once_and_recovers() {
     assert_eq!(errors.len(), 1, "{log}");
     assert!(errors[0].contains("Too many open files"), "{log}");
     assert!(log.contains("accepting connections again"), "{log}");
+}
+
+#[tokio::test]
+async fn serve_raises_its_soft_open_files_limit_to_the_hard_limit() {
+    // A soft limit of 64 (the hard one stays): 100 connections fit only once it is raised.
+    let server = LimitedServer::start("-S -n 64").await;
+
+    let mut open = Vec::new();
+    for _ in 0..100 {
+        open.push(TcpStream::connect(server.address).await.unwrap());
+    }
+    let healthy = server.healthy(Duration::from_secs(3)).await;
+    let log = server.stop();
+
+    assert!(healthy, "no answer with 100 connections open: {log}");
+    assert!(!log.contains("\"level\":\"ERROR\""), "{log}");
 }
