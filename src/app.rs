@@ -18,6 +18,7 @@ use crate::auth::throttle::Throttle;
 use crate::auth::writes::SessionWrites;
 use crate::clock::SharedClock;
 use crate::config::Settings;
+use crate::http::serve::{Limits, serve};
 use crate::store::{Backend, Store};
 use crate::tokens::{KeyRing, Tokens};
 
@@ -169,19 +170,15 @@ impl Application {
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
         let store = self.state.auth.store.clone();
+        let limits = Limits::of(&self.state.auth.settings);
         let router = crate::http::router(self.state);
-        let served = axum::serve(
-            self.listener,
-            router.into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .with_graceful_shutdown(shutdown)
-        .await;
+        serve(self.listener, router, limits, shutdown).await;
         for task in self.background {
             task.abort();
         }
         self.audit_writer.stop().await;
         store.close().await;
-        Ok(served?)
+        Ok(())
     }
 }
 

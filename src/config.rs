@@ -235,6 +235,9 @@ pub struct Settings {
     pub master_key: MasterKeySource,
     pub header_timeout: Duration,
     pub max_connections: u32,
+    /// How long a keep-alive connection may wait for its next request: 60 s, not a flag (tests
+    /// lower it).
+    pub idle_timeout: Duration,
 }
 
 /// Where the master key comes from.
@@ -350,6 +353,7 @@ impl Settings {
             master_key,
             header_timeout: dur(a.header_timeout, 10),
             max_connections: a.max_connections.unwrap_or(10_000),
+            idle_timeout: Duration::from_secs(60),
         };
         settings.check()?;
         Ok(settings)

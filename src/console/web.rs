@@ -35,6 +35,9 @@ pub struct Visit {
     pub client: IpAddr,
     /// The path and query of this page, for the language switcher to come back to.
     pub here: String,
+    /// Whether the issuer is `https://`: the service is reached over TLS, and its cookies are
+    /// `Secure` and `__Host-` prefixed.
+    https: bool,
     cookies: Vec<(String, String)>,
 }
 
@@ -50,10 +53,12 @@ impl FromRequestParts<AppState> for Visit {
             .get::<ConnectInfo<SocketAddr>>()
             .map_or(IpAddr::from([0, 0, 0, 0]), |c| c.0.ip().to_canonical());
         let trusted = &state.auth.settings.trusted_proxies;
+        let https = state.auth.tokens.issuer.starts_with("https://");
         let cookies = cookies(&parts.headers);
+        let lang_cookie = cookie_name(https, LANG_COOKIE);
         let lang = cookies
             .iter()
-            .find(|(name, _)| name == LANG_COOKIE)
+            .find(|(name, _)| *name == lang_cookie)
             .and_then(|(_, value)| Lang::from_tag(value))
             .unwrap_or_else(|| {
                 let accept = parts
@@ -77,6 +82,7 @@ impl FromRequestParts<AppState> for Visit {
             } else {
                 landing(parts.uri.path())
             },
+            https,
             cookies,
         })
     }
@@ -107,6 +113,18 @@ fn forwarded_proto_is_https(headers: &HeaderMap) -> bool {
         .is_some_and(|proto| proto.trim().eq_ignore_ascii_case("https"))
 }
 
+/// The name a console cookie has in the browser. With an https:// issuer it carries the
+/// `__Host-` prefix: browsers take such a cookie only from a secure page, for `Path=/` and without
+/// `Domain`, so no other host (a sibling subdomain, a plain-HTTP page on the way) can set or
+/// overwrite it; a cookie of the unprefixed name is then ignored.
+fn cookie_name(https: bool, name: &str) -> String {
+    if https {
+        format!("__Host-{name}")
+    } else {
+        name.to_owned()
+    }
+}
+
 /// The `name=value` pairs of every `Cookie` header.
 fn cookies(headers: &HeaderMap) -> Vec<(String, String)> {
     headers
@@ -129,23 +147,29 @@ impl Visit {
         self.lang.text()
     }
 
+    /// The value of the console cookie `name` (one of the `*_COOKIE` names), under the name
+    /// it has in the browser.
     pub fn cookie(&self, name: &str) -> Option<&str> {
+        let name = cookie_name(self.https, name);
         self.cookies
             .iter()
-            .find(|(n, v)| n == name && !v.is_empty())
+            .find(|(n, v)| *n == name && !v.is_empty())
             .map(|(_, v)| v.as_str())
     }
 
-    /// A `Set-Cookie` value scoped to the console; `max_age` `None` lasts the browser session.
+    /// A `Set-Cookie` value scoped to the console (to the whole host when `__Host-` prefixed,
+    /// which requires it); `max_age` `None` lasts the browser session.
     pub fn set_cookie(&self, name: &str, value: &str, max_age: Option<i64>) -> HeaderValue {
         // The language is only a preference: Lax lets it follow a link from elsewhere. The
         // session and the CSRF cookie are Strict, so no other site can ride on them.
         let same_site = if name == LANG_COOKIE { "Lax" } else { "Strict" };
-        let mut cookie = format!("{name}={value}; Path=/console; HttpOnly; SameSite={same_site}");
+        let path = if self.https { "/" } else { "/console" };
+        let name = cookie_name(self.https, name);
+        let mut cookie = format!("{name}={value}; Path={path}; HttpOnly; SameSite={same_site}");
         if let Some(seconds) = max_age {
             cookie.push_str(&format!("; Max-Age={seconds}"));
         }
-        if self.secure {
+        if self.secure || self.https {
             cookie.push_str("; Secure");
         }
         HeaderValue::from_str(&cookie).unwrap_or_else(|_| HeaderValue::from_static(""))

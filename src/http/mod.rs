@@ -12,6 +12,7 @@ pub mod i18n;
 mod integration;
 mod me;
 mod oauth;
+pub mod serve;
 mod user_login;
 mod well_known;
 
@@ -21,16 +22,19 @@ use std::time::{Duration, Instant};
 use axum::Router;
 use axum::extract::{ConnectInfo, DefaultBodyLimit, Request, State};
 use axum::handler::Handler;
-use axum::http::Method;
+use axum::http::header::{STRICT_TRANSPORT_SECURITY, X_CONTENT_TYPE_OPTIONS};
+use axum::http::{HeaderValue, Method};
 use axum::middleware::{self, Next};
 use axum::response::Response;
 use axum::routing::{MethodRouter, get, post};
+use tower_http::set_header::SetResponseHeaderLayer;
 
 use crate::app::AppState;
 
 /// The whole HTTP surface.
 pub fn router(state: AppState) -> Router {
-    Router::new()
+    let https = state.auth.tokens.issuer.starts_with("https://");
+    let router = Router::new()
         .merge(user_login::router())
         .merge(me::router())
         .merge(admin::router())
@@ -45,6 +49,21 @@ pub fn router(state: AppState) -> Router {
         .layer(middleware::from_fn(answer_within_deadline))
         .layer(middleware::from_fn_with_state(state.clone(), log_request))
         .with_state(state)
+        // Outermost, so that every answer has them: errors, 404s, 405s, 413s and timeouts too.
+        .layer(SetResponseHeaderLayer::overriding(
+            X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ));
+    if https {
+        // Only an https:// issuer says the service is reached over TLS (at a proxy); HSTS on a
+        // plain-HTTP deployment would lock browsers out of it for a year.
+        router.layer(SetResponseHeaderLayer::overriding(
+            STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static("max-age=31536000"),
+        ))
+    } else {
+        router
+    }
 }
 
 /// Serves `path` with and without its trailing slash.

@@ -3,6 +3,7 @@
 //! attributes. This file holds the jar; each area's tests are in `console/`.
 
 mod activity;
+mod https_issuer;
 mod integrations;
 mod language;
 mod pages;

@@ -1,0 +1,241 @@
+//! One accepted connection: hyper's HTTP/1.1 on it, the client's address on every request
+//! (`ConnectInfo<SocketAddr>`, as `axum::serve` gave it), and the deadlines of a connection that
+//! waits — for a request's headers (the header timeout) or, kept alive, for its next request
+//! (the idle timeout).
+//!
+//! Why both deadlines are ours: hyper's own `header_read_timeout` (hyper 1.12,
+//! `proto/h1/conn.rs`, `poll_read_head` and `State::idle`) is started whenever the connection
+//! waits for a head, at the accept and again each time a kept-alive connection goes idle. Set to
+//! the header timeout (10 s) it would therefore also close every kept-alive connection after 10 s
+//! idle. Clients and proxies that pool connections keep them far longer (reqwest and Go 90 s;
+//! nginx's upstream keep-alive and AWS load balancers 60 s) and race such a close: a request sent
+//! on a connection the server is closing fails, and a POST cannot be retried blindly. So idle
+//! connections get the idle timeout (60 s), counted from the answer, while a request's headers
+//! get the header timeout from its first byte (or from the accept, for the first request), which
+//! only the application can tell apart. Hyper's timer stays on as a backstop at the longer of the
+//! two, so that no connection waits for a head longer than that even if ours were wrong.
+
+use std::convert::Infallible;
+use std::future::Future;
+use std::io;
+use std::net::SocketAddr;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::task::{Context, Poll};
+
+use axum::Router;
+use axum::extract::ConnectInfo;
+use axum::response::Response;
+use hyper::body::Incoming;
+use hyper::server::conn::http1;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::net::TcpStream;
+use tokio::time::{Instant, Sleep};
+use tower::ServiceExt;
+
+use super::Limits;
+
+/// hyper's HTTP/1.1 server with keep-alive and its header timer as a backstop (see the module's
+/// documentation).
+pub(super) fn builder(limits: &Limits) -> http1::Builder {
+    let mut builder = http1::Builder::new();
+    builder
+        .timer(TokioTimer::new())
+        .keep_alive(true)
+        .header_read_timeout(limits.idle_timeout.max(limits.header_timeout));
+    builder
+}
+
+/// The connection served: a future that ends when the connection closes.
+pub(super) fn serve(
+    builder: &http1::Builder,
+    stream: TcpStream,
+    peer: SocketAddr,
+    router: Router,
+    limits: &Limits,
+) -> http1::Connection<TokioIo<Timed>, Answer> {
+    let clocks = Arc::new(Clocks::new(limits));
+    let io = TokioIo::new(Timed::new(stream, clocks.clone()));
+    builder.serve_connection(
+        io,
+        Answer {
+            router,
+            peer,
+            clocks,
+        },
+    )
+}
+
+/// What a connection is waiting for, and until when.
+#[derive(Debug, Clone, Copy)]
+enum Phase {
+    /// The rest of a request's head.
+    Head(Instant),
+    /// Nothing: the connection is kept alive between requests.
+    Idle(Instant),
+    /// A request is being answered; the request deadline of the handlers applies instead.
+    Busy,
+}
+
+/// The phase of one connection, moved by the requests (`Answer`) and by the bytes that arrive
+/// (`Timed`).
+#[derive(Debug)]
+struct Clocks {
+    phase: Mutex<Phase>,
+    header_timeout: std::time::Duration,
+    idle_timeout: std::time::Duration,
+}
+
+impl Clocks {
+    fn new(limits: &Limits) -> Self {
+        Clocks {
+            phase: Mutex::new(Phase::Head(Instant::now() + limits.header_timeout)),
+            header_timeout: limits.header_timeout,
+            idle_timeout: limits.idle_timeout,
+        }
+    }
+
+    fn update(&self, change: impl FnOnce(Phase) -> Phase) {
+        let mut phase = self.phase.lock().unwrap_or_else(PoisonError::into_inner);
+        *phase = change(*phase);
+    }
+
+    fn phase(&self) -> Phase {
+        *self.phase.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// A request's head is in: it is being answered.
+    fn busy(&self) {
+        self.update(|_| Phase::Busy);
+    }
+
+    /// The answer is ready. It is written at once (Porteiro's answers are small and whole), so
+    /// the idle time is counted from here.
+    fn idle(&self) {
+        let until = Instant::now() + self.idle_timeout;
+        self.update(|_| Phase::Idle(until));
+    }
+
+    /// Bytes arrived: on an idle connection, the first of a new request's head.
+    fn bytes_arrived(&self) {
+        let header_timeout = self.header_timeout;
+        self.update(|phase| match phase {
+            Phase::Idle(_) => Phase::Head(Instant::now() + header_timeout),
+            other => other,
+        });
+    }
+}
+
+/// The client's socket, failing its reads once the connection has waited past its phase's
+/// deadline; hyper then closes the connection without an answer. Reads are where hyper waits
+/// for a head or for the next request, so that is where the deadline is watched.
+pub(super) struct Timed {
+    stream: TcpStream,
+    clocks: Arc<Clocks>,
+    sleep: Pin<Box<Sleep>>,
+    armed: Instant,
+}
+
+impl Timed {
+    fn new(stream: TcpStream, clocks: Arc<Clocks>) -> Self {
+        let armed = match clocks.phase() {
+            Phase::Head(until) | Phase::Idle(until) => until,
+            Phase::Busy => Instant::now(),
+        };
+        Timed {
+            stream,
+            clocks,
+            sleep: Box::pin(tokio::time::sleep_until(armed)),
+            armed,
+        }
+    }
+}
+
+impl AsyncRead for Timed {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        let this = self.get_mut();
+        let waited_too_long = match this.clocks.phase() {
+            Phase::Busy => None,
+            Phase::Head(until) => Some((until, "no request headers within the header timeout")),
+            Phase::Idle(until) => Some((until, "no request within the idle timeout")),
+        };
+        if let Some((until, why)) = waited_too_long {
+            if until != this.armed {
+                this.sleep.as_mut().reset(until);
+                this.armed = until;
+            }
+            if this.sleep.as_mut().poll(cx).is_ready() {
+                return Poll::Ready(Err(io::Error::new(io::ErrorKind::TimedOut, why)));
+            }
+        }
+        let before = buf.filled().len();
+        let read = Pin::new(&mut this.stream).poll_read(cx, buf);
+        if matches!(read, Poll::Ready(Ok(()))) && buf.filled().len() > before {
+            this.clocks.bytes_arrived();
+        }
+        read
+    }
+}
+
+impl AsyncWrite for Timed {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        Pin::new(&mut self.get_mut().stream).poll_write(cx, buf)
+    }
+
+    fn poll_write_vectored(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[io::IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        Pin::new(&mut self.get_mut().stream).poll_write_vectored(cx, bufs)
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.stream.is_write_vectored()
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.get_mut().stream).poll_flush(cx)
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.get_mut().stream).poll_shutdown(cx)
+    }
+}
+
+/// The router as hyper calls it on one connection: the client's address put on every request,
+/// and the connection's phase moved as requests come and are answered.
+#[derive(Clone)]
+pub(super) struct Answer {
+    router: Router,
+    peer: SocketAddr,
+    clocks: Arc<Clocks>,
+}
+
+impl hyper::service::Service<hyper::Request<Incoming>> for Answer {
+    type Response = Response;
+    type Error = Infallible;
+    type Future = Pin<Box<dyn Future<Output = Result<Response, Infallible>> + Send>>;
+
+    fn call(&self, request: hyper::Request<Incoming>) -> Self::Future {
+        self.clocks.busy();
+        let mut request = request.map(axum::body::Body::new);
+        request.extensions_mut().insert(ConnectInfo(self.peer));
+        let answered = self.router.clone().oneshot(request);
+        let clocks = self.clocks.clone();
+        Box::pin(async move {
+            let response = answered.await;
+            clocks.idle();
+            response
+        })
+    }
+}

@@ -1,0 +1,415 @@
+//! Connections (CONTRACT §9): the header timeout, the keep-alive idle timeout, the connection
+//! limit, and a graceful stop, seen from raw TCP clients.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use porteiro::app::Application;
+use porteiro::clock::SystemClock;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+use tokio::net::tcp::OwnedReadHalf;
+use tokio::time::Instant;
+
+use crate::helpers::{TestApp, fresh_database, test_settings};
+
+const HEALTHZ: &[u8] = b"GET /healthz HTTP/1.1\r\nHost: porteiro\r\n\r\n";
+
+fn address(app: &TestApp) -> SocketAddr {
+    app.address.trim_start_matches("http://").parse().unwrap()
+}
+
+/// What a client received within `within`, and after how long the server closed the
+/// connection if it did.
+async fn read_until_closed(
+    reader: &mut OwnedReadHalf,
+    within: Duration,
+) -> (Vec<u8>, Option<Duration>) {
+    let started = Instant::now();
+    let mut received = Vec::new();
+    let mut buf = [0; 4096];
+    loop {
+        match tokio::time::timeout_at(started + within, reader.read(&mut buf)).await {
+            Err(_) => return (received, None),
+            Ok(Ok(0) | Err(_)) => return (received, Some(started.elapsed())),
+            Ok(Ok(n)) => received.extend_from_slice(&buf[..n]),
+        }
+    }
+}
+
+/// Reads one whole answer to a `GET /healthz` (its body is `ok`-sized: one read suffices once the
+/// blank line is in).
+async fn read_answer(reader: &mut OwnedReadHalf) -> String {
+    let mut received = Vec::new();
+    let mut buf = [0; 4096];
+    while !String::from_utf8_lossy(&received).contains("\r\n\r\n") {
+        let n = tokio::time::timeout(Duration::from_secs(5), reader.read(&mut buf))
+            .await
+            .expect("an answer within 5 s")
+            .unwrap();
+        assert!(n > 0, "closed before answering");
+        received.extend_from_slice(&buf[..n]);
+    }
+    String::from_utf8_lossy(&received).into_owned()
+}
+
+#[tokio::test]
+async fn a_client_trickling_its_headers_is_disconnected_after_the_header_timeout_unanswered() {
+    let app = TestApp::spawn_with(|s| s.header_timeout = Duration::from_secs(1)).await;
+    let (mut reader, mut writer) = TcpStream::connect(address(&app))
+        .await
+        .unwrap()
+        .into_split();
+    // A header line every 200 ms for 4 s, then the blank line that ends the request; the
+    // writing half stays open (closing it would end the request too).
+    tokio::spawn(async move {
+        writer
+            .write_all(b"GET /healthz HTTP/1.1\r\nHost: porteiro\r\n")
+            .await?;
+        for _ in 0..20 {
+            tokio::time::sleep(Duration::from_millis(200)).await;
+            writer.write_all(b"X-Slow: 1\r\n").await?;
+        }
+        writer.write_all(b"\r\n").await?;
+        tokio::time::sleep(Duration::from_secs(10)).await;
+        Ok::<_, std::io::Error>(())
+    });
+
+    let (received, closed) = read_until_closed(&mut reader, Duration::from_secs(6)).await;
+
+    assert!(
+        received.is_empty(),
+        "answered: {}",
+        String::from_utf8_lossy(&received)
+    );
+    let after = closed.expect("still connected 6 s later");
+    assert!(
+        after >= Duration::from_millis(900) && after < Duration::from_secs(3),
+        "closed after {after:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_connection_that_sends_nothing_is_closed_after_the_header_timeout() {
+    let app = TestApp::spawn_with(|s| s.header_timeout = Duration::from_secs(1)).await;
+    let (mut reader, _writer) = TcpStream::connect(address(&app))
+        .await
+        .unwrap()
+        .into_split();
+
+    let (received, closed) = read_until_closed(&mut reader, Duration::from_secs(5)).await;
+
+    assert!(received.is_empty());
+    let after = closed.expect("still connected 5 s later");
+    assert!(
+        after >= Duration::from_millis(900),
+        "closed after {after:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_connection_that_stops_mid_header_is_closed_after_the_header_timeout() {
+    let app = TestApp::spawn_with(|s| s.header_timeout = Duration::from_secs(1)).await;
+    let (mut reader, mut writer) = TcpStream::connect(address(&app))
+        .await
+        .unwrap()
+        .into_split();
+    writer
+        .write_all(b"POST /api/v1/auth/token/1/ HTTP/1.1\r\nHost: porteiro\r\nContent-Ty")
+        .await
+        .unwrap();
+
+    let (received, closed) = read_until_closed(&mut reader, Duration::from_secs(5)).await;
+
+    assert!(received.is_empty());
+    let after = closed.expect("still connected 5 s later");
+    assert!(
+        after >= Duration::from_millis(900),
+        "closed after {after:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_kept_alive_connection_is_closed_after_the_idle_timeout() {
+    let app = TestApp::spawn_with(|s| s.idle_timeout = Duration::from_secs(1)).await;
+    let (mut reader, mut writer) = TcpStream::connect(address(&app))
+        .await
+        .unwrap()
+        .into_split();
+    writer.write_all(HEALTHZ).await.unwrap();
+    assert!(read_answer(&mut reader).await.starts_with("HTTP/1.1 200"));
+
+    let (_, closed) = read_until_closed(&mut reader, Duration::from_secs(5)).await;
+
+    let after = closed.expect("still connected 5 s after its last answer");
+
+    assert!(
+        after >= Duration::from_millis(900),
+        "closed after {after:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_kept_alive_connection_idle_longer_than_the_header_timeout_still_serves() {
+    // Clients that pool connections reuse them well after 10 s; the header timeout counts from
+    // a request's first byte, not from the previous answer.
+    let app = TestApp::spawn_with(|s| s.header_timeout = Duration::from_secs(1)).await;
+    let (mut reader, mut writer) = TcpStream::connect(address(&app))
+        .await
+        .unwrap()
+        .into_split();
+    writer.write_all(HEALTHZ).await.unwrap();
+    assert!(read_answer(&mut reader).await.starts_with("HTTP/1.1 200"));
+
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    writer.write_all(HEALTHZ).await.unwrap();
+
+    assert!(read_answer(&mut reader).await.starts_with("HTTP/1.1 200"));
+}
+
+#[tokio::test]
+async fn past_the_connection_limit_a_new_client_waits_until_a_connection_closes() {
+    let app = TestApp::spawn_with(|s| {
+        s.max_connections = 4;
+        s.header_timeout = Duration::from_secs(2);
+    })
+    .await;
+    let mut idle = Vec::new();
+    for _ in 0..4 {
+        idle.push(TcpStream::connect(address(&app)).await.unwrap());
+    }
+    let fresh = reqwest::Client::new();
+    let url = app.url("/healthz");
+    let started = Instant::now();
+    let answer = tokio::spawn(async move { fresh.get(url).send().await.map(|r| r.status()) });
+
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    assert!(!answer.is_finished(), "served past the connection limit");
+
+    // The header timeout sheds the idle connections, and the waiting client is served.
+    let status = tokio::time::timeout(Duration::from_secs(5), answer)
+        .await
+        .expect("still waiting 6 s later")
+        .unwrap()
+        .unwrap();
+    assert_eq!(status, 200);
+    assert!(started.elapsed() >= Duration::from_millis(1900));
+}
+
+#[tokio::test]
+async fn healthz_answers_a_fresh_client_at_once_while_hundreds_of_connections_idle() {
+    let app = TestApp::spawn().await;
+    let mut idle = Vec::new();
+    for i in 0..300 {
+        let mut stream = TcpStream::connect(address(&app)).await.unwrap();
+        if i % 2 == 0 {
+            stream
+                .write_all(b"GET /healthz HTTP/1.1\r\nHost: porteiro\r\nX-Slow")
+                .await
+                .unwrap();
+        }
+        idle.push(stream);
+    }
+
+    let started = Instant::now();
+    let health = reqwest::Client::new()
+        .get(app.url("/healthz"))
+        .timeout(Duration::from_secs(5))
+        .send()
+        .await
+        .expect("answered while the idle connections are open (header timeout 10 s)");
+
+    assert_eq!(health.status(), 200);
+    assert!(started.elapsed() < Duration::from_secs(5));
+}
+
+#[tokio::test]
+async fn stopping_the_server_finishes_a_request_in_flight_and_accepts_no_more() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = Application::build(
+        test_settings(fresh_database(&dir).await),
+        Arc::new(SystemClock),
+    )
+    .await
+    .unwrap();
+    let address = app.local_addr();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(app.run_until_stopped(async move {
+        let _ = stopped.await;
+    }));
+    let body = br#"{"username": "nobody@example.com", "password": "not-a-password"}"#;
+    let (mut reader, mut writer) = TcpStream::connect(address).await.unwrap().into_split();
+    let head = format!(
+        "POST /api/v1/auth/token/1/ HTTP/1.1\r\nHost: porteiro\r\n\
+         Content-Type: application/json\r\nContent-Length: {}\r\n\r\n",
+        body.len()
+    );
+    writer.write_all(head.as_bytes()).await.unwrap();
+    writer.write_all(&body[..10]).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+
+    stop.send(()).unwrap();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    writer.write_all(&body[10..]).await.unwrap();
+
+    let (answer, closed) = read_until_closed(&mut reader, Duration::from_secs(5)).await;
+    let answer = String::from_utf8_lossy(&answer);
+    assert!(answer.starts_with("HTTP/1.1 401"), "{answer}");
+    assert!(closed.is_some(), "the connection stays open after the stop");
+    tokio::time::timeout(Duration::from_secs(5), server)
+        .await
+        .expect("stopped within 5 s of the last answer")
+        .unwrap()
+        .unwrap();
+    assert!(TcpStream::connect(address).await.is_err());
+}
+
+/// `porteiro serve` started through `sh` after `ulimit <limit>`, its log (JSON) collected.
+struct LimitedServer {
+    child: std::process::Child,
+    address: SocketAddr,
+    log: Arc<std::sync::Mutex<String>>,
+    reader: Option<std::thread::JoinHandle<()>>,
+    _dir: tempfile::TempDir,
+}
+
+impl LimitedServer {
+    async fn start(ulimit: &str) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let address = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap();
+        let mut command = std::process::Command::new("sh");
+        command
+            .arg("-c")
+            .arg(format!(r#"ulimit {ulimit} && exec "$@""#))
+            .arg("sh")
+            .arg(env!("CARGO_BIN_EXE_porteiro"))
+            .arg("--database")
+            .arg(format!("sqlite://{}/porteiro.db", dir.path().display()))
+            .args(["serve", "--listen", &address.to_string()]);
+        for (name, _) in std::env::vars_os() {
+            if name.to_string_lossy().starts_with("PORTEIRO_") {
+                command.env_remove(&name);
+            }
+        }
+        let mut child = command
+            .env_remove("RUST_LOG")
+            .env("PORTEIRO_LOG_FORMAT", "json")
+            .env("PORTEIRO_ARGON2_MEMORY_KIB", "1024")
+            .env("PORTEIRO_ARGON2_ITERATIONS", "1")
+            .current_dir(dir.path())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let log = Arc::new(std::sync::Mutex::new(String::new()));
+        let stderr = child.stderr.take().unwrap();
+        let sink = log.clone();
+        let reader = std::thread::spawn(move || {
+            use std::io::BufRead;
+            for line in std::io::BufReader::new(stderr)
+                .lines()
+                .map_while(Result::ok)
+            {
+                sink.lock().unwrap().push_str(&format!("{line}\n"));
+            }
+        });
+        let server = LimitedServer {
+            child,
+            address,
+            log,
+            reader: Some(reader),
+            _dir: dir,
+        };
+        assert!(
+            server.healthy(Duration::from_secs(20)).await,
+            "serve never answered"
+        );
+        server
+    }
+
+    /// Whether `/healthz` answers within `within`, each try on a new connection (a kept-alive
+    /// one would need no accept).
+    async fn healthy(&self, within: Duration) -> bool {
+        let healthz = format!("http://{}/healthz", self.address);
+        let deadline = Instant::now() + within;
+        while Instant::now() < deadline {
+            let answer = reqwest::Client::new()
+                .get(&healthz)
+                .timeout(Duration::from_secs(1))
+                .send()
+                .await;
+            if answer.is_ok_and(|a| a.status() == 200) {
+                return true;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        false
+    }
+
+    /// Stops the server and answers everything it logged.
+    fn stop(mut self) -> String {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        if let Some(reader) = self.reader.take() {
+            reader.join().unwrap();
+        }
+        self.log.lock().unwrap().clone()
+    }
+}
+
+impl Drop for LimitedServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[tokio::test]
+async fn out_of_open_files_the_server_backs_off_logs_once_and_recovers() {
+    // At most 64 open files, of which serve uses about 25 before any client.
+    let server = LimitedServer::start("-n 64").await;
+
+    let mut open = Vec::new();
+    for _ in 0..50 {
+        open.push(TcpStream::connect(server.address).await.unwrap());
+    }
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    drop(open);
+    let recovered = server.healthy(Duration::from_secs(5)).await;
+    // The episode is over at the first accept a second after its last failure.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let still = server.healthy(Duration::from_secs(5)).await;
+    let log = server.stop();
+
+    assert!(
+        recovered && still,
+        "no answer after the connections closed: {log}"
+    );
+    let errors: Vec<&str> = log
+        .lines()
+        .filter(|l| l.contains("\"level\":\"ERROR\""))
+        .collect();
+    assert_eq!(errors.len(), 1, "{log}");
+    assert!(errors[0].contains("Too many open files"), "{log}");
+    assert!(log.contains("accepting connections again"), "{log}");
+}
+
+#[tokio::test]
+async fn serve_raises_its_soft_open_files_limit_to_the_hard_limit() {
+    // A soft limit of 64 (the hard one stays): 100 connections fit only once it is raised.
+    let server = LimitedServer::start("-S -n 64").await;
+
+    let mut open = Vec::new();
+    for _ in 0..100 {
+        open.push(TcpStream::connect(server.address).await.unwrap());
+    }
+    let healthy = server.healthy(Duration::from_secs(3)).await;
+    let log = server.stop();
+
+    assert!(healthy, "no answer with 100 connections open: {log}");
+    assert!(!log.contains("\"level\":\"ERROR\""), "{log}");
+}
