@@ -106,6 +106,23 @@ pub async fn run(pool: &AnyPool, backend: Backend) -> anyhow::Result<usize> {
         locking: true,
         no_tx: false,
     };
-    migrator.run(pool).await?;
-    Ok(count)
+    let mut attempt = 1;
+    loop {
+        match migrator.run(pool).await {
+            Ok(()) => return Ok(count),
+            // sqlx takes no lock on SQLite: two processes opening one new file at once (a
+            // server and a command, say) both see a migration pending and both apply it. Each
+            // migration is one transaction, so the one that loses is undone as a whole (a
+            // duplicate column, or SQLite's busy answer), and the next run finds it applied.
+            Err(e) if backend == Backend::Sqlite && attempt < SQLITE_ATTEMPTS => {
+                tracing::debug!(attempt, error = %e, "migrations collided with another process; trying again");
+                attempt += 1;
+                tokio::time::sleep(std::time::Duration::from_millis(50 * attempt)).await;
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
 }
+
+/// How many times SQLite's migrations are run before their error is final (see [`run`]).
+const SQLITE_ATTEMPTS: u64 = 5;

@@ -231,7 +231,7 @@ impl Store {
     }
 
     /// Applies pending migrations; safe to run from several processes at once (PostgreSQL takes
-    /// an advisory lock, SQLite a write lock).
+    /// an advisory lock; on SQLite a process that collides with another tries again).
     pub async fn migrate(&self) -> anyhow::Result<usize> {
         migrations::run(&self.pool, self.backend).await
     }

@@ -372,3 +372,30 @@ fn migrate_exits_0_twice_in_a_row() {
     assert!(first.status.success(), "{first:?}");
     assert!(second.status.success(), "{second:?}");
 }
+
+#[test]
+fn several_processes_migrating_one_new_database_at_once_all_succeed() {
+    for _ in 0..3 {
+        let porteiro = Porteiro::new();
+        let started: Vec<_> = (0..6)
+            .map(|_| {
+                porteiro
+                    .command(&["migrate"], &[])
+                    .stdout(std::process::Stdio::piped())
+                    .stderr(std::process::Stdio::piped())
+                    .spawn()
+                    .unwrap()
+            })
+            .collect();
+        for child in started {
+            let out = child.wait_with_output().unwrap();
+            assert!(
+                out.status.success(),
+                "{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+        // The database works: a later command reads and writes it.
+        porteiro.json("org create --name Acme --json");
+    }
+}
