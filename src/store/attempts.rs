@@ -47,7 +47,7 @@ impl Store {
                 .count_attempts_once(&sorted, now, window, lock_for)
                 .await
             {
-                Err(e) if retry.again(&e) => {}
+                Err(e) if retry.again(&e) => retry.pause().await,
                 outcome => break outcome?,
             }
         };
