@@ -20,8 +20,9 @@ use std::future::Future;
 use std::io;
 use std::net::SocketAddr;
 use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
-use std::task::{Context, Poll};
+use std::task::{Context, Poll, Waker};
 
 use axum::Router;
 use axum::extract::ConnectInfo;
@@ -47,24 +48,26 @@ pub(super) fn builder(limits: &Limits) -> http1::Builder {
     builder
 }
 
-/// The connection served: a future that ends when the connection closes.
+/// The connection served: a future that ends when the connection closes, and its clocks, by
+/// which it can be shed (see [`Clocks::shed`]).
 pub(super) fn serve(
     builder: &http1::Builder,
     stream: TcpStream,
     peer: SocketAddr,
     router: Router,
     limits: &Limits,
-) -> http1::Connection<TokioIo<Timed>, Answer> {
+) -> (http1::Connection<TokioIo<Timed>, Answer>, Arc<Clocks>) {
     let clocks = Arc::new(Clocks::new(limits));
     let io = TokioIo::new(Timed::new(stream, clocks.clone()));
-    builder.serve_connection(
+    let connection = builder.serve_connection(
         io,
         Answer {
             router,
             peer,
-            clocks,
+            clocks: clocks.clone(),
         },
-    )
+    );
+    (connection, clocks)
 }
 
 /// What a connection is waiting for, and until when.
@@ -79,21 +82,65 @@ enum Phase {
 }
 
 /// The phase of one connection, moved by the requests (`Answer`) and by the bytes that arrive
-/// (`Timed`).
+/// (`Timed`); and whether it is to be shed.
 #[derive(Debug)]
-struct Clocks {
+pub(super) struct Clocks {
     phase: Mutex<Phase>,
+    /// When the connection began to wait (for a head, or idle), or `None` while it is answering:
+    /// which connection has waited longest, when one must make room.
+    waiting_since: Mutex<Option<Instant>>,
+    /// Set to close the connection at its next read (see [`Clocks::shed`]).
+    shed: AtomicBool,
+    /// The task reading the connection, to wake when it is shed.
+    reader: Mutex<Option<Waker>>,
     header_timeout: std::time::Duration,
     idle_timeout: std::time::Duration,
 }
 
 impl Clocks {
     fn new(limits: &Limits) -> Self {
+        let now = Instant::now();
         Clocks {
-            phase: Mutex::new(Phase::Head(Instant::now() + limits.header_timeout)),
+            phase: Mutex::new(Phase::Head(now + limits.header_timeout)),
+            waiting_since: Mutex::new(Some(now)),
+            shed: AtomicBool::new(false),
+            reader: Mutex::new(None),
             header_timeout: limits.header_timeout,
             idle_timeout: limits.idle_timeout,
         }
+    }
+
+    /// Since when the connection has been waiting for a request, or `None` while it answers one
+    /// (or once it is being shed).
+    pub(super) fn waiting_since(&self) -> Option<Instant> {
+        if self.shed.load(Ordering::Relaxed) {
+            return None;
+        }
+        *self
+            .waiting_since
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Closes the connection at once if it is waiting for a request (it is woken to find out),
+    /// or after the answer it is writing: it makes room for a new one.
+    pub(super) fn shed(&self) {
+        self.shed.store(true, Ordering::Relaxed);
+        let reader = self
+            .reader
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take();
+        if let Some(reader) = reader {
+            reader.wake();
+        }
+    }
+
+    fn set_waiting_since(&self, since: Option<Instant>) {
+        *self
+            .waiting_since
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = since;
     }
 
     fn update(&self, change: impl FnOnce(Phase) -> Phase) {
@@ -108,13 +155,15 @@ impl Clocks {
     /// A request's head is in: it is being answered.
     fn busy(&self) {
         self.update(|_| Phase::Busy);
+        self.set_waiting_since(None);
     }
 
     /// The answer is ready. It is written at once (Porteiro's answers are small and whole), so
     /// the idle time is counted from here.
     fn idle(&self) {
-        let until = Instant::now() + self.idle_timeout;
-        self.update(|_| Phase::Idle(until));
+        let now = Instant::now();
+        self.update(|_| Phase::Idle(now + self.idle_timeout));
+        self.set_waiting_since(Some(now));
     }
 
     /// Bytes arrived: on an idle connection, the first of a new request's head.
@@ -159,6 +208,12 @@ impl AsyncRead for Timed {
         buf: &mut ReadBuf<'_>,
     ) -> Poll<io::Result<()>> {
         let this = self.get_mut();
+        if this.clocks.shed.load(Ordering::Relaxed) {
+            return Poll::Ready(Err(io::Error::new(
+                io::ErrorKind::ConnectionAborted,
+                "shed to make room for a new connection",
+            )));
+        }
         let waited_too_long = match this.clocks.phase() {
             Phase::Busy => None,
             Phase::Head(until) => Some((until, "no request headers within the header timeout")),
@@ -175,8 +230,20 @@ impl AsyncRead for Timed {
         }
         let before = buf.filled().len();
         let read = Pin::new(&mut this.stream).poll_read(cx, buf);
-        if matches!(read, Poll::Ready(Ok(()))) && buf.filled().len() > before {
-            this.clocks.bytes_arrived();
+        match &read {
+            Poll::Ready(Ok(())) if buf.filled().len() > before => this.clocks.bytes_arrived(),
+            Poll::Pending => {
+                *this
+                    .clocks
+                    .reader
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner) = Some(cx.waker().clone());
+                // Shed between the check above and storing the waker: nobody would wake us.
+                if this.clocks.shed.load(Ordering::Relaxed) {
+                    cx.waker().wake_by_ref();
+                }
+            }
+            Poll::Ready(_) => {}
         }
         read
     }
