@@ -74,7 +74,7 @@ async fn random_sequences_of_session_operations_answer_as_the_contracts_model_sa
             .unwrap()
             .as_nanos() as u64
     });
-    let default = if postgres_base().is_some() { 150 } else { 800 };
+    let default = if postgres_base().is_some() { 300 } else { 800 };
     let sequences = env_number("PORTEIRO_MODEL_SEQUENCES").unwrap_or(default);
     println!("model: seed {seed}, {sequences} sequences");
     // An app per sequence would leave hundreds of servers polling: two apps, and a fresh
