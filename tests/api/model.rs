@@ -128,6 +128,7 @@ impl<'a> Run<'a> {
                 password: PASSWORD.into(),
                 old_passwords: Vec::new(),
                 active: true,
+                member: true,
             });
             let (record, secret) = admin::create_integration(
                 &app.auth.store,
@@ -195,6 +196,8 @@ impl<'a> Run<'a> {
                 74 => self.rotate_secret().await,
                 75 if self.rng.percent(50) => self.revoke_integration().await,
                 76 => self.rotate_key().await,
+                77 => self.toggle_membership().await,
+                78..=79 => self.oauth_revoke().await,
                 _ => self.advance(),
             }
         }

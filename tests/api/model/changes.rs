@@ -84,6 +84,33 @@ impl Run<'_> {
         self.model.users[user].active = active;
     }
 
+    /// Removes the user from the sequence's organization, or adds them back.
+    pub(super) async fn toggle_membership(&mut self) {
+        let user = self.rng.range(0, 1) as usize;
+        let member = !self.model.users[user].member;
+        self.log.push(format!("set user {user} member: {member}"));
+        let (store, by, now) = (&self.app.auth.store, &Actor::cli(), self.app.now());
+        let username = self.username(user);
+        let actual = if member {
+            let role = porteiro::domain::Role::Member;
+            admin::grant(store, by, &username, self.org, role, now)
+                .await
+                .unwrap();
+            Vec::new()
+        } else {
+            admin::revoke(store, by, &username, self.org, now)
+                .await
+                .unwrap()
+        };
+        let expected = if member {
+            (Vec::new(), Vec::new())
+        } else {
+            self.model.end_sessions_of(Owner::User(user), self.now_ms())
+        };
+        self.ended("membership change", actual, expected);
+        self.model.users[user].member = member;
+    }
+
     pub(super) async fn rotate_secret(&mut self) {
         let integration = self.rng.range(0, 1) as usize;
         let revoked = self.model.integrations[integration].revoked;

@@ -13,6 +13,8 @@ pub struct User {
     pub password: String,
     pub old_passwords: Vec<String>,
     pub active: bool,
+    /// A member of the sequence's organization (the only one it belongs to).
+    pub member: bool,
 }
 
 pub struct Integration {
@@ -105,7 +107,7 @@ impl Model {
 
     pub fn user_may_login(&self, user: usize, password: &str) -> bool {
         let user = &self.users[user];
-        user.active && user.password == password
+        user.active && user.member && user.password == password
     }
 
     pub fn integration_may_login(&self, integration: usize, secret: &str) -> bool {
@@ -185,6 +187,19 @@ impl Model {
         let current = s.current.as_deref() == Some(t.jti.as_str());
         self.sessions[t.session].ended = true;
         current
+    }
+
+    /// RFC 7009 revocation by integration `client`: any unexpired token of one of its own open
+    /// sessions ends that session; anything else changes nothing. The answer is 200 either way.
+    pub fn oauth_revoke(&mut self, token: usize, client: usize, now_ms: i64) -> bool {
+        let session = self.tokens[token].session;
+        let ends = !self.expired(token, now_ms)
+            && self.sessions[session].owner == Owner::Integration(client)
+            && !self.sessions[session].ended;
+        if ends {
+            self.sessions[session].ended = true;
+        }
+        ends
     }
 
     /// Ends every open session of `owner` (a password change, a disable, a secret rotation, a

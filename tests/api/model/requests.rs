@@ -323,4 +323,30 @@ impl Run<'_> {
             if expected { 200 } else { 401 },
         );
     }
+
+    /// `POST /oauth/revoke` by an integration, of any token.
+    pub(super) async fn oauth_revoke(&mut self) {
+        let client = self.rng.range(0, 1) as usize;
+        let Some(token) = self.any_token(50) else {
+            return;
+        };
+        let authenticated = !self.model.integrations[client].revoked;
+        let ends = authenticated && self.model.oauth_revoke(token, client, self.now_ms());
+        self.count(if ends {
+            "oauth revoke: ends"
+        } else {
+            "oauth revoke: no effect"
+        });
+        self.log.push(format!(
+            "oauth revoke of token {token} by integration {client}: authenticated {authenticated}, ends {ends}"
+        ));
+        let i = &self.model.integrations[client];
+        let text = self.model.tokens[token].text.clone();
+        let response = self
+            .app
+            .oauth_post("/oauth/revoke", (&i.key, &i.secret), &[("token", &text)])
+            .await;
+        let expected = if authenticated { 200 } else { 401 };
+        self.expect_status("oauth revoke", response.status().as_u16(), expected);
+    }
 }
