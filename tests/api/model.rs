@@ -3,7 +3,9 @@
 //! HTTP and against the reference model in [`contract`], comparing every answer.
 //!
 //! `PORTEIRO_MODEL_SEED=<seed>` replays a run (sequence `i` has seed `<seed> + i`, printed with
-//! every failure), `PORTEIRO_MODEL_SEQUENCES=<n>` runs more or fewer sequences.
+//! every failure), `PORTEIRO_MODEL_SEQUENCES=<n>` runs more or fewer sequences. An odd seed runs
+//! on the app with user-dialect rotation on, an even one on the app with it off; each sequence
+//! has its own organization, users and integrations, so it replays alone.
 
 mod changes;
 mod contract;
