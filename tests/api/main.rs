@@ -19,6 +19,7 @@ mod keys;
 mod login;
 mod logs;
 mod me;
+mod model;
 mod oauth;
 mod postgres;
 mod refresh;

@@ -1,0 +1,209 @@
+//! The model's administrative changes, made as the admin API makes them on this instance:
+//! password changes, disabling and enabling, secret rotation and revocation, key rotation, and the
+//! passage of time.
+
+use porteiro::auth::admin::{self, Actor};
+use porteiro::domain::{ConsumerKey, Username};
+
+use super::Run;
+use super::contract::{ACCESS, GRACE_MS, Owner, REFRESH};
+
+impl Run<'_> {
+    /// Checks the sessions an administrative change ended, and makes this instance refuse them
+    /// at once, as the admin API and console do for changes made through them.
+    pub(super) fn ended(
+        &self,
+        what: &str,
+        actual: Vec<String>,
+        (must, may): (Vec<String>, Vec<String>),
+    ) {
+        let wrong = actual.iter().any(|sid| !may.contains(sid))
+            || must.iter().any(|sid| !actual.contains(sid));
+        if wrong {
+            self.fail(format!(
+                "{what} ended {actual:?}; must end {must:?}, may end {may:?}"
+            ));
+        }
+        self.app.auth.identities.clear();
+        self.app.auth.integrations.clear();
+        for sid in actual {
+            self.app.auth.ended.insert(sid, self.app.now());
+        }
+    }
+
+    pub(super) fn username(&self, user: usize) -> Username {
+        Username::parse(&self.model.users[user].username).unwrap()
+    }
+
+    pub(super) async fn set_password(&mut self) {
+        let user = self.rng.range(0, 1) as usize;
+        let password = format!("Model-{}-{}", self.seed, self.rng.next());
+        self.log.push(format!("set password of user {user}"));
+        let hash = porteiro::auth::password::hash_password(
+            &password.clone().into(),
+            self.app.auth.settings.argon2,
+        )
+        .unwrap();
+        let store = &self.app.auth.store;
+        let actual = admin::set_password(
+            store,
+            &Actor::cli(),
+            &self.username(user),
+            &hash,
+            self.app.now(),
+        )
+        .await
+        .unwrap();
+        let expected = self.model.end_sessions_of(Owner::User(user), self.now_ms());
+        self.ended("set-password", actual, expected);
+        let u = &mut self.model.users[user];
+        u.old_passwords
+            .push(std::mem::replace(&mut u.password, password));
+    }
+
+    pub(super) async fn toggle_active(&mut self) {
+        let user = self.rng.range(0, 1) as usize;
+        let active = !self.model.users[user].active;
+        self.log.push(format!("set user {user} active: {active}"));
+        let store = &self.app.auth.store;
+        let actual = admin::set_active(
+            store,
+            &Actor::cli(),
+            &self.username(user),
+            active,
+            self.app.now(),
+        )
+        .await
+        .unwrap();
+        let expected = if active {
+            (Vec::new(), Vec::new())
+        } else {
+            self.model.end_sessions_of(Owner::User(user), self.now_ms())
+        };
+        self.ended("set-active", actual, expected);
+        self.model.users[user].active = active;
+    }
+
+    /// Removes the user from the sequence's organization, or adds them back.
+    pub(super) async fn toggle_membership(&mut self) {
+        let user = self.rng.range(0, 1) as usize;
+        let member = !self.model.users[user].member;
+        self.log.push(format!("set user {user} member: {member}"));
+        let (store, by, now) = (&self.app.auth.store, &Actor::cli(), self.app.now());
+        let username = self.username(user);
+        let actual = if member {
+            let role = porteiro::domain::Role::Member;
+            admin::grant(store, by, &username, self.org, role, now)
+                .await
+                .unwrap();
+            Vec::new()
+        } else {
+            admin::revoke(store, by, &username, self.org, now)
+                .await
+                .unwrap()
+        };
+        let expected = if member {
+            (Vec::new(), Vec::new())
+        } else {
+            self.model.end_sessions_of(Owner::User(user), self.now_ms())
+        };
+        self.ended("membership change", actual, expected);
+        self.model.users[user].member = member;
+    }
+
+    pub(super) async fn rotate_secret(&mut self) {
+        let integration = self.rng.range(0, 1) as usize;
+        let revoked = self.model.integrations[integration].revoked;
+        self.log.push(format!(
+            "rotate the secret of integration {integration} (revoked: {revoked})"
+        ));
+        let key = ConsumerKey::parse(&self.model.integrations[integration].key).unwrap();
+        let store = &self.app.auth.store;
+        match admin::rotate_integration_secret(store, &Actor::cli(), &key, self.app.now()).await {
+            Ok((secret, actual)) if !revoked => {
+                let expected = self
+                    .model
+                    .end_sessions_of(Owner::Integration(integration), self.now_ms());
+                self.ended("rotate-secret", actual, expected);
+                let i = &mut self.model.integrations[integration];
+                i.old_secrets
+                    .push(std::mem::replace(&mut i.secret, secret.expose().to_owned()));
+            }
+            Err(admin::AdminError::Invalid(_)) if revoked => {}
+            other => self.fail(format!(
+                "rotate-secret answered {:?}",
+                other.map(|(_, sids)| sids)
+            )),
+        }
+    }
+
+    pub(super) async fn revoke_integration(&mut self) {
+        let integration = self.rng.range(0, 1) as usize;
+        let revoked = self.model.integrations[integration].revoked;
+        self.log.push(format!(
+            "revoke integration {integration} (revoked: {revoked})"
+        ));
+        let key = ConsumerKey::parse(&self.model.integrations[integration].key).unwrap();
+        match admin::revoke_integration(&self.app.auth.store, &Actor::cli(), &key, self.app.now())
+            .await
+        {
+            Ok(actual) if !revoked => {
+                let expected = self
+                    .model
+                    .end_sessions_of(Owner::Integration(integration), self.now_ms());
+                self.ended("revoke", actual, expected);
+                self.model.integrations[integration].revoked = true;
+            }
+            Err(admin::AdminError::Duplicate(_)) if revoked => {}
+            other => self.fail(format!("revoke answered {other:?}")),
+        }
+    }
+
+    /// A new signing key, active at once: new tokens carry it, older ones keep working.
+    pub(super) async fn rotate_key(&mut self) {
+        let now = self.app.now();
+        let key = self
+            .app
+            .auth
+            .tokens
+            .ring
+            .create_key(&self.app.auth.store, now, now)
+            .await
+            .unwrap();
+        self.log
+            .push(format!("rotate the signing key to {}", key.kid));
+        self.kid = Some(key.kid.clone());
+    }
+
+    /// Moves the clock: a little, within the grace window, past it, past the access lifetime,
+    /// past the refresh lifetime, or onto the edge of a grace window or of a token's life.
+    pub(super) fn advance(&mut self) {
+        let now_ms = self.now_ms();
+        let edge = self.rng.range(-1, 0);
+        let ms = match self.rng.range(0, 99) {
+            0..=29 => self.rng.range(1, 2_000),
+            30..=49 => self.rng.range(2_000, GRACE_MS),
+            50..=64 => self.rng.range(10_000, 40_000),
+            65..=74 => self.rng.range(ACCESS * 1000, ACCESS * 1500),
+            75..=79 => self.rng.range(REFRESH * 1000, REFRESH * 1200),
+            80..=89 => {
+                let ends: Vec<i64> = self
+                    .model
+                    .sessions
+                    .iter()
+                    .filter_map(|s| s.previous.as_ref().map(|(_, at)| at + GRACE_MS))
+                    .collect();
+                self.rng.pick(&ends).map_or(0, |end| end + edge - now_ms)
+            }
+            _ => {
+                let ends: Vec<i64> = self.model.tokens.iter().map(|t| t.exp * 1000).collect();
+                self.rng.pick(&ends).map_or(0, |end| end + edge - now_ms)
+            }
+        };
+        if ms > 0 {
+            self.log
+                .push(format!("advance {ms} ms to {} ms", now_ms + ms));
+            self.app.clock.advance_millis(ms);
+        }
+    }
+}
