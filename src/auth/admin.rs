@@ -83,6 +83,9 @@ async fn audit(
 ) -> Result<(), AdminError> {
     let e = event(org, now, kind, Some(&by.name), Some(subject), by.client);
     if let Err(error) = store.insert_audit_events(std::slice::from_ref(&e)).await {
+        if let Some(cause) = crate::store::unavailability(&error) {
+            store.note_unavailable(cause);
+        }
         tracing::error!(%error, event = ?e, "audit event not stored");
     }
     Ok(())

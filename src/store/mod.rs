@@ -82,13 +82,18 @@ pub struct Store {
 struct Episode {
     cause: Unavailable,
     since: Instant,
+    /// When [`Store::recover`] last tried a probe write.
+    probed: Option<Instant>,
 }
 
-/// The size of the value the probe of [`Store::recover`] writes: a few pages, so that the
-/// probe needs room in the database (and its log) much like a batch of sessions does. A probe
-/// that rewrote one existing row could succeed on a full disk while real writes fail, and the
-/// instance would flap between ready and not.
-const PROBE_BYTES: usize = 16 * 1024;
+/// Probe writes of one episode are this far apart at least, however often `/readyz` is asked.
+const PROBE_EVERY: Duration = Duration::from_millis(900);
+
+/// The size of the value the probe of [`Store::recover`] writes: room for many batches of
+/// sessions. A probe that rewrote one existing row, or found room for one more page, would
+/// succeed on a disk that is still full (a full disk lets a small write through now and then,
+/// as SQLite reuses its log), and the instance would flap between ready and not.
+const PROBE_BYTES: usize = 256 * 1024;
 
 /// Why a database could not be opened.
 #[derive(Debug, thiserror::Error)]
@@ -268,6 +273,7 @@ impl Store {
             *episode = Some(Episode {
                 cause,
                 since: Instant::now(),
+                probed: None,
             });
             drop(episode);
             tracing::error!(
@@ -301,8 +307,15 @@ impl Store {
     /// space, with nobody to tell the server, and an instance that load balancers took out of
     /// service sees no request that could find out.
     pub async fn recover(&self) -> bool {
-        if self.trouble().is_none() {
-            return true;
+        {
+            let mut episode = self.episode.lock().unwrap_or_else(PoisonError::into_inner);
+            let Some(episode) = episode.as_mut() else {
+                return true;
+            };
+            if episode.probed.is_some_and(|at| at.elapsed() < PROBE_EVERY) {
+                return false;
+            }
+            episode.probed = Some(Instant::now());
         }
         if self.probe().await.is_err() {
             return false;
@@ -312,7 +325,7 @@ impl Store {
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .take();
-        if let Some(Episode { cause, since }) = ended {
+        if let Some(Episode { cause, since, .. }) = ended {
             tracing::info!(
                 %cause,
                 lasted_s = since.elapsed().as_secs(),
@@ -323,9 +336,40 @@ impl Store {
     }
 
     /// Writes a row of [`PROBE_BYTES`] into the audit log and deletes it, in one transaction:
-    /// nobody ever sees it, but the database had to find room for it and commit.
+    /// nobody ever sees it, but the database had to find room for it and commit; on SQLite, then
+    /// checkpoints. On SQLite with
+    /// `secure_delete` for the probe's length: without it, pages freed in the transaction that
+    /// took them are not written at all, and the probe would commit in less room than a batch
+    /// of sessions needs.
     async fn probe(&self) -> sqlx::Result<()> {
-        let mut tx = self.writer.begin().await?;
+        let mut conn = self.writer.acquire().await?;
+        if self.backend == Backend::Sqlite {
+            sqlx::query("PRAGMA secure_delete = 1")
+                .execute(&mut *conn)
+                .await?;
+        }
+        let mut outcome = Self::probe_on(&mut conn).await;
+        if self.backend == Backend::Sqlite
+            && sqlx::query("PRAGMA secure_delete = 0")
+                .execute(&mut *conn)
+                .await
+                .is_err()
+        {
+            // Not left on for every write of the server: a fresh connection has it off.
+            conn.close_on_drop();
+        }
+        drop(conn);
+        if outcome.is_ok() && self.backend == Backend::Sqlite {
+            // On a full disk SQLite may still commit into room its log already holds, after a
+            // checkpoint let the log start over; only copying the log into the database, which
+            // must grow by the probe's pages, shows that the disk has room again.
+            outcome = self.checkpoint().await;
+        }
+        outcome
+    }
+
+    async fn probe_on(conn: &mut sqlx::AnyConnection) -> sqlx::Result<()> {
+        let mut tx = conn.begin().await?;
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO audit_events (at, kind, detail) VALUES (0, 'probe', $1) RETURNING id",
         )
@@ -375,6 +419,15 @@ impl Store {
     pub(crate) fn writer(&self) -> &AnyPool {
         &self.writer
     }
+}
+
+/// The one row that a writing statement with `RETURNING` answered. Such a statement is read with
+/// `fetch_all`, never `fetch_one`: outside a transaction SQLite commits when the statement runs
+/// to its end, and `fetch_one` stops at the first row, leaving the commit to the statement's
+/// reset, whose error sqlx drops. On a full disk the write was then rolled back but answered as
+/// done (an integration created with 201 that did not exist).
+pub(crate) fn one_row(rows: Vec<sqlx::any::AnyRow>) -> sqlx::Result<sqlx::any::AnyRow> {
+    rows.into_iter().next().ok_or(sqlx::Error::RowNotFound)
 }
 
 /// `($1, $2, …), ($k+1, …)`: the placeholders of `rows` rows of `width` values each, for a
