@@ -95,11 +95,11 @@ impl Server {
             client: Client::new(),
         };
         let deadline = Instant::now() + Duration::from_secs(20);
-        while !server
-            .get("/healthz")
-            .await
-            .is_some_and(|r| r.status() == 200)
-        {
+        loop {
+            let health = server.get("/healthz").await;
+            if health.is_some_and(|r| r.status() == 200) {
+                break;
+            }
             assert!(Instant::now() < deadline, "serve did not start");
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
