@@ -86,7 +86,8 @@ struct Episode {
     probed: Option<Instant>,
 }
 
-/// Probe writes of one episode are this far apart at least, however often `/readyz` is asked.
+/// Probe writes of one episode are this far apart at least, however often `/readyz` is asked
+/// (a database that could not be reached is pinged instead, every time).
 const PROBE_EVERY: Duration = Duration::from_millis(900);
 
 /// The size of the value the probe of [`Store::recover`] writes: room for many batches of
@@ -307,17 +308,27 @@ impl Store {
     /// space, with nobody to tell the server, and an instance that load balancers took out of
     /// service sees no request that could find out.
     pub async fn recover(&self) -> bool {
-        {
+        let cause = {
             let mut episode = self.episode.lock().unwrap_or_else(PoisonError::into_inner);
             let Some(episode) = episode.as_mut() else {
                 return true;
             };
-            if episode.probed.is_some_and(|at| at.elapsed() < PROBE_EVERY) {
+            if !episode.cause.is_connection()
+                && episode.probed.is_some_and(|at| at.elapsed() < PROBE_EVERY)
+            {
                 return false;
             }
             episode.probed = Some(Instant::now());
-        }
-        if self.probe().await.is_err() {
+            episode.cause
+        };
+        // A database that could not be reached is back when it answers; one that could not
+        // write (a full or read-only disk) when a write succeeds.
+        let usable = if cause.is_connection() {
+            self.ping().await
+        } else {
+            self.probe().await.is_ok()
+        };
+        if !usable {
             return false;
         }
         let ended = self
@@ -535,6 +546,17 @@ pub enum Unavailable {
     /// PostgreSQL 57P01, 57P02, 57P03: shut down by an administrator, after a crash, or not
     /// accepting connections yet.
     ShuttingDown,
+}
+
+impl Unavailable {
+    /// Whether the cause is the connection to the database (unreachable, shutting down, too
+    /// many connections), not what the database can do once reached.
+    fn is_connection(self) -> bool {
+        matches!(
+            self,
+            Unavailable::Unreachable | Unavailable::ShuttingDown | Unavailable::TooManyConnections
+        )
+    }
 }
 
 impl std::fmt::Display for Unavailable {

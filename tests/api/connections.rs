@@ -389,10 +389,13 @@ async fn out_of_open_files_the_server_backs_off_logs_once_and_recovers() {
         recovered && still,
         "no answer after the connections closed: {log}"
     );
-    let errors: Vec<&str> = log
+    // Out of descriptors, SQLite cannot open its files either: that episode of the database is
+    // logged once too, by the store.
+    let (database, errors): (Vec<&str>, Vec<&str>) = log
         .lines()
         .filter(|l| l.contains("\"level\":\"ERROR\""))
-        .collect();
+        .partition(|l| l.contains("\"target\":\"porteiro::store\""));
+    assert!(database.len() <= 1, "{log}");
     assert_eq!(errors.len(), 1, "{log}");
     assert!(errors[0].contains("Too many open files"), "{log}");
     assert!(log.contains("accepting connections again"), "{log}");
