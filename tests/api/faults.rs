@@ -369,3 +369,48 @@ async fn a_full_disk_answers_503_with_retry_after_in_every_dialect_and_service_r
     assert_eq!(probes, 0, "the probe writes left no row");
     conn.close().await.unwrap();
 }
+
+#[tokio::test]
+async fn a_read_only_database_answers_503_with_retry_after_and_is_not_ready() {
+    let dir = tempfile::tempdir().unwrap();
+    let database = format!("sqlite://{}/p.db", dir.path().display());
+    let first = Server::start(&database, dir.path().join("first.log")).await;
+    assert_eq!(first.login().await.status(), 200);
+    first.stop();
+
+    // The same file, opened read-only: every write gets SQLITE_READONLY.
+    let server = Server::start(
+        &format!("{database}?mode=ro"),
+        dir.path().join("stderr.log"),
+    )
+    .await;
+    assert_eq!(
+        unavailable(server.login().await, "a login on a read-only database").await,
+        json!({"detail": "Service temporarily unavailable, try again later."})
+    );
+    assert_eq!(
+        unavailable(server.login().await, "another login").await,
+        json!({"detail": "Service temporarily unavailable, try again later."})
+    );
+    let ready = server.get("/readyz").await.unwrap();
+    assert_eq!(ready.status(), 503, "/readyz on a read-only database");
+    assert!(retry_after(&ready).is_some());
+    assert_eq!(server.get("/healthz").await.unwrap().status(), 200);
+
+    let log = server.stop();
+    // Audit events that cannot be stored are written to the log instead, at error level.
+    let errors: Vec<&str> = log
+        .lines()
+        .filter(|l| l.contains("\"level\":\"ERROR\"") && !l.contains("audit event"))
+        .collect();
+    assert_eq!(
+        errors.len(),
+        1,
+        "one error line for the episode: {errors:#?}"
+    );
+    assert!(
+        errors[0].contains("the database is read-only"),
+        "{}",
+        errors[0]
+    );
+}
