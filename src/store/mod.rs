@@ -321,6 +321,16 @@ impl Store {
             episode.probed = Some(Instant::now());
             episode.cause
         };
+        // On a task of its own: a caller that stops waiting (`/readyz` has a deadline) must not
+        // cut the probe short, which would leave the writer connection with `secure_delete` on.
+        let store = self.clone();
+        tokio::spawn(async move { store.try_to_end(cause).await })
+            .await
+            .unwrap_or(false)
+    }
+
+    /// Ends the episode if the database is usable again.
+    async fn try_to_end(&self, cause: Unavailable) -> bool {
         // A database that could not be reached is back when it answers; one that could not
         // write (a full or read-only disk) when a write succeeds.
         let usable = if cause.is_connection() {
@@ -348,10 +358,9 @@ impl Store {
 
     /// Writes a row of [`PROBE_BYTES`] into the audit log and deletes it, in one transaction:
     /// nobody ever sees it, but the database had to find room for it and commit; on SQLite, then
-    /// checkpoints. On SQLite with
-    /// `secure_delete` for the probe's length: without it, pages freed in the transaction that
-    /// took them are not written at all, and the probe would commit in less room than a batch
-    /// of sessions needs.
+    /// checkpoints. On SQLite with `secure_delete` for the probe's length: without it, pages
+    /// freed in the transaction that took them are not written at all, and the probe would
+    /// commit in less room than it claims.
     async fn probe(&self) -> sqlx::Result<()> {
         let mut conn = self.writer.acquire().await?;
         if self.backend == Backend::Sqlite {
