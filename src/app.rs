@@ -32,6 +32,9 @@ const CHECKPOINT_EVERY: Duration = Duration::from_millis(100);
 /// How often stale failed-login counters, fully expired sessions and audit events past their
 /// retention are deleted.
 const PRUNE_EVERY: Duration = Duration::from_secs(60);
+/// How often, while the database says "try later", a probe write checks whether it has
+/// recovered (see `Store::recover`).
+const RECOVER_EVERY: Duration = Duration::from_secs(1);
 
 /// What every request handler can reach.
 #[derive(Clone)]
@@ -134,6 +137,15 @@ impl Application {
                 },
             ),
         ];
+        background.push(every(
+            "probe an unusable database",
+            RECOVER_EVERY,
+            auth.clone(),
+            |auth| async move {
+                auth.store.recover().await;
+                Ok(())
+            },
+        ));
         if auth.store.backend() == Backend::Sqlite {
             background.push(every(
                 "checkpoint the SQLite log",
@@ -196,7 +208,13 @@ where
         let mut failing = false;
         loop {
             ticks.tick().await;
-            match work(auth.clone()).await {
+            let outcome = work(auth.clone()).await;
+            if let Err(e) = &outcome
+                && let Some(cause) = crate::store::unavailability_in(e)
+            {
+                auth.store.note_unavailable(cause);
+            }
+            match outcome {
                 Ok(()) if failing => {
                     failing = false;
                     tracing::info!(task = what, "recovered");

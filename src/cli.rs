@@ -223,7 +223,7 @@ pub async fn run() -> ExitCode {
 fn fail(e: &AdminError) -> ExitCode {
     eprintln!("error: {e}");
     match e {
-        AdminError::Internal(_) => ExitCode::FAILURE,
+        AdminError::Internal(_) | AdminError::Unavailable(_) => ExitCode::FAILURE,
         _ => ExitCode::from(2),
     }
 }

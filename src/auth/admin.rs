@@ -21,13 +21,29 @@ pub enum AdminError {
     Duplicate(String),
     #[error("{0}")]
     Forbidden(String),
+    /// The database said "try later" (unreachable, disk full, read-only, …).
+    #[error("{0}")]
+    Unavailable(crate::store::Unavailable),
     #[error(transparent)]
-    Internal(#[from] anyhow::Error),
+    Internal(anyhow::Error),
 }
 
 impl From<sqlx::Error> for AdminError {
     fn from(e: sqlx::Error) -> Self {
-        AdminError::Internal(e.into())
+        match crate::store::unavailability(&e) {
+            Some(cause) => AdminError::Unavailable(cause),
+            None => AdminError::Internal(e.into()),
+        }
+    }
+}
+
+impl From<anyhow::Error> for AdminError {
+    /// A failure with a "try later" database error in its chain is that error.
+    fn from(e: anyhow::Error) -> Self {
+        match crate::store::unavailability_in(&e) {
+            Some(cause) => AdminError::Unavailable(cause),
+            None => AdminError::Internal(e),
+        }
     }
 }
 
@@ -67,6 +83,9 @@ async fn audit(
 ) -> Result<(), AdminError> {
     let e = event(org, now, kind, Some(&by.name), Some(subject), by.client);
     if let Err(error) = store.insert_audit_events(std::slice::from_ref(&e)).await {
+        if let Some(cause) = crate::store::unavailability(&error) {
+            store.note_unavailable(cause);
+        }
         tracing::error!(%error, event = ?e, "audit event not stored");
     }
     Ok(())

@@ -45,18 +45,28 @@ pub enum AuthError {
     /// Too many logins already wait for a hashing thread.
     #[error("password hashing is saturated")]
     Busy,
-    #[error("the database is unavailable")]
-    Unavailable,
+    /// The database said "try later" (unreachable, disk full, read-only, …): 503.
+    #[error("{0}")]
+    Unavailable(store::Unavailable),
     #[error(transparent)]
-    Internal(#[from] anyhow::Error),
+    Internal(anyhow::Error),
 }
 
 impl From<sqlx::Error> for AuthError {
     fn from(e: sqlx::Error) -> Self {
-        if store::is_unavailable(&e) {
-            AuthError::Unavailable
-        } else {
-            AuthError::Internal(e.into())
+        match store::unavailability(&e) {
+            Some(cause) => AuthError::Unavailable(cause),
+            None => AuthError::Internal(e.into()),
+        }
+    }
+}
+
+impl From<anyhow::Error> for AuthError {
+    /// A failure with a "try later" database error in its chain is that error.
+    fn from(e: anyhow::Error) -> Self {
+        match store::unavailability_in(&e) {
+            Some(cause) => AuthError::Unavailable(cause),
+            None => AuthError::Internal(e),
         }
     }
 }

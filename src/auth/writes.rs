@@ -39,10 +39,9 @@ pub struct SessionWrites {
 }
 
 fn failure(e: &sqlx::Error) -> AuthError {
-    if store::is_unavailable(e) {
-        AuthError::Unavailable
-    } else {
-        AuthError::Internal(anyhow::anyhow!("writing sessions: {e}"))
+    match store::unavailability(e) {
+        Some(cause) => AuthError::Unavailable(cause),
+        None => AuthError::Internal(anyhow::anyhow!("writing sessions: {e}")),
     }
 }
 

@@ -228,11 +228,12 @@ pub fn not_found(visit: &Visit) -> Response {
     message(visit, StatusCode::NOT_FOUND, t.error, t.not_found)
 }
 
-/// 503 with `Retry-After` while the database is away; 500 (logged, opaque) for anything else.
+/// 503 with `Retry-After` while the database is away (marked with its cause, for the middleware
+/// that keeps the instance unready meanwhile); 500 (logged, opaque) for anything else.
 pub fn auth_failure(visit: &Visit, e: AuthError) -> Response {
     let t = visit.t();
     match e {
-        AuthError::Busy | AuthError::Unavailable => {
+        AuthError::Busy | AuthError::Unavailable(_) => {
             let mut response = message(
                 visit,
                 StatusCode::SERVICE_UNAVAILABLE,
@@ -242,6 +243,9 @@ pub fn auth_failure(visit: &Visit, e: AuthError) -> Response {
             response
                 .headers_mut()
                 .insert(RETRY_AFTER, HeaderValue::from_static("5"));
+            if let AuthError::Unavailable(cause) = e {
+                response.extensions_mut().insert(cause);
+            }
             response
         }
         AuthError::Internal(e) => internal(visit, &e),
@@ -279,17 +283,15 @@ pub fn refusal(
         AdminError::NotFound(_) => Ok((StatusCode::NOT_FOUND, words.not_found)),
         AdminError::Duplicate(_) => Ok((StatusCode::CONFLICT, words.duplicate)),
         AdminError::Forbidden(_) => Ok((StatusCode::FORBIDDEN, words.forbidden)),
-        AdminError::Internal(e) => Err(failed(visit, AdminError::Internal(e))),
+        e @ (AdminError::Internal(_) | AdminError::Unavailable(_)) => Err(failed(visit, e)),
     }
 }
 
 /// The page for a use-case that failed where no refusal was expected.
 pub fn failed(visit: &Visit, e: AdminError) -> Response {
     match e {
-        AdminError::Internal(e) => match e.downcast::<sqlx::Error>() {
-            Ok(e) => auth_failure(visit, AuthError::from(e)),
-            Err(e) => internal(visit, &e),
-        },
+        AdminError::Internal(e) => auth_failure(visit, AuthError::from(e)),
+        AdminError::Unavailable(cause) => auth_failure(visit, AuthError::Unavailable(cause)),
         AdminError::NotFound(_) => not_found(visit),
         other => internal(visit, &anyhow::anyhow!("{other}")),
     }

@@ -11,7 +11,7 @@ use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 
-use super::errors::{internal, json_response, simplejwt};
+use super::errors::{from_database, internal, json_response, simplejwt, unavailable};
 use super::extract::{Bearer, ClientAddr};
 use crate::app::AppState;
 use crate::auth::admin::AdminError;
@@ -93,6 +93,7 @@ fn failure(e: AdminError) -> Response {
         AdminError::NotFound(m) => (StatusCode::NOT_FOUND, m),
         AdminError::Duplicate(m) => (StatusCode::CONFLICT, m),
         AdminError::Forbidden(m) => (StatusCode::FORBIDDEN, m),
+        AdminError::Unavailable(cause) => return from_database(unavailable(5), cause),
         AdminError::Internal(e) => return internal(&e),
     };
     json_response(status, json!({"detail": detail}))

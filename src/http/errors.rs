@@ -8,6 +8,7 @@ use serde_json::{Map, Value, json};
 
 use super::extract::{BodyError, FieldError};
 use crate::auth::AuthError;
+use crate::store::Unavailable;
 
 const BEARER_REALM: HeaderValue = HeaderValue::from_static("Bearer realm=\"api\"");
 
@@ -48,6 +49,13 @@ pub fn unavailable(retry_after: u64) -> Response {
         ),
         retry_after,
     )
+}
+
+/// Marks a 503 as caused by the database, with the cause, for the middleware that keeps the
+/// instance unready while the database cannot be used (`health::watch_database`).
+pub fn from_database(mut response: Response, cause: Unavailable) -> Response {
+    response.extensions_mut().insert(cause);
+    response
 }
 
 /// Logs an internal failure with its cause chain; no library or database text reaches a client.
@@ -127,7 +135,7 @@ pub mod simplejwt {
                 json!({"detail": "Token is invalid or expired", "code": "token_not_valid"}),
             ),
             AuthError::Busy => unavailable(1),
-            AuthError::Unavailable => unavailable(5),
+            AuthError::Unavailable(cause) => from_database(unavailable(5), cause),
             AuthError::Internal(e) => internal(&e),
         }
     }
@@ -274,14 +282,8 @@ pub mod integration {
                     .insert(WWW_AUTHENTICATE, BEARER_REALM);
                 response
             }
-            AuthError::Busy | AuthError::Unavailable => with_retry_after(
-                problem(
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    "Service temporarily unavailable, try again later.",
-                    Value::Null,
-                ),
-                if matches!(e, AuthError::Busy) { 1 } else { 5 },
-            ),
+            AuthError::Busy => unavailable_problem(1),
+            AuthError::Unavailable(cause) => from_database(unavailable_problem(5), cause),
             AuthError::Internal(e) => {
                 log_internal(&e);
                 problem(
@@ -291,6 +293,17 @@ pub mod integration {
                 )
             }
         }
+    }
+
+    fn unavailable_problem(retry_after: u64) -> Response {
+        with_retry_after(
+            problem(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "Service temporarily unavailable, try again later.",
+                Value::Null,
+            ),
+            retry_after,
+        )
     }
 
     pub fn method_not_allowed(method: &Method, allow: &'static str) -> Response {
@@ -338,6 +351,17 @@ pub mod oauth {
         response
     }
 
+    fn temporarily_unavailable(retry_after: u64) -> Response {
+        with_retry_after(
+            error(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "temporarily_unavailable",
+                "Service temporarily unavailable, try again later.",
+            ),
+            retry_after,
+        )
+    }
+
     pub fn auth(e: AuthError) -> Response {
         match e {
             AuthError::InvalidClient | AuthError::InvalidCredentials => invalid_client(),
@@ -359,14 +383,8 @@ pub mod oauth {
                 ),
                 retry_after,
             ),
-            AuthError::Busy | AuthError::Unavailable => with_retry_after(
-                error(
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    "temporarily_unavailable",
-                    "Service temporarily unavailable, try again later.",
-                ),
-                if matches!(e, AuthError::Busy) { 1 } else { 5 },
-            ),
+            AuthError::Busy => temporarily_unavailable(1),
+            AuthError::Unavailable(cause) => from_database(temporarily_unavailable(5), cause),
             AuthError::Internal(e) => {
                 log_internal(&e);
                 error(

@@ -44,6 +44,10 @@ pub fn router(state: AppState) -> Router {
         .merge(well_known::router())
         .merge(health::router())
         .fallback(|| async { errors::not_found() })
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            health::watch_database,
+        ))
         .layer(DefaultBodyLimit::max(extract::MAX_BODY_BYTES))
         .layer(middleware::from_fn(i18n::translate_errors))
         .layer(middleware::from_fn(answer_within_deadline))

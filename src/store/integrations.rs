@@ -55,8 +55,9 @@ impl Store {
         .bind(name)
         .bind(scopes.joined())
         .bind(now)
-        .fetch_one(self.writer())
+        .fetch_all(self.writer())
         .await
+        .and_then(super::one_row)
         .map_err(WriteError::from_sqlx)?;
         Ok(from_row(&row)?)
     }

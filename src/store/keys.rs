@@ -336,7 +336,8 @@ async fn insert_key<'c>(
     .bind(&key.sealed_key)
     .bind(key.created_at)
     .bind(key.activates_at)
-    .fetch_one(executor)
-    .await?
+    .fetch_all(executor)
+    .await
+    .and_then(super::one_row)?
     .try_get(0)
 }

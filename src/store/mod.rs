@@ -14,7 +14,8 @@ mod orgs;
 mod sessions;
 mod users;
 
-use std::time::Duration;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant};
 
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyPool, ConnectOptions, Connection, Executor};
@@ -71,7 +72,29 @@ pub struct Store {
     /// has passed; on PostgreSQL, the same pool as reads.
     background: AnyPool,
     backend: Backend,
+    /// The episode under way, if any, during which the database cannot be used (see
+    /// [`Store::note_unavailable`]); shared by every clone.
+    episode: Arc<Mutex<Option<Episode>>>,
 }
+
+/// A time during which the database said "try later": its first cause and when it came.
+#[derive(Debug, Clone, Copy)]
+struct Episode {
+    cause: Unavailable,
+    since: Instant,
+    /// When [`Store::recover`] last tried a probe write.
+    probed: Option<Instant>,
+}
+
+/// Probe writes of one episode are this far apart at least, however often `/readyz` is asked
+/// (a database that could not be reached is pinged instead, every time).
+const PROBE_EVERY: Duration = Duration::from_millis(900);
+
+/// The size of the value the probe of [`Store::recover`] writes: room for many batches of
+/// sessions. A probe that rewrote one existing row, or found room for one more page, would
+/// succeed on a disk that is still full (a full disk lets a small write through now and then,
+/// as SQLite reuses its log), and the instance would flap between ready and not.
+const PROBE_BYTES: usize = 256 * 1024;
 
 /// Why a database could not be opened.
 #[derive(Debug, thiserror::Error)]
@@ -221,6 +244,7 @@ impl Store {
             writer,
             background,
             backend,
+            episode: Arc::default(),
         };
         store.migrate().await?;
         Ok(store)
@@ -239,6 +263,144 @@ impl Store {
     /// Whether the database answers a trivial query.
     pub async fn ping(&self) -> bool {
         sqlx::query("SELECT 1").execute(&self.pool).await.is_ok()
+    }
+
+    /// Records a "try later" error that a request or a task met. The first of an episode starts
+    /// it, with one line at error level; the next ones change nothing. While it lasts,
+    /// `/readyz` answers 503; it ends when [`Store::recover`] finds the database writable.
+    pub fn note_unavailable(&self, cause: Unavailable) {
+        let mut episode = self.episode.lock().unwrap_or_else(PoisonError::into_inner);
+        if episode.is_none() {
+            *episode = Some(Episode {
+                cause,
+                since: Instant::now(),
+                probed: None,
+            });
+            drop(episode);
+            tracing::error!(
+                %cause,
+                "the database cannot be used: {cause}; requests that need it answer 503 until it recovers"
+            );
+        }
+    }
+
+    /// The cause of the episode under way, if the database is known not to be usable.
+    pub fn trouble(&self) -> Option<Unavailable> {
+        self.episode
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .map(|e| e.cause)
+    }
+
+    /// Whether the database can be used now: it answers a query, and no episode is under way
+    /// (or one was, and a probe write just ended it).
+    pub async fn ready(&self) -> bool {
+        if self.trouble().is_some() {
+            self.recover().await
+        } else {
+            self.ping().await
+        }
+    }
+
+    /// During an episode, tries a small write, and ends the episode (with one line in the log)
+    /// when it succeeds; true when no episode is under way afterwards. The server calls it every
+    /// second and on `/readyz`: a condition such as a full disk ends when an operator frees
+    /// space, with nobody to tell the server, and an instance that load balancers took out of
+    /// service sees no request that could find out.
+    pub async fn recover(&self) -> bool {
+        let cause = {
+            let mut episode = self.episode.lock().unwrap_or_else(PoisonError::into_inner);
+            let Some(episode) = episode.as_mut() else {
+                return true;
+            };
+            if !episode.cause.is_connection()
+                && episode.probed.is_some_and(|at| at.elapsed() < PROBE_EVERY)
+            {
+                return false;
+            }
+            episode.probed = Some(Instant::now());
+            episode.cause
+        };
+        // On a task of its own: a caller that stops waiting (`/readyz` has a deadline) must not
+        // cut the probe short, which would leave the writer connection with `secure_delete` on.
+        let store = self.clone();
+        tokio::spawn(async move { store.try_to_end(cause).await })
+            .await
+            .unwrap_or(false)
+    }
+
+    /// Ends the episode if the database is usable again.
+    async fn try_to_end(&self, cause: Unavailable) -> bool {
+        // A database that could not be reached is back when it answers; one that could not
+        // write (a full or read-only disk) when a write succeeds.
+        let usable = if cause.is_connection() {
+            self.ping().await
+        } else {
+            self.probe().await.is_ok()
+        };
+        if !usable {
+            return false;
+        }
+        let ended = self
+            .episode
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take();
+        if let Some(Episode { cause, since, .. }) = ended {
+            tracing::info!(
+                %cause,
+                lasted_s = since.elapsed().as_secs(),
+                "the database can be used again; it could not because {cause}"
+            );
+        }
+        true
+    }
+
+    /// Writes a row of [`PROBE_BYTES`] into the audit log and deletes it, in one transaction:
+    /// nobody ever sees it, but the database had to find room for it and commit; on SQLite, then
+    /// checkpoints. On SQLite with `secure_delete` for the probe's length: without it, pages
+    /// freed in the transaction that took them are not written at all, and the probe would
+    /// commit in less room than it claims.
+    async fn probe(&self) -> sqlx::Result<()> {
+        let mut conn = self.writer.acquire().await?;
+        if self.backend == Backend::Sqlite {
+            sqlx::query("PRAGMA secure_delete = 1")
+                .execute(&mut *conn)
+                .await?;
+        }
+        let mut outcome = Self::probe_on(&mut conn).await;
+        if self.backend == Backend::Sqlite
+            && sqlx::query("PRAGMA secure_delete = 0")
+                .execute(&mut *conn)
+                .await
+                .is_err()
+        {
+            // Not left on for every write of the server: a fresh connection has it off.
+            conn.close_on_drop();
+        }
+        drop(conn);
+        if outcome.is_ok() && self.backend == Backend::Sqlite {
+            // On a full disk SQLite may still commit into room its log already holds, after a
+            // checkpoint let the log start over; only copying the log into the database, which
+            // must grow by the probe's pages, shows that the disk has room again.
+            outcome = self.checkpoint().await;
+        }
+        outcome
+    }
+
+    async fn probe_on(conn: &mut sqlx::AnyConnection) -> sqlx::Result<()> {
+        let mut tx = conn.begin().await?;
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO audit_events (at, kind, detail) VALUES (0, 'probe', $1) RETURNING id",
+        )
+        .bind("p".repeat(PROBE_BYTES))
+        .fetch_one(&mut *tx)
+        .await?;
+        sqlx::query("DELETE FROM audit_events WHERE id = $1")
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await
     }
 
     /// Copies what SQLite's write-ahead log holds into the database file, as far as no reader
@@ -277,6 +439,15 @@ impl Store {
     pub(crate) fn writer(&self) -> &AnyPool {
         &self.writer
     }
+}
+
+/// The one row that a writing statement with `RETURNING` answered. Such a statement is read with
+/// `fetch_all`, never `fetch_one`: outside a transaction SQLite commits when the statement runs
+/// to its end, and `fetch_one` stops at the first row, leaving the commit to the statement's
+/// reset, whose error sqlx drops. On a full disk the write was then rolled back but answered as
+/// done (an integration created with 201 that did not exist).
+pub(crate) fn one_row(rows: Vec<sqlx::any::AnyRow>) -> sqlx::Result<sqlx::any::AnyRow> {
+    rows.into_iter().next().ok_or(sqlx::Error::RowNotFound)
 }
 
 /// `($1, $2, …), ($k+1, …)`: the placeholders of `rows` rows of `width` values each, for a
@@ -358,15 +529,119 @@ fn normalize_url(url: &str) -> anyhow::Result<(String, Backend)> {
     }
 }
 
-/// Whether an error means the database could not be reached (as opposed to a query that failed).
+/// Why the database cannot be used for now: an error that says "try later", as opposed to a
+/// query that failed. Requests that meet one answer 503 with `Retry-After`, and the store keeps
+/// the instance unready until a write succeeds again (see [`Store::note_unavailable`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Unavailable {
+    /// No connection: refused, broken, timed out, or the pool is closed.
+    Unreachable,
+    /// SQLite `SQLITE_FULL`; PostgreSQL 53100.
+    DiskFull,
+    /// SQLite `SQLITE_READONLY` and its extended codes.
+    ReadOnly,
+    /// SQLite `SQLITE_BUSY` or `SQLITE_LOCKED` beyond the busy timeout.
+    Locked,
+    /// SQLite `SQLITE_IOERR` and its extended codes.
+    Io,
+    /// SQLite `SQLITE_CANTOPEN`.
+    CantOpen,
+    /// SQLite `SQLITE_NOMEM`; PostgreSQL 53200.
+    OutOfMemory,
+    /// PostgreSQL 53300.
+    TooManyConnections,
+    /// PostgreSQL class 53, other than the above.
+    Resources,
+    /// PostgreSQL 57P01, 57P02, 57P03: shut down by an administrator, after a crash, or not
+    /// accepting connections yet.
+    ShuttingDown,
+}
+
+impl Unavailable {
+    /// Whether the cause is the connection to the database (unreachable, shutting down, too
+    /// many connections), not what the database can do once reached.
+    fn is_connection(self) -> bool {
+        matches!(
+            self,
+            Unavailable::Unreachable | Unavailable::ShuttingDown | Unavailable::TooManyConnections
+        )
+    }
+}
+
+impl std::fmt::Display for Unavailable {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Unavailable::Unreachable => "the database is unreachable",
+            Unavailable::DiskFull => "the database disk is full",
+            Unavailable::ReadOnly => "the database is read-only",
+            Unavailable::Locked => "the database stayed locked beyond the busy timeout",
+            Unavailable::Io => "the database file could not be read or written (I/O error)",
+            Unavailable::CantOpen => "the database file cannot be opened",
+            Unavailable::OutOfMemory => "the database is out of memory",
+            Unavailable::TooManyConnections => "the database has too many connections",
+            Unavailable::Resources => "the database lacks resources",
+            Unavailable::ShuttingDown => "the database is shutting down or starting up",
+        })
+    }
+}
+
+/// Whether an error means the database cannot be used for now (as opposed to a query that
+/// failed): see [`unavailability`].
 pub fn is_unavailable(e: &sqlx::Error) -> bool {
-    matches!(
-        e,
+    unavailability(e).is_some()
+}
+
+/// Why `e` says "try later", if it does.
+pub fn unavailability(e: &sqlx::Error) -> Option<Unavailable> {
+    match e {
         sqlx::Error::PoolTimedOut
-            | sqlx::Error::Io(_)
-            | sqlx::Error::PoolClosed
-            | sqlx::Error::Tls(_)
-    ) || matches!(e.as_database_error(), Some(db) if db.code().as_deref() == Some("57P01"))
+        | sqlx::Error::Io(_)
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::Tls(_)
+        | sqlx::Error::WorkerCrashed => Some(Unavailable::Unreachable),
+        sqlx::Error::Database(db) => {
+            if db.try_downcast_ref::<sqlx::sqlite::SqliteError>().is_some() {
+                sqlite_unavailability(db.code()?.parse().ok()?)
+            } else {
+                sqlstate_unavailability(&db.code()?)
+            }
+        }
+        _ => None,
+    }
+}
+
+/// The "try later" cases among SQLite's (extended) result codes: the primary code is the low
+/// byte.
+fn sqlite_unavailability(code: i32) -> Option<Unavailable> {
+    match code & 0xff {
+        5 | 6 => Some(Unavailable::Locked),
+        7 => Some(Unavailable::OutOfMemory),
+        8 => Some(Unavailable::ReadOnly),
+        10 => Some(Unavailable::Io),
+        13 => Some(Unavailable::DiskFull),
+        14 => Some(Unavailable::CantOpen),
+        _ => None,
+    }
+}
+
+/// The "try later" cases among PostgreSQL's SQLSTATEs: class 08 (connection exception), class
+/// 53 (insufficient resources) and the operator intervention codes 57P01–57P03.
+fn sqlstate_unavailability(code: &str) -> Option<Unavailable> {
+    match code {
+        "53100" => Some(Unavailable::DiskFull),
+        "53200" => Some(Unavailable::OutOfMemory),
+        "53300" => Some(Unavailable::TooManyConnections),
+        "57P01" | "57P02" | "57P03" => Some(Unavailable::ShuttingDown),
+        _ if code.starts_with("53") => Some(Unavailable::Resources),
+        _ if code.starts_with("08") => Some(Unavailable::Unreachable),
+        _ => None,
+    }
+}
+
+/// The "try later" cause anywhere in an error's chain.
+pub fn unavailability_in(e: &anyhow::Error) -> Option<Unavailable> {
+    e.chain()
+        .find_map(|cause| cause.downcast_ref::<sqlx::Error>().and_then(unavailability))
 }
 
 /// Counts the attempts at a statement or transaction that PostgreSQL may end to break a
@@ -432,6 +707,68 @@ mod tests {
             Backend::Postgres
         );
         assert!(normalize_url("mysql://x").is_err());
+    }
+
+    #[test]
+    fn postgres_connection_shutdown_and_resource_errors_say_try_later() {
+        for (code, cause) in [
+            ("08000", Unavailable::Unreachable),
+            ("08003", Unavailable::Unreachable),
+            ("08006", Unavailable::Unreachable),
+            ("08P01", Unavailable::Unreachable),
+            ("57P01", Unavailable::ShuttingDown),
+            ("57P02", Unavailable::ShuttingDown),
+            ("57P03", Unavailable::ShuttingDown),
+            ("53000", Unavailable::Resources),
+            ("53100", Unavailable::DiskFull),
+            ("53200", Unavailable::OutOfMemory),
+            ("53300", Unavailable::TooManyConnections),
+            ("53400", Unavailable::Resources),
+        ] {
+            assert_eq!(sqlstate_unavailability(code), Some(cause), "{code}");
+        }
+        // A unique violation, a deadlock, a syntax error, a cancelled statement: the query
+        // failed, the database did not.
+        for code in ["23505", "40P01", "42601", "57014", "22001"] {
+            assert_eq!(sqlstate_unavailability(code), None, "{code}");
+        }
+    }
+
+    #[test]
+    fn sqlite_full_readonly_busy_io_and_cantopen_errors_say_try_later() {
+        for (code, cause) in [
+            (13, Unavailable::DiskFull),
+            (8, Unavailable::ReadOnly),
+            (264, Unavailable::ReadOnly),  // SQLITE_READONLY_RECOVERY
+            (520, Unavailable::ReadOnly),  // SQLITE_READONLY_CANTLOCK
+            (1032, Unavailable::ReadOnly), // SQLITE_READONLY_DBMOVED
+            (5, Unavailable::Locked),
+            (517, Unavailable::Locked), // SQLITE_BUSY_SNAPSHOT
+            (6, Unavailable::Locked),
+            (10, Unavailable::Io),
+            (778, Unavailable::Io),  // SQLITE_IOERR_WRITE
+            (1290, Unavailable::Io), // SQLITE_IOERR_FSYNC
+            (14, Unavailable::CantOpen),
+            (7, Unavailable::OutOfMemory),
+        ] {
+            assert_eq!(sqlite_unavailability(code), Some(cause), "{code}");
+        }
+        // SQLITE_ERROR, SQLITE_CONSTRAINT_UNIQUE, SQLITE_CORRUPT, SQLITE_MISMATCH.
+        for code in [1, 2067, 11, 20] {
+            assert_eq!(sqlite_unavailability(code), None, "{code}");
+        }
+    }
+
+    #[test]
+    fn connection_failures_say_try_later_and_the_cause_is_found_in_a_chain() {
+        assert_eq!(
+            unavailability(&sqlx::Error::PoolTimedOut),
+            Some(Unavailable::Unreachable)
+        );
+        assert_eq!(unavailability(&sqlx::Error::RowNotFound), None);
+        let chained = anyhow::Error::from(sqlx::Error::PoolClosed).context("reading keys");
+        assert_eq!(unavailability_in(&chained), Some(Unavailable::Unreachable));
+        assert_eq!(unavailability_in(&anyhow::anyhow!("other")), None);
     }
 
     #[test]

@@ -18,8 +18,9 @@ impl Store {
         )
         .bind(name)
         .bind(now)
-        .fetch_one(self.writer())
+        .fetch_all(self.writer())
         .await
+        .and_then(super::one_row)
         .map_err(WriteError::from_sqlx)?;
         Ok(Organization {
             id: row.try_get(0)?,
