@@ -9,6 +9,7 @@ mod cli;
 mod cluster;
 mod connections;
 mod console;
+mod crash;
 mod hashing;
 mod health;
 mod hostile_input;
