@@ -40,7 +40,12 @@ fn database(rt: &Runtime) -> Database {
     let dir = tempfile::tempdir().expect("a temporary directory");
     let url = format!("sqlite://{}/porteiro.db", dir.path().display());
     let store = rt
-        .block_on(Store::connect(&url, 4, Duration::from_secs(5)))
+        .block_on(Store::connect(
+            &url,
+            4,
+            Duration::from_secs(5),
+            Default::default(),
+        ))
         .expect("the benchmark database opens");
     Database { store, _dir: dir }
 }

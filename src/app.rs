@@ -58,6 +58,7 @@ impl Application {
             &settings.database,
             settings.database_pool_size,
             settings.database_connect_timeout,
+            settings.sqlite_synchronous,
         )
         .await?;
         let master =

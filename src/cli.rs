@@ -369,6 +369,7 @@ async fn admin_command(command: Command, settings: &Settings) -> Result<Output, 
         creates,
         2,
         settings.database_connect_timeout,
+        settings.sqlite_synchronous,
     )
     .await
     .map_err(|e| match e {

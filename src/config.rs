@@ -62,6 +62,31 @@ pub enum LogFormat {
     Json,
 }
 
+/// How hard SQLite works to keep a commit: its `synchronous` pragma in WAL mode. Both keep every
+/// commit across a crash of the process; they differ when the machine loses power or the kernel
+/// fails.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SqliteSynchronous {
+    /// The log is synced at checkpoints only: a power loss may take the last commits with it,
+    /// answers already sent included (a rotation whose new token the client holds).
+    #[default]
+    Normal,
+    /// The log is synced at every commit, before the answer: a commit that was answered survives a
+    /// power loss, at the cost of one `fsync` per write transaction.
+    Full,
+}
+
+impl SqliteSynchronous {
+    /// The pragma's value, as SQLite reads it back: 1 for NORMAL, 2 for FULL.
+    pub fn pragma_value(self) -> i64 {
+        match self {
+            SqliteSynchronous::Normal => 1,
+            SqliteSynchronous::Full => 2,
+        }
+    }
+}
+
 /// Every setting as it may arrive from a flag, the environment or the file. The TOML key of each is
 /// the field name, which is also the flag name with `_` for `-`.
 #[derive(Debug, Clone, Default, Args, Deserialize)]
@@ -131,6 +156,10 @@ pub struct SettingsArgs {
     pub database_pool_size: Option<u32>,
     #[arg(long, env = "PORTEIRO_DATABASE_CONNECT_TIMEOUT", global = true)]
     pub database_connect_timeout: Option<HumanDuration>,
+    /// SQLite only: `normal` keeps every commit across a crash of the process, `full` across a
+    /// power loss too, at the cost of an fsync per write.
+    #[arg(long, env = "PORTEIRO_SQLITE_SYNCHRONOUS", global = true)]
+    pub sqlite_synchronous: Option<SqliteSynchronous>,
     /// How long the activity log keeps an event; 0s keeps every event for ever.
     #[arg(long, env = "PORTEIRO_AUDIT_RETENTION", global = true)]
     pub audit_retention: Option<HumanDuration>,
@@ -179,6 +208,7 @@ impl SettingsArgs {
             log_format,
             database_pool_size,
             database_connect_timeout,
+            sqlite_synchronous,
             audit_retention,
             master_key_file,
             header_timeout,
@@ -229,6 +259,8 @@ pub struct Settings {
     pub log_format: Option<LogFormat>,
     pub database_pool_size: u32,
     pub database_connect_timeout: Duration,
+    /// SQLite's `synchronous` pragma; ignored on PostgreSQL.
+    pub sqlite_synchronous: SqliteSynchronous,
     /// `None`: the activity log keeps every event.
     pub audit_retention: Option<Duration>,
     /// Where the master key is, as configured (see [`MasterKeySource`]).
@@ -349,6 +381,7 @@ impl Settings {
             log_format: a.log_format,
             database_pool_size: a.database_pool_size.unwrap_or(10),
             database_connect_timeout: dur(a.database_connect_timeout, 3),
+            sqlite_synchronous: a.sqlite_synchronous.unwrap_or_default(),
             audit_retention: Some(dur(a.audit_retention, 90 * 86400)).filter(|d| !d.is_zero()),
             master_key,
             header_timeout: dur(a.header_timeout, 10),
@@ -481,6 +514,29 @@ mod tests {
         assert_eq!(s.argon2.memory_kib, 19456);
         assert_eq!(s.issuer_for(s.listen), "http://127.0.0.1:8080");
         assert_eq!(s.audit_retention, Some(Duration::from_secs(90 * 86400)));
+        assert_eq!(s.sqlite_synchronous, SqliteSynchronous::Normal);
+    }
+
+    #[test]
+    fn sqlite_synchronous_is_normal_or_full_from_a_flag_or_the_file() {
+        use clap::Parser;
+        #[derive(Parser)]
+        struct Cli {
+            #[command(flatten)]
+            settings: SettingsArgs,
+        }
+        let parse = |args: &[&str]| Cli::try_parse_from(args).map(|c| c.settings);
+        let full = parse(&["porteiro", "--sqlite-synchronous", "full"]).unwrap();
+        assert_eq!(full.sqlite_synchronous, Some(SqliteSynchronous::Full));
+        let s = Settings::resolve(full, None).unwrap();
+        assert_eq!(s.sqlite_synchronous.pragma_value(), 2);
+        assert!(parse(&["porteiro", "--sqlite-synchronous", "off"]).is_err());
+        let from_file =
+            resolve_with_file(SettingsArgs::default(), "sqlite_synchronous = \"full\"\n").unwrap();
+        assert_eq!(from_file.sqlite_synchronous, SqliteSynchronous::Full);
+        assert!(
+            resolve_with_file(SettingsArgs::default(), "sqlite_synchronous = \"extra\"\n").is_err()
+        );
     }
 
     #[test]

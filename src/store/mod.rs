@@ -20,6 +20,8 @@ use std::time::{Duration, Instant};
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyPool, ConnectOptions, Connection, Executor};
 
+use crate::config::SqliteSynchronous;
+
 pub use access::AccessChange;
 pub use attempts::{AttemptCount, Counter};
 pub use audit::{AuditEvent, AuditFilter};
@@ -145,13 +147,15 @@ impl Backend {
 impl Store {
     /// Opens a pool on `url` (`sqlite://FILE` creates the file; `postgres://…`) and applies the
     /// migrations. Connecting does not wait for the database: a database that is down makes
-    /// requests fail quickly, and service resumes when it is back.
+    /// requests fail quickly, and service resumes when it is back. `synchronous` is SQLite's
+    /// durability (see [`SqliteSynchronous`]); PostgreSQL ignores it.
     pub async fn connect(
         url: &str,
         pool_size: u32,
         connect_timeout: Duration,
+        synchronous: SqliteSynchronous,
     ) -> anyhow::Result<Self> {
-        Self::open(url, true, pool_size, connect_timeout)
+        Self::open(url, true, pool_size, connect_timeout, synchronous)
             .await
             .map_err(|e| match e {
                 OpenError::Missing(path) => anyhow::anyhow!("there is no database at {path}"),
@@ -166,6 +170,7 @@ impl Store {
         create: bool,
         pool_size: u32,
         connect_timeout: Duration,
+        synchronous: SqliteSynchronous,
     ) -> Result<Self, OpenError> {
         sqlx::any::install_default_drivers();
         let (url, backend) = normalize_url(url)?;
@@ -213,10 +218,15 @@ impl Store {
             options.after_connect(move |conn, _meta| {
                 Box::pin(async move {
                     if backend == Backend::Sqlite {
-                        // WAL lets admin commands write while the server reads; NORMAL is
-                        // durable across process crashes in WAL mode.
-                        conn.execute("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;")
-                            .await?;
+                        // WAL lets admin commands write while the server reads. In WAL mode
+                        // NORMAL keeps every commit across a crash of the process but syncs the
+                        // log only at checkpoints, so a power loss may undo the last commits;
+                        // FULL syncs it at every commit, before the answer goes out.
+                        conn.execute(match synchronous {
+                            SqliteSynchronous::Normal => "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;",
+                            SqliteSynchronous::Full => "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;",
+                        })
+                        .await?;
                         if role == Role::Write {
                             // The server copies the log into the database from another
                             // connection (`Store::checkpoint`), so the writer need not stop for
@@ -782,5 +792,59 @@ mod tests {
             "(?, ?, ?), (?, ?, ?)"
         );
         assert_eq!(values_placeholders(Backend::Sqlite, 1, 1), "(?)");
+    }
+
+    /// `PRAGMA synchronous` on each of the store's pools (reads, the writer, the background).
+    async fn synchronous_of_every_pool(store: &Store) -> Vec<i64> {
+        let mut values = Vec::new();
+        for pool in [&store.pool, &store.writer, &store.background] {
+            let (value,): (i64,) = sqlx::query_as("PRAGMA synchronous")
+                .fetch_one(pool)
+                .await
+                .unwrap();
+            values.push(value);
+        }
+        values
+    }
+
+    /// The server as `serve` builds it from its settings, on a fresh SQLite file.
+    async fn server_store(synchronous: Option<&str>) -> (Store, tempfile::TempDir) {
+        let dir = tempfile::tempdir().unwrap();
+        let mut args = vec![
+            "porteiro".to_owned(),
+            "--listen".to_owned(),
+            "127.0.0.1:0".to_owned(),
+            "--database".to_owned(),
+            format!("sqlite://{}/porteiro.db", dir.path().display()),
+        ];
+        if let Some(value) = synchronous {
+            args.extend(["--sqlite-synchronous".to_owned(), value.to_owned()]);
+        }
+        #[derive(clap::Parser)]
+        struct Cli {
+            #[command(flatten)]
+            settings: crate::config::SettingsArgs,
+        }
+        let args = <Cli as clap::Parser>::try_parse_from(args)
+            .unwrap()
+            .settings;
+        let settings = crate::config::Settings::resolve(args, None).unwrap();
+        let clock: crate::clock::SharedClock = std::sync::Arc::new(crate::clock::SystemClock);
+        let app = crate::app::Application::build(settings, clock)
+            .await
+            .unwrap();
+        (app.state().auth.store.clone(), dir)
+    }
+
+    #[tokio::test]
+    async fn the_server_syncs_sqlite_at_every_commit_with_sqlite_synchronous_full() {
+        let (store, _dir) = server_store(Some("full")).await;
+        assert_eq!(synchronous_of_every_pool(&store).await, [2, 2, 2]);
+    }
+
+    #[tokio::test]
+    async fn the_server_runs_sqlite_with_synchronous_normal_by_default() {
+        let (store, _dir) = server_store(None).await;
+        assert_eq!(synchronous_of_every_pool(&store).await, [1, 1, 1]);
     }
 }

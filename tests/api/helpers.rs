@@ -69,9 +69,14 @@ pub struct StoreFixture {
 pub async fn store_with_org() -> StoreFixture {
     let dir = tempfile::tempdir().unwrap();
     let url = fresh_database(&dir).await;
-    let store = Store::connect(&url, 4, std::time::Duration::from_secs(5))
-        .await
-        .unwrap();
+    let store = Store::connect(
+        &url,
+        4,
+        std::time::Duration::from_secs(5),
+        Default::default(),
+    )
+    .await
+    .unwrap();
     let org = OrgId::from_db(store.create_org("Acme", 0).await.unwrap().id);
     StoreFixture {
         store,

@@ -319,9 +319,14 @@ async fn several_instances_starting_at_once_on_an_older_database_all_start_with_
         settings.master_key = inline(&MasterKey::generate().unwrap());
     }
     // Migrated first: several SQLite processes migrating one file at once is another matter.
-    let store = porteiro::store::Store::connect(&settings.database, 2, Duration::from_secs(5))
-        .await
-        .unwrap();
+    let store = porteiro::store::Store::connect(
+        &settings.database,
+        2,
+        Duration::from_secs(5),
+        settings.sqlite_synchronous,
+    )
+    .await
+    .unwrap();
     store.close().await;
     let clock = Arc::new(porteiro::clock::SystemClock);
 

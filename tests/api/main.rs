@@ -9,6 +9,7 @@ mod cli;
 mod cluster;
 mod connections;
 mod console;
+mod crash;
 mod faults;
 mod hashing;
 mod health;

@@ -61,10 +61,15 @@ async fn events_of_the_last_requests_before_sigterm_are_stored() {
     let status = server.terminate(Duration::from_secs(10));
 
     assert_eq!(status.and_then(|s| s.code()), Some(0));
-    let store =
-        porteiro::store::Store::open(&porteiro.database(), false, 1, Duration::from_secs(5))
-            .await
-            .unwrap();
+    let store = porteiro::store::Store::open(
+        &porteiro.database(),
+        false,
+        1,
+        Duration::from_secs(5),
+        Default::default(),
+    )
+    .await
+    .unwrap();
     let filter = porteiro::store::AuditFilter {
         kind: Some("integration_authenticated".to_owned()),
         limit: 100,
@@ -73,4 +78,21 @@ async fn events_of_the_last_requests_before_sigterm_are_stored() {
     let org = porteiro::domain::OrgId::from_db(org);
     let events = store.audit_events(org, &filter).await.unwrap();
     assert_eq!(events.len(), 20);
+}
+
+#[test]
+fn an_unknown_sqlite_synchronous_value_is_refused_with_status_2_naming_the_choices() {
+    let porteiro = Porteiro::new();
+    let refused = porteiro.run("serve --sqlite-synchronous off");
+    refused.assert_refused();
+    assert!(
+        refused.stderr.contains("--sqlite-synchronous") && refused.stderr.contains("full"),
+        "{refused:?}"
+    );
+    let from_env = run_to_completion(
+        porteiro.command(&["serve"], &[("PORTEIRO_SQLITE_SYNCHRONOUS", "extra")]),
+        "",
+    );
+    from_env.assert_refused();
+    assert!(!porteiro.has_file("porteiro.db"), "nothing may be created");
 }
