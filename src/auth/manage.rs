@@ -81,7 +81,7 @@ impl Auth {
 
     /// Remembers sessions ended by an administrative change made through this instance, so that
     /// its bearer checks refuse them at once, and forgets the records it had read before.
-    pub(crate) fn remember_ended(&self, sids: Vec<String>) {
+    pub fn remember_ended(&self, sids: Vec<String>) {
         self.identities.clear();
         self.integrations.clear();
         let now = self.now();

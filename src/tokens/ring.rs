@@ -218,12 +218,10 @@ pub async fn retire_key(
 ) -> anyhow::Result<Retirement> {
     store
         .retire_key(kid, now, |algorithm| {
-            let algorithm = match algorithm {
-                "ES256" => Algorithm::ES256,
-                "EdDSA" => Algorithm::EdDSA,
-                "RS256" => Algorithm::RS256,
-                other => anyhow::bail!("a stored key has the unknown algorithm {other}"),
-            };
+            let algorithm =
+                <Algorithm as clap::ValueEnum>::from_str(algorithm, false).map_err(|_| {
+                    anyhow::anyhow!("a stored key has the unknown algorithm {algorithm}")
+                })?;
             new_key(master, algorithm, now, now)
         })
         .await

@@ -208,6 +208,18 @@ impl TestApp {
         self.clock.now()
     }
 
+    /// Creates a signing key that is published at once and signs `activates_in` seconds from
+    /// now (the ring reloads itself).
+    pub async fn create_key(&self, activates_in: i64) -> porteiro::store::NewKey {
+        let now = self.now();
+        self.auth
+            .tokens
+            .ring
+            .create_key(&self.auth.store, now, now + activates_in)
+            .await
+            .unwrap()
+    }
+
     pub async fn create_org(&self, name: &str) -> OrgId {
         let org = admin::create_org(&self.auth.store, name, self.now())
             .await

@@ -106,13 +106,7 @@ async fn of_two_keys_rotated_at_once_within_one_second_the_later_one_signs_every
 #[tokio::test]
 async fn the_database_holds_no_private_key_in_clear_text() {
     let app = TestApp::spawn().await;
-    let now = app.now();
-    app.auth
-        .tokens
-        .ring
-        .create_key(&app.auth.store, now, now + 300)
-        .await
-        .unwrap();
+    app.create_key(300).await;
     app.login().await;
     let master = master_key_of(&app);
 
@@ -426,13 +420,7 @@ async fn retiring_the_signing_key_lets_the_newest_other_key_sign_at_once_even_if
     let app = TestApp::spawn().await;
     let kid = access_kid(&app).await;
     let now = app.now();
-    let pending = app
-        .auth
-        .tokens
-        .ring
-        .create_key(&app.auth.store, now, now + 300)
-        .await
-        .unwrap();
+    let pending = app.create_key(300).await;
 
     let retirement = app
         .auth
@@ -458,13 +446,7 @@ async fn retiring_a_key_that_does_not_sign_leaves_the_signing_key_alone() {
     let app = TestApp::spawn().await;
     let signing = access_kid(&app).await;
     let now = app.now();
-    let pending = app
-        .auth
-        .tokens
-        .ring
-        .create_key(&app.auth.store, now, now + 300)
-        .await
-        .unwrap();
+    let pending = app.create_key(300).await;
     let ring = &app.auth.tokens.ring;
 
     let retirement = ring

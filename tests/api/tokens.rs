@@ -141,15 +141,7 @@ async fn a_rotated_key_is_published_at_once_and_signs_only_from_its_activation()
     let app = TestApp::spawn().await;
     let (_, before) = app.login().await;
     let old_kid = header(&before)["kid"].clone();
-    let now = app.now();
-    let key = app
-        .auth
-        .tokens
-        .ring
-        .create_key(&app.auth.store, now, now + 300)
-        .await
-        .unwrap();
-    app.auth.tokens.ring.reload(&app.auth.store).await.unwrap();
+    let key = app.create_key(300).await;
 
     let jwks: Value = app
         .get("/.well-known/jwks.json")
@@ -180,14 +172,7 @@ async fn a_superseded_key_leaves_the_jwks_once_its_tokens_have_expired() {
     let (_, access) = app.login().await;
     let old_kid = header(&access)["kid"].clone();
     app.clock.advance(1);
-    let now = app.now();
-    app.auth
-        .tokens
-        .ring
-        .create_key(&app.auth.store, now, now)
-        .await
-        .unwrap();
-    app.auth.tokens.ring.reload(&app.auth.store).await.unwrap();
+    app.create_key(0).await;
     // The longest lifetime is the integration refresh token's 48 h, plus a reload margin.
     app.clock.advance(48 * 3600 + 120);
     let jwks: Value = app

@@ -24,11 +24,7 @@ impl Run<'_> {
                 "{what} ended {actual:?}; must end {must:?}, may end {may:?}"
             ));
         }
-        self.app.auth.identities.clear();
-        self.app.auth.integrations.clear();
-        for sid in actual {
-            self.app.auth.ended.insert(sid, self.app.now());
-        }
+        self.app.auth.remember_ended(actual);
     }
 
     pub(super) fn username(&self, user: usize) -> Username {
@@ -161,15 +157,7 @@ impl Run<'_> {
 
     /// A new signing key, active at once: new tokens carry it, older ones keep working.
     pub(super) async fn rotate_key(&mut self) {
-        let now = self.app.now();
-        let key = self
-            .app
-            .auth
-            .tokens
-            .ring
-            .create_key(&self.app.auth.store, now, now)
-            .await
-            .unwrap();
+        let key = self.app.create_key(0).await;
         self.log
             .push(format!("rotate the signing key to {}", key.kid));
         self.kid = Some(key.kid.clone());
