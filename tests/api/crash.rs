@@ -313,6 +313,18 @@ struct Holder {
     rotations: u64,
 }
 
+impl Holder {
+    /// A client that has just logged in with `token`.
+    fn logged_in(token: String) -> Self {
+        Holder {
+            newest: token.clone(),
+            first: token,
+            retried: None,
+            rotations: 0,
+        }
+    }
+}
+
 /// How a client's loop ended when the server died.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Ending {
@@ -363,12 +375,7 @@ async fn kill_under_load_and_restart(deployment: &mut Deployment) {
         .logins(org, CLIENTS)
         .await
         .into_iter()
-        .map(|token| Holder {
-            newest: token.clone(),
-            first: token,
-            retried: None,
-            rotations: 0,
-        })
+        .map(Holder::logged_in)
         .collect();
     let (mut refused, mut cut_off) = (0, 0);
     for kill in 1..=KILLS {
@@ -521,12 +528,7 @@ async fn postgres_stopped_at_once_under_refresh_rotation_gives_503s_then_serves_
         .logins(org, CLIENTS)
         .await
         .into_iter()
-        .map(|token| Holder {
-            newest: token.clone(),
-            first: token,
-            retried: None,
-            rotations: 0,
-        })
+        .map(Holder::logged_in)
         .collect();
     let outage = Arc::new(Outage::default());
     let url = server.url("/api/v1/auth/token-refresh/");

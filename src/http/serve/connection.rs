@@ -70,13 +70,14 @@ pub(super) fn serve(
     (connection, clocks)
 }
 
-/// What a connection is waiting for, and until when.
+/// What a connection is waiting for, since when (the longest-waiting connection is the one shed
+/// to make room) and until when.
 #[derive(Debug, Clone, Copy)]
 enum Phase {
     /// The rest of a request's head.
-    Head(Instant),
+    Head { since: Instant, until: Instant },
     /// Nothing: the connection is kept alive between requests.
-    Idle(Instant),
+    Idle { since: Instant, until: Instant },
     /// A request is being answered; the request deadline of the handlers applies instead.
     Busy,
 }
@@ -86,9 +87,6 @@ enum Phase {
 #[derive(Debug)]
 pub(super) struct Clocks {
     phase: Mutex<Phase>,
-    /// When the connection began to wait (for a head, or idle), or `None` while it is answering:
-    /// which connection has waited longest, when one must make room.
-    waiting_since: Mutex<Option<Instant>>,
     /// Set to close the connection at its next read (see [`Clocks::shed`]).
     shed: AtomicBool,
     /// The task reading the connection, to wake when it is shed.
@@ -101,8 +99,10 @@ impl Clocks {
     fn new(limits: &Limits) -> Self {
         let now = Instant::now();
         Clocks {
-            phase: Mutex::new(Phase::Head(now + limits.header_timeout)),
-            waiting_since: Mutex::new(Some(now)),
+            phase: Mutex::new(Phase::Head {
+                since: now,
+                until: now + limits.header_timeout,
+            }),
             shed: AtomicBool::new(false),
             reader: Mutex::new(None),
             header_timeout: limits.header_timeout,
@@ -116,10 +116,10 @@ impl Clocks {
         if self.shed.load(Ordering::Relaxed) {
             return None;
         }
-        *self
-            .waiting_since
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
+        match self.phase() {
+            Phase::Head { since, .. } | Phase::Idle { since, .. } => Some(since),
+            Phase::Busy => None,
+        }
     }
 
     /// Closes the connection at once if it is waiting for a request (it is woken to find out),
@@ -136,13 +136,6 @@ impl Clocks {
         }
     }
 
-    fn set_waiting_since(&self, since: Option<Instant>) {
-        *self
-            .waiting_since
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner) = since;
-    }
-
     fn update(&self, change: impl FnOnce(Phase) -> Phase) {
         let mut phase = self.phase.lock().unwrap_or_else(PoisonError::into_inner);
         *phase = change(*phase);
@@ -155,22 +148,27 @@ impl Clocks {
     /// A request's head is in: it is being answered.
     fn busy(&self) {
         self.update(|_| Phase::Busy);
-        self.set_waiting_since(None);
     }
 
     /// The answer is ready. It is written at once (Porteiro's answers are small and whole), so
     /// the idle time is counted from here.
     fn idle(&self) {
         let now = Instant::now();
-        self.update(|_| Phase::Idle(now + self.idle_timeout));
-        self.set_waiting_since(Some(now));
+        self.update(|_| Phase::Idle {
+            since: now,
+            until: now + self.idle_timeout,
+        });
     }
 
     /// Bytes arrived: on an idle connection, the first of a new request's head.
     fn bytes_arrived(&self) {
         let header_timeout = self.header_timeout;
         self.update(|phase| match phase {
-            Phase::Idle(_) => Phase::Head(Instant::now() + header_timeout),
+            // Still waiting for a whole request: since it went idle.
+            Phase::Idle { since, .. } => Phase::Head {
+                since,
+                until: Instant::now() + header_timeout,
+            },
             other => other,
         });
     }
@@ -189,7 +187,7 @@ pub(super) struct Timed {
 impl Timed {
     fn new(stream: TcpStream, clocks: Arc<Clocks>) -> Self {
         let armed = match clocks.phase() {
-            Phase::Head(until) | Phase::Idle(until) => until,
+            Phase::Head { until, .. } | Phase::Idle { until, .. } => until,
             Phase::Busy => Instant::now(),
         };
         Timed {
@@ -216,8 +214,10 @@ impl AsyncRead for Timed {
         }
         let waited_too_long = match this.clocks.phase() {
             Phase::Busy => None,
-            Phase::Head(until) => Some((until, "no request headers within the header timeout")),
-            Phase::Idle(until) => Some((until, "no request within the idle timeout")),
+            Phase::Head { until, .. } => {
+                Some((until, "no request headers within the header timeout"))
+            }
+            Phase::Idle { until, .. } => Some((until, "no request within the idle timeout")),
         };
         if let Some((until, why)) = waited_too_long {
             if until != this.armed {
@@ -233,11 +233,15 @@ impl AsyncRead for Timed {
         match &read {
             Poll::Ready(Ok(())) if buf.filled().len() > before => this.clocks.bytes_arrived(),
             Poll::Pending => {
-                *this
+                let mut reader = this
                     .clocks
                     .reader
                     .lock()
-                    .unwrap_or_else(PoisonError::into_inner) = Some(cx.waker().clone());
+                    .unwrap_or_else(PoisonError::into_inner);
+                if !reader.as_ref().is_some_and(|w| w.will_wake(cx.waker())) {
+                    *reader = Some(cx.waker().clone());
+                }
+                drop(reader);
                 // Shed between the check above and storing the waker: nobody would wake us.
                 if this.clocks.shed.load(Ordering::Relaxed) {
                     cx.waker().wake_by_ref();
