@@ -200,7 +200,7 @@ pub async fn run() -> ExitCode {
     let cli = Cli::parse();
     let settings = match Settings::resolve(cli.settings.clone(), cli.config.as_ref()) {
         Ok(s) => s,
-        Err(e) => return fail(&AdminError::Invalid(format!("{e:#}"))),
+        Err(e) => return fail(&Failure::Refused(format!("{e:#}"))),
     };
     init_logging(&settings, matches!(cli.command, Command::Serve));
     let result = match cli.command {
@@ -220,11 +220,47 @@ pub async fn run() -> ExitCode {
     }
 }
 
-fn fail(e: &AdminError) -> ExitCode {
+fn fail(e: &Failure) -> ExitCode {
     eprintln!("error: {e}");
     match e {
-        AdminError::Internal(_) | AdminError::Unavailable(_) => ExitCode::FAILURE,
+        Failure::Admin(AdminError::Internal(_) | AdminError::Unavailable(_) | AdminError::Busy) => {
+            ExitCode::FAILURE
+        }
         _ => ExitCode::from(2),
+    }
+}
+
+/// Why a command failed: an administrative change refused (exit 2) or failed (exit 1), or a
+/// refusal of the command line's own (exit 2), worded here with the operator's advice.
+#[derive(Debug)]
+enum Failure {
+    Admin(AdminError),
+    Refused(String),
+}
+
+impl std::fmt::Display for Failure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Failure::Refused(why) => f.write_str(why),
+            Failure::Admin(AdminError::UsernameTaken(username)) => write!(
+                f,
+                "user {username} already exists; to add it to another organization use `user \
+                 grant` with --reset-password (a new password, ending its sessions) or \
+                 --keep-password"
+            ),
+            Failure::Admin(e @ AdminError::PasswordChoiceNeeded { .. }) => write!(
+                f,
+                "{e}. Run again with --reset-password (a new password, shown once, ending its \
+                 sessions) or, if its password is known to its owner alone, --keep-password"
+            ),
+            Failure::Admin(e) => write!(f, "{e}"),
+        }
+    }
+}
+
+impl<E: Into<AdminError>> From<E> for Failure {
+    fn from(e: E) -> Self {
+        Failure::Admin(e.into())
     }
 }
 
@@ -345,7 +381,7 @@ fn shell_quote(s: &str) -> String {
     format!("'{}'", s.replace('\'', r"'\''"))
 }
 
-async fn admin_command(command: Command, settings: &Settings) -> Result<Output, AdminError> {
+async fn admin_command(command: Command, settings: &Settings) -> Result<Output, Failure> {
     // Everything that can be checked without the database is checked first, so that bad input
     // writes nothing; a command that only changes existing records does not create a database.
     let password = match &command {
@@ -373,10 +409,10 @@ async fn admin_command(command: Command, settings: &Settings) -> Result<Output, 
     )
     .await
     .map_err(|e| match e {
-        OpenError::Missing(path) => AdminError::NotFound(format!(
+        OpenError::Missing(path) => Failure::Refused(format!(
             "there is no database at {path}; run `porteiro migrate` or `porteiro serve` first"
         )),
-        OpenError::Other(e) => AdminError::Internal(e.context("cannot open the database")),
+        OpenError::Other(e) => AdminError::Internal(e.context("cannot open the database")).into(),
     })?;
     let now = SystemClock.now();
     let result = match command {
@@ -397,7 +433,7 @@ async fn admin_command(command: Command, settings: &Settings) -> Result<Output, 
     result
 }
 
-async fn org_command(command: OrgCommand, store: &Store, now: i64) -> Result<Output, AdminError> {
+async fn org_command(command: OrgCommand, store: &Store, now: i64) -> Result<Output, Failure> {
     match command {
         OrgCommand::Create { name } => {
             let org = admin::create_org(store, &name, now).await?;
@@ -421,13 +457,13 @@ async fn org_command(command: OrgCommand, store: &Store, now: i64) -> Result<Out
 }
 
 /// Reads a password: one line of standard input without its line ending, or a generated one.
-fn read_password(from_stdin: bool) -> Result<(Password, bool), AdminError> {
+fn read_password(from_stdin: bool) -> Result<(Password, bool), Failure> {
     if !from_stdin {
         return Ok((Password::generate(), true));
     }
     let mut line = String::new();
     std::io::stdin().lock().read_line(&mut line).map_err(|e| {
-        AdminError::Invalid(format!("cannot read the password from standard input: {e}"))
+        Failure::Refused(format!("cannot read the password from standard input: {e}"))
     })?;
     let line = line.strip_suffix('\n').unwrap_or(&line);
     let line = line.strip_suffix('\r').unwrap_or(line);
@@ -452,7 +488,7 @@ async fn user_command(
     store: &Store,
     settings: &Settings,
     now: i64,
-) -> Result<Output, AdminError> {
+) -> Result<Output, Failure> {
     let password = || {
         password
             .clone()
@@ -577,7 +613,7 @@ async fn set_active(
     username: &Username,
     active: bool,
     now: i64,
-) -> Result<Output, AdminError> {
+) -> Result<Output, Failure> {
     admin::set_active(store, &Actor::cli(), username, active, now).await?;
     let word = if active {
         "enabled"
@@ -606,7 +642,7 @@ async fn integration_command(
     command: IntegrationCommand,
     store: &Store,
     now: i64,
-) -> Result<Output, AdminError> {
+) -> Result<Output, Failure> {
     match command {
         IntegrationCommand::Create { org, name, scopes } => {
             let scopes = Scopes::parse(&scopes)?;
@@ -676,21 +712,21 @@ async fn integration_command(
 
 /// The master key of a key command, as the server would have it (on SQLite, by default, the
 /// file beside the database, created if the database has none yet).
-async fn unlock(store: &Store, settings: &Settings) -> Result<MasterKey, AdminError> {
+async fn unlock(store: &Store, settings: &Settings) -> Result<MasterKey, Failure> {
     master::unlock(store, &settings.master_key, &settings.database)
         .await
         .map_err(master_key_error)
 }
 
-fn master_key_error(e: anyhow::Error) -> AdminError {
+fn master_key_error(e: anyhow::Error) -> Failure {
     match e.downcast::<MasterKeyError>() {
-        Ok(e) => AdminError::Invalid(e.to_string()),
-        Err(e) => AdminError::Internal(e),
+        Ok(e) => Failure::Refused(e.to_string()),
+        Err(e) => AdminError::Internal(e).into(),
     }
 }
 
 /// `keys generate-master-key`: needs no database.
-fn generate_master_key(out: Option<&std::path::Path>) -> Result<Output, AdminError> {
+fn generate_master_key(out: Option<&std::path::Path>) -> Result<Output, Failure> {
     use secrecy::ExposeSecret;
     let key = MasterKey::generate()?;
     let text = key.to_base64();
@@ -709,11 +745,11 @@ fn generate_master_key(out: Option<&std::path::Path>) -> Result<Output, AdminErr
                 path.display()
             ),
         }),
-        Ok(false) => Err(AdminError::Duplicate(format!(
+        Ok(false) => Err(Failure::Refused(format!(
             "{} already exists; it was left as it was",
             path.display()
         ))),
-        Err(e) => Err(AdminError::Invalid(format!(
+        Err(e) => Err(Failure::Refused(format!(
             "cannot write {}: {e}",
             path.display()
         ))),
@@ -725,11 +761,11 @@ async fn keys_command(
     store: &Store,
     settings: &Settings,
     now: i64,
-) -> Result<Output, AdminError> {
+) -> Result<Output, Failure> {
     match command {
         KeysCommand::Rotate { activate_in } => {
             if settings.algorithm == crate::config::Algorithm::HS256 {
-                return Err(AdminError::Invalid(
+                return Err(Failure::Refused(
                     "HS256 signs with PORTEIRO_HS256_SECRET; change that secret on every instance instead".into(),
                 ));
             }
@@ -741,7 +777,7 @@ async fn keys_command(
                 .into_iter()
                 .rfind(|k| k.retired_at.is_none());
             if let Some(newest) = newest.filter(|k| k.algorithm != settings.algorithm.as_str()) {
-                return Err(AdminError::Invalid(format!(
+                return Err(Failure::Refused(format!(
                     "the newest key is {}, but this command was given --algorithm {}; pass the servers' --algorithm",
                     newest.algorithm,
                     settings.algorithm.as_str()
@@ -812,9 +848,9 @@ async fn keys_command(
         KeysCommand::Retire { kid } => {
             let master = unlock(store, settings).await?;
             match retire_key(store, &master, &kid, now).await? {
-                Retirement::Unknown => Err(AdminError::NotFound(format!(
-                    "there is no signing key {kid}"
-                ))),
+                Retirement::Unknown => {
+                    Err(Failure::Refused(format!("there is no signing key {kid}")))
+                }
                 Retirement::AlreadyRetired(at) => Ok(Output {
                     human: format!(
                         "key {kid} was already retired at {}",
@@ -854,7 +890,7 @@ async fn keys_command(
                 None,
                 true,
             )
-            .map_err(|e| AdminError::Invalid(e.to_string()))?;
+            .map_err(|e| Failure::Refused(e.to_string()))?;
             let current = unlock(store, settings).await?;
             let count = master::rewrap(store, &current, &new)
                 .await

@@ -4,28 +4,149 @@
 
 use std::net::IpAddr;
 
+use super::AuthError;
 use super::audit::{Kind, event};
 use crate::domain::{ConsumerKey, OrgId, Role, Scopes, SecretKey, UserId, Username};
 use crate::store::{
     AccessChange, IntegrationRecord, MemberRecord, Organization, Store, WriteError,
 };
 
-/// Why an administrative change was refused.
+/// Why an administrative change was refused, as a reason with its data. Each surface words it
+/// (the admin API, the console in its languages, the command line with its advice); `Display` is
+/// the plain English statement, without advice, that logs and the admin API show.
 #[derive(Debug, thiserror::Error)]
 pub enum AdminError {
-    #[error("{0}")]
-    Invalid(String),
-    #[error("{0}")]
-    NotFound(String),
-    #[error("{0}")]
-    Duplicate(String),
-    #[error("{0}")]
-    Forbidden(String),
+    /// Input that is not a username, role, scope or consumer key.
+    #[error("{}", .0.0)]
+    Malformed(crate::domain::ParseError),
+    #[error("{} name needs 1 to 200 printable characters", .0.article())]
+    BadName(Named),
+    #[error("an organization named {0:?} already exists")]
+    OrganizationNameTaken(String),
+    #[error("there is no organization {0}")]
+    UnknownOrganization(OrgId),
+    /// The administrator's own organization, gone since they signed in.
+    #[error("the organization no longer exists")]
+    OrganizationGone,
+    /// No account by this name (or, from the admin API, an unreadable user id).
+    #[error("there is no user {0}")]
+    UnknownUser(String),
+    /// A user id that is not a member of the administrator's organization.
+    #[error("user {0} is not a member")]
+    UnknownMember(i64),
+    #[error("{username} is not a member of organization {org}")]
+    NotMember { username: Username, org: OrgId },
+    #[error("{0} is already a member")]
+    AlreadyMember(Username),
+    /// An account by this name exists: an operator adds it to an organization with a grant.
+    #[error("user {0} already exists")]
+    UsernameTaken(Username),
+    /// An existing account that only the operator may add here. One reason whether the account
+    /// belongs to other organizations or to none, naming none of them: an admin learns nothing
+    /// about other tenants from it.
+    #[error("this username cannot be added by an organization's admin; ask the operator to add it")]
+    NotAddable,
+    /// An operator's grant of an account new to `org` without a decision about its password:
+    /// whoever chose it could then sign in to `org` too.
+    #[error(
+        "{username} is not a member of organization {org} and belongs to {}; whoever chose its \
+         password could then sign in to organization {org} too",
+        memberships_list(.memberships)
+    )]
+    PasswordChoiceNeeded {
+        username: Username,
+        org: OrgId,
+        memberships: Vec<(Organization, Role)>,
+    },
+    #[error("there is no integration {0}")]
+    UnknownIntegration(String),
+    #[error("consumer key collision; try again")]
+    ConsumerKeyCollision,
+    #[error("integration {0} is already revoked")]
+    IntegrationAlreadyRevoked(ConsumerKey),
+    #[error("integration {0} is revoked")]
+    IntegrationRevoked(ConsumerKey),
+    #[error("there is no such open session")]
+    UnknownSession,
+    /// Something only an owner may do, asked by an admin.
+    #[error("only an owner may {}", .0.what())]
+    OwnersOnly(OwnerAction),
+    #[error("you cannot change your own membership")]
+    OwnMembership,
+    /// Disabling an account that other organizations share: only its removal from this one may
+    /// touch it.
+    #[error("this user also belongs to other organizations; remove them from this one instead")]
+    BelongsElsewhere,
+    /// Too many passwords already wait for a hashing thread.
+    #[error("password hashing is saturated")]
+    Busy,
     /// The database said "try later" (unreachable, disk full, read-only, …).
     #[error("{0}")]
     Unavailable(crate::store::Unavailable),
     #[error(transparent)]
     Internal(anyhow::Error),
+}
+
+/// What a name is given to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Named {
+    Organization,
+    Integration,
+}
+
+impl Named {
+    fn article(self) -> &'static str {
+        match self {
+            Named::Organization => "an organization",
+            Named::Integration => "an integration",
+        }
+    }
+}
+
+/// What only an owner may do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OwnerAction {
+    RenameOrganization,
+    AddOwner,
+    ChangeOwner,
+    MakeOwner,
+    EndOwnerSessions,
+}
+
+impl OwnerAction {
+    fn what(self) -> &'static str {
+        match self {
+            OwnerAction::RenameOrganization => "rename the organization",
+            OwnerAction::AddOwner => "add an owner",
+            OwnerAction::ChangeOwner => "change an owner",
+            OwnerAction::MakeOwner => "make an owner",
+            OwnerAction::EndOwnerSessions => "end an owner's sessions",
+        }
+    }
+}
+
+/// `1 ("Acme") as member, 2 ("Globex") as admin`, or `no organization`.
+fn memberships_list(memberships: &[(Organization, Role)]) -> String {
+    if memberships.is_empty() {
+        return "no organization".to_owned();
+    }
+    memberships
+        .iter()
+        .map(|(o, role)| format!("{} ({:?}) as {}", o.id, o.name, role.as_str()))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+impl From<AuthError> for AdminError {
+    /// The failures a use-case of the login side can bring to an administrative change.
+    fn from(e: AuthError) -> Self {
+        match e {
+            AuthError::Busy => AdminError::Busy,
+            AuthError::Unavailable(cause) => AdminError::Unavailable(cause),
+            AuthError::Internal(e) => AdminError::Internal(e),
+            other => AdminError::Internal(anyhow::anyhow!("unexpected: {other}")),
+        }
+    }
 }
 
 impl From<sqlx::Error> for AdminError {
@@ -49,7 +170,7 @@ impl From<anyhow::Error> for AdminError {
 
 impl From<crate::domain::ParseError> for AdminError {
     fn from(e: crate::domain::ParseError) -> Self {
-        AdminError::Invalid(e.0)
+        AdminError::Malformed(e)
     }
 }
 
@@ -91,22 +212,18 @@ async fn audit(
     Ok(())
 }
 
-fn checked_name(name: &str, what: &str) -> Result<String, AdminError> {
+fn checked_name(name: &str, what: Named) -> Result<String, AdminError> {
     let name = name.trim();
     if name.is_empty() || name.chars().count() > 200 || name.chars().any(char::is_control) {
-        return Err(AdminError::Invalid(format!(
-            "{what} name needs 1 to 200 printable characters"
-        )));
+        return Err(AdminError::BadName(what));
     }
     Ok(name.to_owned())
 }
 
 pub async fn create_org(store: &Store, name: &str, now: i64) -> Result<Organization, AdminError> {
-    let name = checked_name(name, "an organization")?;
+    let name = checked_name(name, Named::Organization)?;
     store.create_org(&name, now).await.map_err(|e| match e {
-        WriteError::Duplicate => {
-            AdminError::Duplicate(format!("an organization named {name:?} already exists"))
-        }
+        WriteError::Duplicate => AdminError::OrganizationNameTaken(name.clone()),
         WriteError::Database(e) => e.into(),
     })
 }
@@ -118,12 +235,10 @@ pub async fn rename_org(
     name: &str,
     now: i64,
 ) -> Result<Organization, AdminError> {
-    let name = checked_name(name, "an organization")?;
+    let name = checked_name(name, Named::Organization)?;
     require_org(store, org).await?;
     store.rename_org(org, &name).await.map_err(|e| match e {
-        WriteError::Duplicate => {
-            AdminError::Duplicate(format!("an organization named {name:?} already exists"))
-        }
+        WriteError::Duplicate => AdminError::OrganizationNameTaken(name.clone()),
         WriteError::Database(e) => e.into(),
     })?;
     audit(store, by, Some(org), Kind::OrganizationRenamed, &name, now).await?;
@@ -137,9 +252,7 @@ pub async fn require_org(store: &Store, org: OrgId) -> Result<(), AdminError> {
     if store.org_exists(org).await? {
         Ok(())
     } else {
-        Err(AdminError::NotFound(format!(
-            "there is no organization {org}"
-        )))
+        Err(AdminError::UnknownOrganization(org))
     }
 }
 
@@ -148,7 +261,7 @@ pub async fn require_user(store: &Store, username: &Username) -> Result<UserId, 
         .find_user(username)
         .await?
         .map(|u| u.id)
-        .ok_or_else(|| AdminError::NotFound(format!("there is no user {username}")))
+        .ok_or_else(|| AdminError::UnknownUser(username.to_string()))
 }
 
 /// The membership of `username` in `org`, or NotFound.
@@ -162,8 +275,9 @@ pub async fn require_member(
         .await?
         .into_iter()
         .find(|m| m.username == username.as_str())
-        .ok_or_else(|| {
-            AdminError::NotFound(format!("{username} is not a member of organization {org}"))
+        .ok_or_else(|| AdminError::NotMember {
+            username: username.clone(),
+            org,
         })
 }
 
@@ -181,10 +295,7 @@ pub async fn create_user(
         .create_user(username, password_hash, org, role, now)
         .await
         .map_err(|e| match e {
-            WriteError::Duplicate => AdminError::Duplicate(format!(
-                "user {username} already exists; to add it to another organization use `user grant` \
-                 with --reset-password (a new password, ending its sessions) or --keep-password"
-            )),
+            WriteError::Duplicate => AdminError::UsernameTaken(username.clone()),
             WriteError::Database(e) => e.into(),
         })?;
     audit(
@@ -279,20 +390,11 @@ pub async fn grant_by_operator(
     }
     let password_reset = match password {
         PasswordChoice::Undecided => {
-            let list = if orgs.is_empty() {
-                "no organization".to_owned()
-            } else {
-                orgs.iter()
-                    .map(|(o, role)| format!("{} ({:?}) as {}", o.id, o.name, role.as_str()))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            };
-            return Err(AdminError::Invalid(format!(
-                "{username} is not a member of organization {org} and belongs to {list}; whoever \
-                 chose its password could then sign in to organization {org} too. Run again with \
-                 --reset-password (a new password, shown once, ending its sessions) or, if its \
-                 password is known to its owner alone, --keep-password"
-            )));
+            return Err(AdminError::PasswordChoiceNeeded {
+                username: username.clone(),
+                org,
+                memberships: orgs,
+            });
         }
         PasswordChoice::Keep => {
             store.grant(user, org, role, now).await?;
@@ -344,9 +446,10 @@ pub async fn revoke(
         .change_access(AccessChange::RemoveMembership { user, org }, now)
         .await?
     else {
-        return Err(AdminError::NotFound(format!(
-            "{username} is not a member of organization {org}"
-        )));
+        return Err(AdminError::NotMember {
+            username: username.clone(),
+            org,
+        });
     };
     audit(
         store,
@@ -439,7 +542,7 @@ pub async fn create_integration(
     scopes: &Scopes,
     now: i64,
 ) -> Result<(IntegrationRecord, SecretKey), AdminError> {
-    let name = checked_name(name, "an integration")?;
+    let name = checked_name(name, Named::Integration)?;
     require_org(store, org).await?;
     let secret = SecretKey::generate();
     let record = store
@@ -453,9 +556,7 @@ pub async fn create_integration(
         )
         .await
         .map_err(|e| match e {
-            WriteError::Duplicate => {
-                AdminError::Duplicate("consumer key collision; try again".into())
-            }
+            WriteError::Duplicate => AdminError::ConsumerKeyCollision,
             WriteError::Database(e) => e.into(),
         })?;
     audit(
@@ -477,7 +578,7 @@ pub async fn require_integration(
     store
         .find_integration(key)
         .await?
-        .ok_or_else(|| AdminError::NotFound(format!("there is no integration {key}")))
+        .ok_or_else(|| AdminError::UnknownIntegration(key.to_string()))
 }
 
 /// Revokes an integration and ends its sessions; returns the ended session ids.
@@ -490,9 +591,7 @@ pub async fn revoke_integration(
     let record = require_integration(store, key).await?;
     let change = AccessChange::RevokeIntegration { id: record.id };
     let Some(ended) = store.change_access(change, now).await? else {
-        return Err(AdminError::Duplicate(format!(
-            "integration {key} is already revoked"
-        )));
+        return Err(AdminError::IntegrationAlreadyRevoked(key.clone()));
     };
     audit(
         store,
@@ -516,7 +615,7 @@ pub async fn rotate_integration_secret(
 ) -> Result<(SecretKey, Vec<String>), AdminError> {
     let record = require_integration(store, key).await?;
     if record.revoked_at.is_some() {
-        return Err(AdminError::Invalid(format!("integration {key} is revoked")));
+        return Err(AdminError::IntegrationRevoked(key.clone()));
     }
     let secret = SecretKey::generate();
     let digest = secret.digest();
@@ -525,7 +624,7 @@ pub async fn rotate_integration_secret(
         digest: &digest,
     };
     let Some(ended) = store.change_access(change, now).await? else {
-        return Err(AdminError::Invalid(format!("integration {key} is revoked")));
+        return Err(AdminError::IntegrationRevoked(key.clone()));
     };
     audit(
         store,

@@ -3,8 +3,9 @@
 //! organization and audited under the admin's name.
 
 use std::net::IpAddr;
+use std::sync::Arc;
 
-use super::admin::{self, Actor, AdminError};
+use super::admin::{self, Actor, AdminError, OwnerAction};
 use super::audit::{Kind, event};
 use super::{Auth, AuthError, Identity};
 use crate::domain::{ConsumerKey, OrgId, Password, Role, Scopes, SecretKey, UserId, Username};
@@ -24,8 +25,8 @@ pub enum Access {
 }
 
 /// An owner or admin of one organization, acting on it.
-pub struct OrgAdmin<'a> {
-    auth: &'a Auth,
+pub struct OrgAdmin {
+    auth: Arc<Auth>,
     pub user: UserId,
     pub username: String,
     pub org: OrgId,
@@ -36,10 +37,10 @@ pub struct OrgAdmin<'a> {
 impl Auth {
     /// The administrator behind a bearer access token, in the token's organization.
     pub async fn org_admin_by_token(
-        &self,
+        self: &Arc<Self>,
         token: &str,
         client: IpAddr,
-    ) -> Result<OrgAdmin<'_>, Access> {
+    ) -> Result<OrgAdmin, Access> {
         match self.identify(token).await {
             Ok(Identity::User(member)) => self.as_org_admin(member, client),
             Ok(Identity::Integration(_)) => Err(Access::Forbidden),
@@ -49,11 +50,11 @@ impl Auth {
 
     /// The administrator `user` of `org` (a console sign-in), if still an active owner or admin.
     pub async fn org_admin(
-        &self,
+        self: &Arc<Self>,
         user: UserId,
         org: OrgId,
         client: IpAddr,
-    ) -> Result<OrgAdmin<'_>, Access> {
+    ) -> Result<OrgAdmin, Access> {
         match self.store.active_member(user, org).await {
             Ok(Some(member)) => self.as_org_admin(member, client),
             Ok(None) => Err(Access::Forbidden),
@@ -61,13 +62,17 @@ impl Auth {
         }
     }
 
-    fn as_org_admin(&self, member: MemberRecord, client: IpAddr) -> Result<OrgAdmin<'_>, Access> {
+    fn as_org_admin(
+        self: &Arc<Self>,
+        member: MemberRecord,
+        client: IpAddr,
+    ) -> Result<OrgAdmin, Access> {
         let role: Role = member.role.parse().map_err(|_| Access::Forbidden)?;
         if role == Role::Member {
             return Err(Access::Forbidden);
         }
         Ok(OrgAdmin {
-            auth: self,
+            auth: self.clone(),
             user: UserId::from_db(member.id),
             actor: Actor {
                 name: member.username.clone(),
@@ -91,21 +96,7 @@ impl Auth {
     }
 }
 
-/// The refusal of an existing account that only the operator may add here. One message whether
-/// the account belongs to other organizations or to none, naming none of them: an admin learns
-/// nothing about other tenants from it.
-pub const NOT_ADDABLE: &str =
-    "this username cannot be added by an organization's admin; ask the operator to add it";
-
-fn not_addable() -> AdminError {
-    AdminError::Duplicate(NOT_ADDABLE.to_owned())
-}
-
-fn forbidden(why: &str) -> AdminError {
-    AdminError::Forbidden(why.to_owned())
-}
-
-impl OrgAdmin<'_> {
+impl OrgAdmin {
     fn now(&self) -> i64 {
         self.auth.now()
     }
@@ -115,7 +106,7 @@ impl OrgAdmin<'_> {
             .store
             .find_org(self.org)
             .await?
-            .ok_or_else(|| AdminError::NotFound("the organization no longer exists".into()))
+            .ok_or(AdminError::OrganizationGone)
     }
 
     /// The organizations the administrator may switch to.
@@ -125,7 +116,7 @@ impl OrgAdmin<'_> {
 
     pub async fn rename(&self, name: &str) -> Result<Organization, AdminError> {
         if self.role != Role::Owner {
-            return Err(forbidden("only an owner may rename the organization"));
+            return Err(AdminError::OwnersOnly(OwnerAction::RenameOrganization));
         }
         admin::rename_org(&self.auth.store, &self.actor, self.org, name, self.now()).await
     }
@@ -156,9 +147,7 @@ impl OrgAdmin<'_> {
         let key = ConsumerKey::parse(key)?;
         match self.auth.store.find_integration(&key).await? {
             Some(record) if record.org_id == self.org => Ok(key),
-            _ => Err(AdminError::NotFound(format!(
-                "there is no integration {key}"
-            ))),
+            _ => Err(AdminError::UnknownIntegration(key.to_string())),
         }
     }
 
@@ -185,14 +174,14 @@ impl OrgAdmin<'_> {
 
     /// Adds a member: a new account is created with a generated password, returned to be shown
     /// once; an existing one gets a membership only when it is a member of another organization
-    /// this administrator administers too (otherwise [`NOT_ADDABLE`]).
+    /// this administrator administers too (otherwise [`AdminError::NotAddable`]).
     pub async fn add_member(
         &self,
         username: &str,
         role: Role,
     ) -> Result<(MemberRecord, Option<Password>), AdminError> {
         if role == Role::Owner && self.role != Role::Owner {
-            return Err(forbidden("only an owner may add an owner"));
+            return Err(AdminError::OwnersOnly(OwnerAction::AddOwner));
         }
         let username = Username::parse(username)?;
         let store = &self.auth.store;
@@ -201,9 +190,7 @@ impl OrgAdmin<'_> {
                 .await
                 .is_ok()
             {
-                return Err(AdminError::Duplicate(format!(
-                    "{username} is already a member"
-                )));
+                return Err(AdminError::AlreadyMember(username));
             }
             // Accounts are global. An admin may bring in an existing account only from another
             // organization they administer too; otherwise one tenant's admin could create an
@@ -216,22 +203,14 @@ impl OrgAdmin<'_> {
                     .any(|(o, role)| o.id == org.id && *role != Role::Member)
             });
             if !shared {
-                return Err(not_addable());
+                return Err(AdminError::NotAddable);
             }
             let member =
                 admin::grant(store, &self.actor, &username, self.org, role, self.now()).await?;
             return Ok((member, None));
         }
         let password = Password::generate();
-        let hash = self
-            .auth
-            .hasher
-            .hash(password.secret().clone())
-            .await
-            .map_err(|e| match e {
-                AuthError::Internal(e) => AdminError::Internal(e),
-                other => AdminError::Internal(anyhow::anyhow!("{other}")),
-            })?;
+        let hash = self.auth.hasher.hash(password.secret().clone()).await?;
         let member = admin::create_user(
             store,
             &self.actor,
@@ -245,10 +224,22 @@ impl OrgAdmin<'_> {
         .map_err(|e| match e {
             // Created meanwhile by someone else: refused like any account of other tenants,
             // and without the operator's advice that `create_user` gives.
-            AdminError::Duplicate(_) => not_addable(),
+            AdminError::UsernameTaken(_) => AdminError::NotAddable,
             other => other,
         })?;
         Ok((member, Some(password)))
+    }
+
+    /// Whether this administrator may change `member`'s membership: never their own, and an
+    /// owner's only when they are an owner.
+    pub fn may_change(&self, member: &MemberRecord) -> Result<(), AdminError> {
+        if member.id == self.user.get() {
+            return Err(AdminError::OwnMembership);
+        }
+        if member.role == Role::Owner.as_str() && self.role != Role::Owner {
+            return Err(AdminError::OwnersOnly(OwnerAction::ChangeOwner));
+        }
+        Ok(())
     }
 
     /// The member `user_id` of this organization, checked against what this admin may change:
@@ -262,13 +253,8 @@ impl OrgAdmin<'_> {
             .await?
             .into_iter()
             .find(|m| m.id == user_id)
-            .ok_or_else(|| AdminError::NotFound(format!("user {user_id} is not a member")))?;
-        if member.id == self.user.get() {
-            return Err(forbidden("you cannot change your own membership"));
-        }
-        if member.role == Role::Owner.as_str() && self.role != Role::Owner {
-            return Err(forbidden("only an owner may change an owner"));
-        }
+            .ok_or(AdminError::UnknownMember(user_id))?;
+        self.may_change(&member)?;
         let username = Username::parse(&member.username)?;
         Ok((member, username))
     }
@@ -276,7 +262,7 @@ impl OrgAdmin<'_> {
     pub async fn change_role(&self, user_id: i64, role: Role) -> Result<MemberRecord, AdminError> {
         let (_, username) = self.changeable_member(user_id).await?;
         if role == Role::Owner && self.role != Role::Owner {
-            return Err(forbidden("only an owner may make an owner"));
+            return Err(AdminError::OwnersOnly(OwnerAction::MakeOwner));
         }
         admin::grant(
             &self.auth.store,
@@ -313,9 +299,7 @@ impl OrgAdmin<'_> {
             .memberships_of(UserId::from_db(user_id))
             .await?;
         if orgs.iter().any(|(o, _)| o.id != self.org.get()) {
-            return Err(forbidden(
-                "this user also belongs to other organizations; remove them from this one instead",
-            ));
+            return Err(AdminError::BelongsElsewhere);
         }
         let ended =
             admin::set_active(&self.auth.store, &self.actor, &username, active, self.now()).await?;
@@ -330,7 +314,7 @@ impl OrgAdmin<'_> {
     pub async fn end_session(&self, sid: &str) -> Result<(), AdminError> {
         let now = self.now();
         let Some(session) = self.auth.store.open_session(self.org, sid, now).await? else {
-            return Err(AdminError::NotFound("there is no such open session".into()));
+            return Err(AdminError::UnknownSession);
         };
         if session.kind == "user" {
             self.may_end_sessions_of(&session.who).await?;
@@ -356,7 +340,7 @@ impl OrgAdmin<'_> {
             .iter()
             .any(|m| m.username == username && m.role == Role::Owner.as_str());
         if owner && self.role != Role::Owner {
-            return Err(forbidden("only an owner may end an owner's sessions"));
+            return Err(AdminError::OwnersOnly(OwnerAction::EndOwnerSessions));
         }
         Ok(())
     }
@@ -368,7 +352,7 @@ impl OrgAdmin<'_> {
             .await?
             .into_iter()
             .find(|m| m.id == user_id)
-            .ok_or_else(|| AdminError::NotFound(format!("user {user_id} is not a member")))?;
+            .ok_or(AdminError::UnknownMember(user_id))?;
         self.may_end_sessions_of(&member.username).await?;
         let ended = self
             .auth

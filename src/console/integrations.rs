@@ -53,7 +53,7 @@ struct IntegrationsPage {
     scopes: String,
 }
 
-async fn chrome(signed: &Signed, admin: &OrgAdmin<'_>) -> Result<Chrome, Response> {
+async fn chrome(signed: &Signed, admin: &OrgAdmin) -> Result<Chrome, Response> {
     Chrome::new(signed, admin, "integrations")
         .await
         .map_err(|e| view::failed(&signed.visit, e))
@@ -61,7 +61,7 @@ async fn chrome(signed: &Signed, admin: &OrgAdmin<'_>) -> Result<Chrome, Respons
 
 async fn render(
     signed: &Signed,
-    admin: &OrgAdmin<'_>,
+    admin: &OrgAdmin,
     status: StatusCode,
     notice: Option<Notice>,
     typed: (String, String),
@@ -145,11 +145,7 @@ pub async fn create(State(state): State<AppState>, posted: Posted) -> Result<Res
 }
 
 /// The integration `key` of this organization, for a confirmation page.
-async fn find(
-    signed: &Signed,
-    admin: &OrgAdmin<'_>,
-    key: &str,
-) -> Result<IntegrationRecord, Response> {
+async fn find(signed: &Signed, admin: &OrgAdmin, key: &str) -> Result<IntegrationRecord, Response> {
     let list = admin
         .integrations()
         .await

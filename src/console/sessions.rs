@@ -42,7 +42,7 @@ struct SessionsPage {
 
 pub async fn render(
     signed: &Signed,
-    admin: &OrgAdmin<'_>,
+    admin: &OrgAdmin,
     status: StatusCode,
     notice: Option<Notice>,
 ) -> Result<Response, Response> {

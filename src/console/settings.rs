@@ -30,7 +30,7 @@ struct SettingsPage {
 
 async fn render(
     signed: &Signed,
-    admin: &OrgAdmin<'_>,
+    admin: &OrgAdmin,
     status: StatusCode,
     notice: Option<Notice>,
     typed: Option<String>,

@@ -48,18 +48,13 @@ struct UsersPage {
     username: String,
 }
 
-fn may_change(admin: &OrgAdmin<'_>, member: &MemberRecord) -> bool {
-    member.id != admin.user.get()
-        && (member.role != Role::Owner.as_str() || admin.role == Role::Owner)
-}
-
-async fn chrome(signed: &Signed, admin: &OrgAdmin<'_>) -> Result<Chrome, Response> {
+async fn chrome(signed: &Signed, admin: &OrgAdmin) -> Result<Chrome, Response> {
     Chrome::new(signed, admin, "users")
         .await
         .map_err(|e| view::failed(&signed.visit, e))
 }
 
-async fn members(signed: &Signed, admin: &OrgAdmin<'_>) -> Result<Vec<MemberRecord>, Response> {
+async fn members(signed: &Signed, admin: &OrgAdmin) -> Result<Vec<MemberRecord>, Response> {
     admin
         .members()
         .await
@@ -68,7 +63,7 @@ async fn members(signed: &Signed, admin: &OrgAdmin<'_>) -> Result<Vec<MemberReco
 
 async fn render(
     signed: &Signed,
-    admin: &OrgAdmin<'_>,
+    admin: &OrgAdmin,
     status: StatusCode,
     notice: Option<Notice>,
     username: String,
@@ -85,7 +80,7 @@ async fn render(
             role_name: t.role_name(&m.role),
             active: m.active,
             is_self: m.id == admin.user.get(),
-            changeable: may_change(admin, m),
+            changeable: admin.may_change(m).is_ok(),
         })
         .collect();
     let mut roles = vec![
@@ -128,7 +123,7 @@ fn refusals(t: &'static Text) -> Refusals {
 /// Renders the list with the refusal of an action, or the failure page.
 async fn refused(
     signed: &Signed,
-    admin: &OrgAdmin<'_>,
+    admin: &OrgAdmin,
     e: AdminError,
     words: Refusals,
     username: String,
@@ -199,7 +194,7 @@ pub async fn add(State(state): State<AppState>, posted: Posted) -> Result<Respon
 }
 
 /// The member `id` of this organization, or the list with a "not a member" notice.
-async fn member(signed: &Signed, admin: &OrgAdmin<'_>, id: &str) -> Result<MemberRecord, Response> {
+async fn member(signed: &Signed, admin: &OrgAdmin, id: &str) -> Result<MemberRecord, Response> {
     let found = match id.parse::<i64>() {
         Ok(id) => members(signed, admin)
             .await?
@@ -240,7 +235,7 @@ pub async fn change_role(
     match admin.change_role(target.id, role).await {
         Ok(_) => Ok(see_other("/console/users?done=role")),
         Err(e) => {
-            let forbidden = if may_change(&admin, &target) {
+            let forbidden = if admin.may_change(&target).is_ok() {
                 t.cannot_make_owner
             } else {
                 t.cannot_change_member
@@ -271,7 +266,7 @@ pub async fn set_active(
         Err(e) => {
             // Either a membership this administrator may not change, or an account shared with
             // other organizations, which only its removal from this one may touch.
-            let forbidden = if may_change(&admin, &target) {
+            let forbidden = if admin.may_change(&target).is_ok() {
                 t.belongs_elsewhere
             } else {
                 t.cannot_change_member

@@ -66,7 +66,7 @@ pub struct Chrome {
 impl Chrome {
     pub async fn new(
         signed: &Signed,
-        admin: &OrgAdmin<'_>,
+        admin: &OrgAdmin,
         section: &'static str,
     ) -> Result<Self, AdminError> {
         let org = admin.organization().await?;
@@ -272,28 +272,53 @@ pub struct Refusals {
     pub forbidden: &'static str,
 }
 
-/// The status and message for a refused action, or the finished page for an internal failure.
+/// The status and message for a refused action, or the finished page for a failure.
 pub fn refusal(
     visit: &Visit,
     e: AdminError,
     words: Refusals,
 ) -> Result<(StatusCode, &'static str), Response> {
     match e {
-        AdminError::Invalid(_) => Ok((StatusCode::BAD_REQUEST, words.invalid)),
-        AdminError::NotFound(_) => Ok((StatusCode::NOT_FOUND, words.not_found)),
-        AdminError::Duplicate(_) => Ok((StatusCode::CONFLICT, words.duplicate)),
-        AdminError::Forbidden(_) => Ok((StatusCode::FORBIDDEN, words.forbidden)),
-        e @ (AdminError::Internal(_) | AdminError::Unavailable(_)) => Err(failed(visit, e)),
+        AdminError::Malformed(_)
+        | AdminError::BadName(_)
+        | AdminError::PasswordChoiceNeeded { .. }
+        | AdminError::IntegrationRevoked(_) => Ok((StatusCode::BAD_REQUEST, words.invalid)),
+        AdminError::UnknownOrganization(_)
+        | AdminError::OrganizationGone
+        | AdminError::UnknownUser(_)
+        | AdminError::UnknownMember(_)
+        | AdminError::NotMember { .. }
+        | AdminError::UnknownIntegration(_)
+        | AdminError::UnknownSession => Ok((StatusCode::NOT_FOUND, words.not_found)),
+        AdminError::OrganizationNameTaken(_)
+        | AdminError::AlreadyMember(_)
+        | AdminError::UsernameTaken(_)
+        | AdminError::NotAddable
+        | AdminError::ConsumerKeyCollision
+        | AdminError::IntegrationAlreadyRevoked(_) => Ok((StatusCode::CONFLICT, words.duplicate)),
+        AdminError::OwnersOnly(_) | AdminError::OwnMembership | AdminError::BelongsElsewhere => {
+            Ok((StatusCode::FORBIDDEN, words.forbidden))
+        }
+        e @ (AdminError::Busy | AdminError::Unavailable(_) | AdminError::Internal(_)) => {
+            Err(failed(visit, e))
+        }
     }
 }
 
 /// The page for a use-case that failed where no refusal was expected.
 pub fn failed(visit: &Visit, e: AdminError) -> Response {
     match e {
-        AdminError::Internal(e) => auth_failure(visit, AuthError::from(e)),
+        AdminError::Busy => auth_failure(visit, AuthError::Busy),
         AdminError::Unavailable(cause) => auth_failure(visit, AuthError::Unavailable(cause)),
-        AdminError::NotFound(_) => not_found(visit),
-        other => internal(visit, &anyhow::anyhow!("{other}")),
+        AdminError::Internal(e) => internal(visit, &e),
+        AdminError::UnknownOrganization(_)
+        | AdminError::OrganizationGone
+        | AdminError::UnknownUser(_)
+        | AdminError::UnknownMember(_)
+        | AdminError::NotMember { .. }
+        | AdminError::UnknownIntegration(_)
+        | AdminError::UnknownSession => not_found(visit),
+        other => internal(visit, &anyhow::anyhow!("unexpected: {other}")),
     }
 }
 

@@ -241,7 +241,7 @@ impl Signed {
 
     /// The user as administrator of the session's organization. Someone who lost that role since
     /// signing in is signed out.
-    pub async fn admin<'a>(&self, state: &'a AppState) -> Result<OrgAdmin<'a>, Response> {
+    pub async fn admin(&self, state: &AppState) -> Result<OrgAdmin, Response> {
         match state
             .auth
             .org_admin(self.user.user, self.user.org, self.visit.client)

@@ -2,8 +2,9 @@
 //! token of an owner or admin, scoped to the token's organization.
 
 use axum::body::Bytes;
-use axum::extract::{Path, RawQuery, State};
+use axum::extract::{FromRequestParts, Path, RawQuery};
 use axum::http::StatusCode;
+use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, post};
 use axum::{Json, Router};
@@ -11,9 +12,10 @@ use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 
-use super::errors::{from_database, internal, json_response, simplejwt, unavailable};
+use super::errors::{from_database, internal, json_response, no_store, simplejwt, unavailable};
 use super::extract::{Bearer, ClientAddr};
 use crate::app::AppState;
+use crate::auth::AuthError;
 use crate::auth::admin::AdminError;
 use crate::auth::manage::{Access, OrgAdmin};
 use crate::clock::format_rfc3339_millis;
@@ -53,64 +55,133 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/admin/activity", get(activity))
 }
 
-/// The administrator behind the request's bearer token, or the answer that refuses them.
-async fn admin<'a>(
-    state: &'a AppState,
-    bearer: Bearer,
-    client: ClientAddr,
-) -> Result<OrgAdmin<'a>, Response> {
-    let token = match bearer {
-        Bearer::Missing => return Err(simplejwt::credentials_not_provided()),
-        Bearer::Malformed => return Err(simplejwt::bad_authorization_header()),
-        Bearer::Token(token) => token,
-    };
-    state
-        .auth
-        .org_admin_by_token(&token, client.0)
-        .await
-        .map_err(|e| match e {
-            Access::Unauthenticated(e) => simplejwt::bearer(e),
-            Access::Forbidden => json_response(
-                StatusCode::FORBIDDEN,
-                json!({"detail": "You do not have permission to perform this action."}),
-            ),
-        })
+/// The owner or admin behind the request's bearer token, acting on the token's organization.
+pub struct Admin(OrgAdmin);
+
+impl std::ops::Deref for Admin {
+    type Target = OrgAdmin;
+
+    fn deref(&self) -> &OrgAdmin {
+        &self.0
+    }
 }
+
+impl FromRequestParts<AppState> for Admin {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let Ok(bearer) = Bearer::from_request_parts(parts, state).await;
+        let Ok(ClientAddr(client)) = ClientAddr::from_request_parts(parts, state).await;
+        let token = match bearer {
+            Bearer::Missing => return Err(ApiError::NoCredentials),
+            Bearer::Malformed => return Err(ApiError::BadAuthorizationHeader),
+            Bearer::Token(token) => token,
+        };
+        match state.auth.org_admin_by_token(&token, client).await {
+            Ok(admin) => Ok(Admin(admin)),
+            Err(Access::Unauthenticated(e)) => Err(ApiError::Unauthenticated(e)),
+            Err(Access::Forbidden) => Err(ApiError::NotAnAdmin),
+        }
+    }
+}
+
+type Result<T, E = ApiError> = std::result::Result<T, E>;
 
 /// A JSON request body, read only once the caller is known to be an administrator.
-fn parse<T: DeserializeOwned>(body: &Bytes) -> Result<T, AdminError> {
-    serde_json::from_slice(body).map_err(|e| AdminError::Invalid(format!("invalid JSON body: {e}")))
+fn parse<T: DeserializeOwned>(body: &Bytes) -> Result<T, ApiError> {
+    serde_json::from_slice(body).map_err(|e| ApiError::Body(e.to_string()))
 }
 
-fn user_id(id: &str) -> Result<i64, AdminError> {
+fn user_id(id: &str) -> Result<i64, ApiError> {
     id.parse()
-        .map_err(|_| AdminError::NotFound(format!("there is no user {id}")))
+        .map_err(|_| AdminError::UnknownUser(id.to_owned()).into())
 }
 
-fn failure(e: AdminError) -> Response {
-    let (status, detail) = match e {
-        AdminError::Invalid(m) => (StatusCode::BAD_REQUEST, m),
-        AdminError::NotFound(m) => (StatusCode::NOT_FOUND, m),
-        AdminError::Duplicate(m) => (StatusCode::CONFLICT, m),
-        AdminError::Forbidden(m) => (StatusCode::FORBIDDEN, m),
-        AdminError::Unavailable(cause) => return from_database(unavailable(5), cause),
-        AdminError::Internal(e) => return internal(&e),
-    };
-    json_response(status, json!({"detail": detail}))
+/// Why an admin API request failed: a refused or failed use-case, or a request this API cannot
+/// read.
+#[derive(Debug)]
+pub enum ApiError {
+    /// No bearer token.
+    NoCredentials,
+    /// An `Authorization` header that is not one bearer token.
+    BadAuthorizationHeader,
+    /// A token that is not a valid access token of an open session (or a failure checking it).
+    Unauthenticated(AuthError),
+    /// Someone who is not an owner or admin of the token's organization.
+    NotAnAdmin,
+    Admin(AdminError),
+    /// A body that is not the JSON asked for, with the parser's reason.
+    Body(String),
+    /// A change of a member that gives neither a role nor `active`.
+    NothingToChange,
 }
 
-/// Runs an admin use-case and renders its result, or its failure.
-macro_rules! respond {
-    ($state:expr, $bearer:expr, $client:expr, |$admin:ident| $body:expr) => {{
-        let $admin = match admin(&$state, $bearer, $client).await {
-            Ok(admin) => admin,
-            Err(response) => return response,
-        };
-        match $body {
-            Ok(response) => response,
-            Err(e) => failure(e),
+impl From<AdminError> for ApiError {
+    fn from(e: AdminError) -> Self {
+        ApiError::Admin(e)
+    }
+}
+
+/// The status of a refused administrative change.
+fn status(e: &AdminError) -> StatusCode {
+    match e {
+        AdminError::Malformed(_)
+        | AdminError::BadName(_)
+        | AdminError::PasswordChoiceNeeded { .. }
+        | AdminError::IntegrationRevoked(_) => StatusCode::BAD_REQUEST,
+        AdminError::UnknownOrganization(_)
+        | AdminError::OrganizationGone
+        | AdminError::UnknownUser(_)
+        | AdminError::UnknownMember(_)
+        | AdminError::NotMember { .. }
+        | AdminError::UnknownIntegration(_)
+        | AdminError::UnknownSession => StatusCode::NOT_FOUND,
+        AdminError::OrganizationNameTaken(_)
+        | AdminError::AlreadyMember(_)
+        | AdminError::UsernameTaken(_)
+        | AdminError::NotAddable
+        | AdminError::ConsumerKeyCollision
+        | AdminError::IntegrationAlreadyRevoked(_) => StatusCode::CONFLICT,
+        AdminError::OwnersOnly(_) | AdminError::OwnMembership | AdminError::BelongsElsewhere => {
+            StatusCode::FORBIDDEN
         }
-    }};
+        AdminError::Busy | AdminError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+        AdminError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        failure(self)
+    }
+}
+
+fn failure(e: ApiError) -> Response {
+    let e = match e {
+        ApiError::NoCredentials => return simplejwt::credentials_not_provided(),
+        ApiError::BadAuthorizationHeader => return simplejwt::bad_authorization_header(),
+        ApiError::Unauthenticated(e) => return simplejwt::bearer(e),
+        ApiError::NotAnAdmin => {
+            let detail = "You do not have permission to perform this action.";
+            return json_response(StatusCode::FORBIDDEN, json!({"detail": detail}));
+        }
+        ApiError::Body(reason) => {
+            let detail = format!("invalid JSON body: {reason}");
+            return json_response(StatusCode::BAD_REQUEST, json!({"detail": detail}));
+        }
+        ApiError::NothingToChange => {
+            let detail = "give a role or active";
+            return json_response(StatusCode::BAD_REQUEST, json!({"detail": detail}));
+        }
+        ApiError::Admin(e) => e,
+    };
+    match e {
+        // The answer of a login when the hashing threads are all taken.
+        AdminError::Busy => unavailable(1),
+        AdminError::Unavailable(cause) => from_database(unavailable(5), cause),
+        AdminError::Internal(e) => internal(&e),
+        refused => json_response(status(&refused), json!({"detail": refused.to_string()})),
+    }
 }
 
 pub fn integration_json(i: &IntegrationRecord) -> Value {
@@ -142,18 +213,11 @@ pub fn session_json(s: &OpenSession) -> Value {
     })
 }
 
-async fn organization(
-    State(state): State<AppState>,
-    bearer: Bearer,
-    client: ClientAddr,
-) -> Response {
-    respond!(state, bearer, client, |admin| admin
-        .organization()
-        .await
-        .map(|org| {
-            Json(json!({"id": org.id, "name": org.name, "role": admin.role.as_str()}))
-                .into_response()
-        }))
+async fn organization(admin: Admin) -> Result<Json<Value>> {
+    let org = admin.organization().await?;
+    Ok(Json(
+        json!({"id": org.id, "name": org.name, "role": admin.role.as_str()}),
+    ))
 }
 
 #[derive(Deserialize)]
@@ -161,49 +225,24 @@ struct Rename {
     name: String,
 }
 
-async fn rename(
-    State(state): State<AppState>,
-    bearer: Bearer,
-    client: ClientAddr,
-    body: Bytes,
-) -> Response {
-    respond!(state, bearer, client, |admin| async {
-        let body: Rename = parse(&body)?;
-        let org = admin.rename(&body.name).await?;
-        Ok(Json(json!({"id": org.id, "name": org.name})).into_response())
-    }
-    .await)
+async fn rename(admin: Admin, body: Bytes) -> Result<Json<Value>> {
+    let body: Rename = parse(&body)?;
+    let org = admin.rename(&body.name).await?;
+    Ok(Json(json!({"id": org.id, "name": org.name})))
 }
 
-async fn organizations(
-    State(state): State<AppState>,
-    bearer: Bearer,
-    client: ClientAddr,
-) -> Response {
-    respond!(state, bearer, client, |admin| admin
-        .organizations()
-        .await
-        .map(|orgs| {
-            let list: Vec<Value> = orgs
-                .iter()
-                .map(|(o, role)| json!({"id": o.id, "name": o.name, "role": role.as_str()}))
-                .collect();
-            Json(list).into_response()
-        }))
+async fn organizations(admin: Admin) -> Result<Json<Vec<Value>>> {
+    let orgs = admin.organizations().await?;
+    Ok(Json(
+        orgs.iter()
+            .map(|(o, role)| json!({"id": o.id, "name": o.name, "role": role.as_str()}))
+            .collect(),
+    ))
 }
 
-async fn integrations(
-    State(state): State<AppState>,
-    bearer: Bearer,
-    client: ClientAddr,
-) -> Response {
-    respond!(state, bearer, client, |admin| admin
-        .integrations()
-        .await
-        .map(|list| Json(
-            list.iter().map(integration_json).collect::<Vec<_>>()
-        )
-        .into_response()))
+async fn integrations(admin: Admin) -> Result<Json<Vec<Value>>> {
+    let list = admin.integrations().await?;
+    Ok(Json(list.iter().map(integration_json).collect()))
 }
 
 #[derive(Deserialize)]
@@ -213,55 +252,28 @@ struct NewIntegration {
     scope: Vec<String>,
 }
 
-async fn create_integration(
-    State(state): State<AppState>,
-    bearer: Bearer,
-    client: ClientAddr,
-    body: Bytes,
-) -> Response {
-    respond!(state, bearer, client, |admin| async {
-        let body: NewIntegration = parse(&body)?;
-        let (record, secret) = admin.create_integration(&body.name, &body.scope).await?;
-        let mut out = integration_json(&record);
-        out["secret_key"] = json!(secret.expose());
-        Ok(super::errors::no_store(
-            (StatusCode::CREATED, Json(out)).into_response(),
-        ))
-    }
-    .await)
+async fn create_integration(admin: Admin, body: Bytes) -> Result<Response> {
+    let body: NewIntegration = parse(&body)?;
+    let (record, secret) = admin.create_integration(&body.name, &body.scope).await?;
+    let mut out = integration_json(&record);
+    out["secret_key"] = json!(secret.expose());
+    Ok(no_store((StatusCode::CREATED, Json(out)).into_response()))
 }
 
-async fn rotate_secret(
-    State(state): State<AppState>,
-    bearer: Bearer,
-    client: ClientAddr,
-    Path(key): Path<String>,
-) -> Response {
-    respond!(state, bearer, client, |admin| admin
-        .rotate_integration_secret(&key)
-        .await
-        .map(|secret| super::errors::no_store(
-            Json(json!({"consumer_key": key.to_ascii_lowercase(), "secret_key": secret.expose()}))
-                .into_response()
-        )))
+async fn rotate_secret(admin: Admin, Path(key): Path<String>) -> Result<Response> {
+    let secret = admin.rotate_integration_secret(&key).await?;
+    let out = json!({"consumer_key": key.to_ascii_lowercase(), "secret_key": secret.expose()});
+    Ok(no_store(Json(out).into_response()))
 }
 
-async fn revoke_integration(
-    State(state): State<AppState>,
-    bearer: Bearer,
-    client: ClientAddr,
-    Path(key): Path<String>,
-) -> Response {
-    respond!(state, bearer, client, |admin| admin
-        .revoke_integration(&key)
-        .await
-        .map(|()| StatusCode::NO_CONTENT.into_response()))
+async fn revoke_integration(admin: Admin, Path(key): Path<String>) -> Result<StatusCode> {
+    admin.revoke_integration(&key).await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
-async fn users(State(state): State<AppState>, bearer: Bearer, client: ClientAddr) -> Response {
-    respond!(state, bearer, client, |admin| admin.members().await.map(
-        |list| Json(list.iter().map(member_json).collect::<Vec<_>>()).into_response()
-    ))
+async fn users(admin: Admin) -> Result<Json<Vec<Value>>> {
+    let list = admin.members().await?;
+    Ok(Json(list.iter().map(member_json).collect()))
 }
 
 #[derive(Deserialize)]
@@ -276,28 +288,17 @@ fn member_role() -> String {
 }
 
 fn role(s: &str) -> Result<Role, AdminError> {
-    s.parse()
-        .map_err(|e: crate::domain::ParseError| AdminError::Invalid(e.0))
+    s.parse().map_err(AdminError::Malformed)
 }
 
-async fn add_user(
-    State(state): State<AppState>,
-    bearer: Bearer,
-    client: ClientAddr,
-    body: Bytes,
-) -> Response {
-    respond!(state, bearer, client, |admin| async {
-        let body: NewMember = parse(&body)?;
-        let (member, password) = admin.add_member(&body.username, role(&body.role)?).await?;
-        let mut out = member_json(&member);
-        if let Some(password) = password {
-            out["password"] = json!(password.expose());
-        }
-        Ok(super::errors::no_store(
-            (StatusCode::CREATED, Json(out)).into_response(),
-        ))
+async fn add_user(admin: Admin, body: Bytes) -> Result<Response> {
+    let body: NewMember = parse(&body)?;
+    let (member, password) = admin.add_member(&body.username, role(&body.role)?).await?;
+    let mut out = member_json(&member);
+    if let Some(password) = password {
+        out["password"] = json!(password.expose());
     }
-    .await)
+    Ok(no_store((StatusCode::CREATED, Json(out)).into_response()))
 }
 
 #[derive(Deserialize)]
@@ -307,80 +308,46 @@ struct MemberChange {
 }
 
 async fn change_user(
-    State(state): State<AppState>,
-    bearer: Bearer,
-    client: ClientAddr,
+    admin: Admin,
     Path(id): Path<String>,
     body: Bytes,
-) -> Response {
-    respond!(state, bearer, client, |admin| async {
-        let id = user_id(&id)?;
-        let body: MemberChange = parse(&body)?;
-        if body.role.is_none() && body.active.is_none() {
-            return Err(AdminError::Invalid("give a role or active".into()));
-        }
-        if let Some(r) = &body.role {
-            admin.change_role(id, role(r)?).await?;
-        }
-        if let Some(active) = body.active {
-            admin.set_member_active(id, active).await?;
-        }
-        let member = admin.members().await?.into_iter().find(|m| m.id == id);
-        Ok(Json(member.as_ref().map(member_json)).into_response())
+) -> Result<Json<Option<Value>>> {
+    let id = user_id(&id)?;
+    let body: MemberChange = parse(&body)?;
+    if body.role.is_none() && body.active.is_none() {
+        return Err(ApiError::NothingToChange);
     }
-    .await)
-}
-
-async fn remove_user(
-    State(state): State<AppState>,
-    bearer: Bearer,
-    client: ClientAddr,
-    Path(id): Path<String>,
-) -> Response {
-    respond!(state, bearer, client, |admin| async {
-        admin.remove_member(user_id(&id)?).await?;
-        Ok(StatusCode::NO_CONTENT.into_response())
+    if let Some(r) = &body.role {
+        admin.change_role(id, role(r)?).await?;
     }
-    .await)
-}
-
-async fn end_user_sessions(
-    State(state): State<AppState>,
-    bearer: Bearer,
-    client: ClientAddr,
-    Path(id): Path<String>,
-) -> Response {
-    respond!(state, bearer, client, |admin| async {
-        let ended = admin.end_user_sessions(user_id(&id)?).await?;
-        Ok(Json(json!({"ended": ended})).into_response())
+    if let Some(active) = body.active {
+        admin.set_member_active(id, active).await?;
     }
-    .await)
+    let member = admin.members().await?.into_iter().find(|m| m.id == id);
+    Ok(Json(member.as_ref().map(member_json)))
 }
 
-async fn sessions(State(state): State<AppState>, bearer: Bearer, client: ClientAddr) -> Response {
-    respond!(state, bearer, client, |admin| admin.sessions().await.map(
-        |list| Json(list.iter().map(session_json).collect::<Vec<_>>()).into_response()
-    ))
+async fn remove_user(admin: Admin, Path(id): Path<String>) -> Result<StatusCode> {
+    admin.remove_member(user_id(&id)?).await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
-async fn end_session(
-    State(state): State<AppState>,
-    bearer: Bearer,
-    client: ClientAddr,
-    Path(sid): Path<String>,
-) -> Response {
-    respond!(state, bearer, client, |admin| admin
-        .end_session(&sid)
-        .await
-        .map(|()| StatusCode::NO_CONTENT.into_response()))
+async fn end_user_sessions(admin: Admin, Path(id): Path<String>) -> Result<Json<Value>> {
+    let ended = admin.end_user_sessions(user_id(&id)?).await?;
+    Ok(Json(json!({"ended": ended})))
 }
 
-async fn activity(
-    State(state): State<AppState>,
-    bearer: Bearer,
-    client: ClientAddr,
-    RawQuery(query): RawQuery,
-) -> Response {
+async fn sessions(admin: Admin) -> Result<Json<Vec<Value>>> {
+    let list = admin.sessions().await?;
+    Ok(Json(list.iter().map(session_json).collect()))
+}
+
+async fn end_session(admin: Admin, Path(sid): Path<String>) -> Result<StatusCode> {
+    admin.end_session(&sid).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn activity(admin: Admin, RawQuery(query): RawQuery) -> Result<Json<Vec<Value>>> {
     // Unknown or unreadable parameters are ignored: a filter can only narrow what is shown.
     let mut filter = AuditFilter {
         limit: 100,
@@ -396,23 +363,20 @@ async fn activity(
             _ => {}
         }
     }
-    respond!(state, bearer, client, |admin| admin
-        .activity(&filter)
-        .await
-        .map(|events| {
-            let list: Vec<Value> = events
-                .iter()
-                .map(|(id, e)| {
-                    json!({
-                        "id": id,
-                        "at": format_rfc3339_millis(e.at),
-                        "kind": e.kind,
-                        "actor": e.actor,
-                        "subject": e.subject,
-                        "client_address": e.client_addr,
-                    })
+    let events = admin.activity(&filter).await?;
+    Ok(Json(
+        events
+            .iter()
+            .map(|(id, e)| {
+                json!({
+                    "id": id,
+                    "at": format_rfc3339_millis(e.at),
+                    "kind": e.kind,
+                    "actor": e.actor,
+                    "subject": e.subject,
+                    "client_address": e.client_addr,
                 })
-                .collect();
-            Json(list).into_response()
-        }))
+            })
+            .collect(),
+    ))
 }

@@ -1,6 +1,8 @@
 //! The password-hashing pool under a flood of logins.
 
 use porteiro::config::Argon2Settings;
+use porteiro::domain::Role;
+use serde_json::{Value, json};
 
 use crate::helpers::*;
 
@@ -44,6 +46,71 @@ async fn a_login_flood_beyond_the_queue_gets_quick_503s_with_retry_after() {
             .status(),
         200
     );
+}
+
+#[tokio::test]
+async fn adding_a_user_through_the_admin_api_while_hashing_is_saturated_answers_503_as_a_login_does()
+ {
+    let app = TestApp::spawn_with(|s| {
+        s.argon2 = Argon2Settings {
+            memory_kib: 19456,
+            iterations: 2,
+            parallelism: 1,
+        };
+        s.lockout.account_failures = 100_000;
+        s.lockout.address_failures = 100_000;
+    })
+    .await;
+    app.create_user(app.org, "owner@example.com", PASSWORD, Role::Owner)
+        .await;
+    let login: Value = app
+        .login_as(app.org, "owner@example.com", PASSWORD)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let owner = login["access"].as_str().unwrap().to_owned();
+
+    // Every tenth request of the flood adds a new user, whose generated password is hashed on
+    // the same pool as the logins' passwords.
+    let requests = (0..330).map(|i| {
+        let owner = owner.clone();
+        let app = &app;
+        async move {
+            if i % 10 == 5 {
+                let user = json!({"username": format!("new{i}@example.com")});
+                let request = app.client.post(app.url("/api/v1/admin/users"));
+                let response = request.bearer_auth(owner).json(&user).send().await;
+                (true, response.unwrap())
+            } else {
+                (false, app.login_as(app.org, &app.username, PASSWORD).await)
+            }
+        }
+    });
+    let responses = futures_util::future::join_all(requests).await;
+
+    let mut busy = Vec::new();
+    for (_, response) in responses.into_iter().filter(|(add, _)| *add) {
+        let status = response.status().as_u16();
+        assert!(
+            status == 201 || status == 503,
+            "adding a user answered {status}"
+        );
+        if status == 503 {
+            let retry = response.headers()["retry-after"]
+                .to_str()
+                .unwrap()
+                .to_owned();
+            let body: Value = response.json().await.unwrap();
+            assert_eq!(
+                body,
+                json!({"detail": "Service temporarily unavailable, try again later."})
+            );
+            busy.push(retry);
+        }
+    }
+    // As for the logins above, a few may instead wait too long for the database (`5`).
+    assert!(busy.contains(&"1".to_owned()), "{busy:?}");
 }
 
 /// The stored password hash of `username`.

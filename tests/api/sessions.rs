@@ -137,7 +137,7 @@ async fn an_operators_grant_without_a_password_choice_changes_nothing() {
     .await;
 
     assert!(
-        matches!(refused, Err(admin::AdminError::Invalid(_))),
+        matches!(refused, Err(admin::AdminError::PasswordChoiceNeeded { .. })),
         "{refused:?}"
     );
     let members = admin::list_members(&app.auth.store, other).await.unwrap();

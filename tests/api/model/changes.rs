@@ -125,7 +125,7 @@ impl Run<'_> {
                 i.old_secrets
                     .push(std::mem::replace(&mut i.secret, secret.expose().to_owned()));
             }
-            Err(admin::AdminError::Invalid(_)) if revoked => {}
+            Err(admin::AdminError::IntegrationRevoked(_)) if revoked => {}
             other => self.fail(format!(
                 "rotate-secret answered {:?}",
                 other.map(|(_, sids)| sids)
@@ -150,7 +150,7 @@ impl Run<'_> {
                 self.ended("revoke", actual, expected);
                 self.model.integrations[integration].revoked = true;
             }
-            Err(admin::AdminError::Duplicate(_)) if revoked => {}
+            Err(admin::AdminError::IntegrationAlreadyRevoked(_)) if revoked => {}
             other => self.fail(format!("revoke answered {other:?}")),
         }
     }
