@@ -10,12 +10,8 @@ use std::time::Duration;
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 
-use crate::auth::Auth;
-use crate::auth::audit::{AuditLog, AuditWriter};
-use crate::auth::password::PasswordHasher;
-use crate::auth::sessions::EndedSessions;
-use crate::auth::throttle::Throttle;
-use crate::auth::writes::SessionWrites;
+use crate::auth::audit::AuditWriter;
+use crate::auth::{Auth, AuthSettings, Lifetimes, SessionSettings};
 use crate::clock::SharedClock;
 use crate::config::Settings;
 use crate::http::serve::{Limits, serve};
@@ -40,6 +36,7 @@ const RECOVER_EVERY: Duration = Duration::from_secs(1);
 #[derive(Clone)]
 pub struct AppState {
     pub auth: Arc<Auth>,
+    pub settings: Arc<Settings>,
 }
 
 pub struct Application {
@@ -73,91 +70,60 @@ impl Application {
             master.clone(),
         );
         ring.ensure_signing_key(&store, now).await?;
-        let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-        let ended = EndedSessions::new(settings.longest_access_lifetime().as_secs() as i64);
-        ended.poll(&store, now).await?;
-        let (audit, audit_writer) = AuditLog::start(store.clone());
-        let session_writes = SessionWrites::start(store.clone());
-        let auth = Arc::new(Auth {
-            tokens: Tokens::new(
-                ring,
-                settings.algorithm,
-                issuer,
-                settings.leeway.as_secs() as i64,
-            ),
-            hasher: PasswordHasher::new(settings.argon2, threads)?,
-            throttle: Throttle::new(
-                store.clone(),
-                settings.lockout.clone(),
-                master.derive(crate::tokens::master::Purpose::Lockout),
-            ),
-            ended,
-            store,
-            settings: Arc::new(settings),
-            clock,
-            metrics: Default::default(),
-            audit,
-            identities: Default::default(),
-            integrations: Default::default(),
-            session_writes,
-        });
+        let settings = Arc::new(settings);
+        let tokens = Tokens::new(
+            ring,
+            settings.algorithm,
+            issuer,
+            settings.leeway.as_secs() as i64,
+        );
+        let lockout_key = master.derive(crate::tokens::master::Purpose::Lockout);
+        let auth_settings = auth_settings(&settings, lockout_key);
+        let (auth, audit_writer) = Auth::start(store, tokens, auth_settings, clock).await?;
+        let auth = Arc::new(auth);
         let mut background = vec![
             every(
                 "reload signing keys",
                 KEY_RELOAD_EVERY,
                 auth.clone(),
-                |auth| async move { auth.tokens.ring.reload(&auth.store.background()).await },
+                |auth| async move { auth.tokens().ring.reload(&auth.store().background()).await },
             ),
             every(
                 "read ended sessions",
                 ENDED_POLL_EVERY,
                 auth.clone(),
-                |auth| async move {
-                    Ok(auth
-                        .ended
-                        .poll(&auth.store.background(), auth.now())
-                        .await?)
-                },
+                |auth| async move { Ok(auth.poll_ended_sessions().await?) },
             ),
-            every(
-                "prune stale counters, sessions and audit events",
-                PRUNE_EVERY,
-                auth.clone(),
-                |auth| async move {
-                    let (now, window) = (auth.now(), auth.settings.lockout.window.as_secs() as i64);
-                    auth.store.prune_attempts(now, window).await?;
-                    let access = auth.settings.longest_access_lifetime().as_secs() as i64;
-                    auth.store.prune_sessions(now - access).await?;
-                    if let Some(keep) = auth.settings.audit_retention {
-                        let keep = i64::try_from(keep.as_secs()).unwrap_or(i64::MAX);
-                        auth.store
-                            .prune_audit_events(now.saturating_sub(keep))
-                            .await?;
-                    }
-                    Ok(())
-                },
-            ),
+            {
+                let settings = settings.clone();
+                every(
+                    "prune stale counters, sessions and audit events",
+                    PRUNE_EVERY,
+                    auth.clone(),
+                    move |auth| prune(auth, settings.clone()),
+                )
+            },
         ];
         background.push(every(
             "probe an unusable database",
             RECOVER_EVERY,
             auth.clone(),
             |auth| async move {
-                auth.store.recover().await;
+                auth.store().recover().await;
                 Ok(())
             },
         ));
-        if auth.store.backend() == Backend::Sqlite {
+        if auth.store().backend() == Backend::Sqlite {
             background.push(every(
                 "checkpoint the SQLite log",
                 CHECKPOINT_EVERY,
                 auth.clone(),
-                |auth| async move { Ok(auth.store.checkpoint().await?) },
+                |auth| async move { Ok(auth.store().checkpoint().await?) },
             ));
         }
         Ok(Self {
             listener,
-            state: AppState { auth },
+            state: AppState { auth, settings },
             background,
             audit_writer,
         })
@@ -182,8 +148,8 @@ impl Application {
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
-        let store = self.state.auth.store.clone();
-        let limits = Limits::of(&self.state.auth.settings);
+        let store = self.state.auth.store().clone();
+        let limits = Limits::of(&self.state.settings);
         let router = crate::http::router(self.state);
         serve(self.listener, router, limits, shutdown).await;
         for task in self.background {
@@ -193,6 +159,45 @@ impl Application {
         store.close().await;
         Ok(())
     }
+}
+
+/// What the use-cases are configured with, from the process's settings.
+fn auth_settings(settings: &Settings, lockout_key: [u8; 32]) -> AuthSettings {
+    let seconds = |d: Duration| d.as_secs() as i64;
+    AuthSettings {
+        sessions: SessionSettings {
+            user: Lifetimes {
+                access: seconds(settings.access_token_lifetime),
+                refresh: seconds(settings.refresh_token_lifetime),
+            },
+            integration: Lifetimes {
+                access: seconds(settings.integration_access_token_lifetime),
+                refresh: seconds(settings.integration_refresh_token_lifetime),
+            },
+            rotate_refresh_tokens: settings.rotate_refresh_tokens,
+            refresh_reuse_grace: settings.refresh_reuse_grace,
+        },
+        argon2: settings.argon2,
+        hashing_threads: std::thread::available_parallelism().map_or(1, |n| n.get()),
+        lockout: settings.lockout.clone(),
+        lockout_key,
+        remember_ended_for: seconds(settings.longest_access_lifetime()),
+    }
+}
+
+/// Deletes stale failed-login counters, fully expired sessions and audit events past their
+/// retention.
+async fn prune(auth: Arc<Auth>, settings: Arc<Settings>) -> anyhow::Result<()> {
+    let store = auth.store();
+    let (now, window) = (auth.now(), settings.lockout.window.as_secs() as i64);
+    store.prune_attempts(now, window).await?;
+    let access = settings.longest_access_lifetime().as_secs() as i64;
+    store.prune_sessions(now - access).await?;
+    if let Some(keep) = settings.audit_retention {
+        let keep = i64::try_from(keep.as_secs()).unwrap_or(i64::MAX);
+        store.prune_audit_events(now.saturating_sub(keep)).await?;
+    }
+    Ok(())
 }
 
 /// Runs `work` every `period`, skipping missed ticks. A failure is logged when it starts and
@@ -213,7 +218,7 @@ where
             if let Err(e) = &outcome
                 && let Some(cause) = crate::store::unavailability_in(e)
             {
-                auth.store.note_unavailable(cause);
+                auth.store().note_unavailable(cause);
             }
             match outcome {
                 Ok(()) if failing => {

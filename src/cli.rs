@@ -11,8 +11,8 @@ use secrecy::SecretString;
 use serde_json::{Value, json};
 
 use crate::app::{Application, shutdown_signal};
-use crate::auth::admin::{self, Actor, AdminError};
-use crate::auth::password::hash_password;
+use crate::auth::admin::{self, AdminError, Administration};
+use crate::auth::hashing::hash_password;
 use crate::clock::{Clock, SystemClock, format_rfc3339_millis};
 use crate::config::{HumanDuration, LogFormat, Settings, SettingsArgs};
 use crate::domain::{ConsumerKey, OrgId, Password, Role, Scopes, Username};
@@ -314,7 +314,7 @@ async fn serve(settings: Settings) -> ExitCode {
 /// On a database with no organization, creates organization 1 and its owner, and prints how to
 /// log in.
 async fn first_start(app: &Application) -> anyhow::Result<()> {
-    let store = &app.state().auth.store;
+    let store = app.state().auth.store();
     if !store.list_orgs().await?.is_empty() {
         return Ok(());
     }
@@ -340,8 +340,7 @@ async fn first_start(app: &Application) -> anyhow::Result<()> {
     let hash = app
         .state()
         .auth
-        .hasher
-        .hash(password.secret().clone())
+        .hash_password(password.secret().clone())
         .await?;
     let now = SystemClock.now();
     let Some((org, _)) = store
@@ -436,7 +435,9 @@ async fn admin_command(command: Command, settings: &Settings) -> Result<Output, 
 async fn org_command(command: OrgCommand, store: &Store, now: i64) -> Result<Output, Failure> {
     match command {
         OrgCommand::Create { name } => {
-            let org = admin::create_org(store, &name, now).await?;
+            let org = Administration::operator(store)
+                .create_org(&name, now)
+                .await?;
             Ok(Output {
                 human: format!("created organization {} ({})", org.id, org.name),
                 json: json!({"id": org.id, "name": org.name}),
@@ -502,10 +503,11 @@ async fn user_command(
             password_stdin: _,
         } => {
             let (password, generated) = password()?;
-            admin::require_org(store, org).await?;
+            Administration::operator(store).require_org(org).await?;
             let hash = hash(&password, settings).await?;
-            let member =
-                admin::create_user(store, &Actor::cli(), org, &username, role, &hash, now).await?;
+            let member = Administration::operator(store)
+                .create_user(org, &username, role, &hash, now)
+                .await?;
             let mut out = member_json(&member);
             let mut human = format!(
                 "created user {} ({}) in organization {} as {}",
@@ -539,9 +541,9 @@ async fn user_command(
                 (None, true) => admin::PasswordChoice::Keep,
                 (None, false) => admin::PasswordChoice::Undecided,
             };
-            let granted =
-                admin::grant_by_operator(store, &Actor::cli(), &username, org, role, choice, now)
-                    .await?;
+            let granted = Administration::operator(store)
+                .grant_by_operator(&username, org, role, choice, now)
+                .await?;
             let member = &granted.member;
             let mut json = member_json(member);
             let mut human = format!(
@@ -564,14 +566,16 @@ async fn user_command(
             Ok(Output { json, human })
         }
         UserCommand::Revoke { username, org } => {
-            admin::revoke(store, &Actor::cli(), &username, org, now).await?;
+            Administration::operator(store)
+                .revoke(&username, org, now)
+                .await?;
             Ok(Output {
                 human: format!("{username} is no longer a member of organization {org}"),
                 json: json!({"username": username.as_str(), "org_id": org.get(), "revoked": true}),
             })
         }
         UserCommand::List { org } => {
-            let members = admin::list_members(store, org).await?;
+            let members = Administration::operator(store).list_members(org).await?;
             Ok(Output {
                 human: members
                     .iter()
@@ -591,9 +595,13 @@ async fn user_command(
             password_stdin: _,
         } => {
             let (password, generated) = password()?;
-            admin::require_user(store, &username).await?;
+            Administration::operator(store)
+                .require_user(&username)
+                .await?;
             let hash = hash(&password, settings).await?;
-            admin::set_password(store, &Actor::cli(), &username, &hash, now).await?;
+            Administration::operator(store)
+                .set_password(&username, &hash, now)
+                .await?;
             let mut out = json!({"username": username.as_str()});
             let mut human = format!("password of {username} changed; their sessions have ended");
             if generated {
@@ -614,7 +622,9 @@ async fn set_active(
     active: bool,
     now: i64,
 ) -> Result<Output, Failure> {
-    admin::set_active(store, &Actor::cli(), username, active, now).await?;
+    Administration::operator(store)
+        .set_active(username, active, now)
+        .await?;
     let word = if active {
         "enabled"
     } else {
@@ -646,8 +656,9 @@ async fn integration_command(
     match command {
         IntegrationCommand::Create { org, name, scopes } => {
             let scopes = Scopes::parse(&scopes)?;
-            let (record, secret) =
-                admin::create_integration(store, &Actor::cli(), org, &name, &scopes, now).await?;
+            let (record, secret) = Administration::operator(store)
+                .create_integration(org, &name, &scopes, now)
+                .await?;
             Ok(Output {
                 human: format!(
                     "created integration {} ({}) in organization {}\nconsumer_key: {}\nsecret_key: {} (shown only this once)",
@@ -667,7 +678,9 @@ async fn integration_command(
             })
         }
         IntegrationCommand::List { org } => {
-            let list = admin::list_integrations(store, org).await?;
+            let list = Administration::operator(store)
+                .list_integrations(org)
+                .await?;
             Ok(Output {
                 human: list
                     .iter()
@@ -690,15 +703,18 @@ async fn integration_command(
             })
         }
         IntegrationCommand::Revoke { consumer_key } => {
-            admin::revoke_integration(store, &Actor::cli(), &consumer_key, now).await?;
+            Administration::operator(store)
+                .revoke_integration(&consumer_key, now)
+                .await?;
             Ok(Output {
                 human: format!("integration {consumer_key} is revoked; its sessions have ended"),
                 json: json!({"consumer_key": consumer_key.as_str(), "revoked": true}),
             })
         }
         IntegrationCommand::RotateSecret { consumer_key } => {
-            let (secret, _) =
-                admin::rotate_integration_secret(store, &Actor::cli(), &consumer_key, now).await?;
+            let (secret, _) = Administration::operator(store)
+                .rotate_integration_secret(&consumer_key, now)
+                .await?;
             Ok(Output {
                 human: format!(
                     "new secret for integration {consumer_key}; its sessions have ended\nsecret_key: {} (shown only this once)",

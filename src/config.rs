@@ -12,6 +12,9 @@ use ipnet::IpNet;
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 
+pub use crate::auth::hashing::Argon2Settings;
+pub use crate::auth::throttle::LockoutSettings;
+
 /// A duration written the humantime way: `90s`, `15m`, `1h`, `2d`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct HumanDuration(pub Duration);
@@ -215,26 +218,6 @@ impl SettingsArgs {
             max_connections,
         )
     }
-}
-
-/// The limits of login throttling (CONTRACT §5).
-#[derive(Debug, Clone)]
-pub struct LockoutSettings {
-    /// The limit of one (account, address) pair.
-    pub account_failures: u32,
-    /// The limit of one user account from any addresses; 0: no such limit.
-    pub account_backstop: u32,
-    pub address_failures: u32,
-    pub window: Duration,
-    pub duration: Duration,
-}
-
-/// Argon2id cost parameters.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Argon2Settings {
-    pub memory_kib: u32,
-    pub iterations: u32,
-    pub parallelism: u32,
 }
 
 /// The resolved configuration of one Porteiro process.

@@ -1,94 +1,132 @@
-//! The use-cases: user login, refresh, verification, logout, "who am I", and the rules around
-//! them — sessions, throttling, password hashing. This layer knows rules, never wire formats.
+//! The use-cases, each a method of a service type: [`Auth`] for users' logins ([`logins`]),
+//! sessions ([`sessions`]), integrations and OAuth clients ([`integrations`]) and console
+//! sign-ins ([`console_sessions`]); [`admin::Administration`] and [`admin::OrgAdmin`] for the
+//! administration of organizations. Around them: the lockout ([`throttle`]), the password hashing
+//! pool ([`hashing`]), the audit log ([`audit`]) and records remembered for a moment
+//! ([`recent`]). This layer knows rules, never wire formats.
 
 pub mod admin;
 pub mod audit;
-pub mod console;
-mod integration;
-mod issue;
-mod login;
-pub mod manage;
-pub mod password;
+pub mod console_sessions;
+mod error;
+pub mod hashing;
+mod integrations;
+mod logins;
 pub mod recent;
 pub mod sessions;
 pub mod throttle;
-pub mod writes;
 
-use std::sync::Arc;
+use secrecy::SecretString;
 
-pub use integration::{ClientAuth, Introspection};
-pub use issue::TokenPair;
-pub use login::Identity;
+pub use error::AuthError;
+pub use integrations::{ClientAuth, Introspection};
+pub use sessions::{Identity, Lifetimes, SessionSettings, TokenPair};
 
 use crate::clock::SharedClock;
-use crate::config::Settings;
+use crate::metrics::Metrics;
 use crate::store::{self, Store};
 use crate::tokens::Tokens;
+use sessions::ended::EndedSessions;
+use sessions::writes::SessionWrites;
 
-/// What went wrong, in domain words. Each HTTP dialect maps it to its own body.
-#[derive(Debug, thiserror::Error)]
-pub enum AuthError {
-    /// Wrong password, unknown user, inactive user, not a member, no such organization — one case.
-    #[error("invalid credentials")]
-    InvalidCredentials,
-    #[error("locked out for {retry_after} s")]
-    LockedOut { retry_after: u64 },
-    /// Bad, expired, revoked, consumed or misplaced token — one case.
-    #[error("invalid token")]
-    InvalidToken,
-    /// Scopes asked for that the client does not have.
-    #[error("invalid scope")]
-    InvalidScope,
-    /// Client authentication failed (OAuth `invalid_client`).
-    #[error("invalid client")]
-    InvalidClient,
-    /// Too many logins already wait for a hashing thread.
-    #[error("password hashing is saturated")]
-    Busy,
-    /// The database said "try later" (unreachable, disk full, read-only, …): 503.
-    #[error("{0}")]
-    Unavailable(store::Unavailable),
-    #[error(transparent)]
-    Internal(anyhow::Error),
+/// What the use-cases are configured with: the application builds it from its settings.
+pub struct AuthSettings {
+    pub sessions: SessionSettings,
+    pub argon2: hashing::Argon2Settings,
+    /// How many threads hash passwords: one per core.
+    pub hashing_threads: usize,
+    pub lockout: throttle::LockoutSettings,
+    /// The key of the lockout's counters, derived from the master key (see [`throttle`]).
+    pub lockout_key: [u8; 32],
+    /// How long an ended session is remembered, in seconds: the longest access-token lifetime
+    /// (with the leeway), after which every token of it has expired anyway.
+    pub remember_ended_for: i64,
 }
 
-impl From<sqlx::Error> for AuthError {
-    fn from(e: sqlx::Error) -> Self {
-        match store::unavailability(&e) {
-            Some(cause) => AuthError::Unavailable(cause),
-            None => AuthError::Internal(e.into()),
-        }
-    }
-}
-
-impl From<anyhow::Error> for AuthError {
-    /// A failure with a "try later" database error in its chain is that error.
-    fn from(e: anyhow::Error) -> Self {
-        match store::unavailability_in(&e) {
-            Some(cause) => AuthError::Unavailable(cause),
-            None => AuthError::Internal(e),
-        }
-    }
-}
-
-/// Everything the use-cases need, built once per process and shared by every request.
+/// The use-cases of the token endpoints and the console's sign-ins, with everything they need:
+/// built once per process and shared by every request.
 pub struct Auth {
-    pub store: Store,
-    pub tokens: Tokens,
-    pub hasher: password::PasswordHasher,
-    pub throttle: throttle::Throttle,
-    pub ended: sessions::EndedSessions,
-    pub settings: Arc<Settings>,
-    pub clock: SharedClock,
-    pub metrics: crate::metrics::Metrics,
-    pub audit: audit::AuditLog,
-    pub identities: recent::Recent<Identity>,
-    pub integrations: recent::Recent<store::IntegrationRecord>,
-    pub session_writes: writes::SessionWrites,
+    store: Store,
+    tokens: Tokens,
+    hasher: hashing::PasswordHasher,
+    throttle: throttle::Throttle,
+    ended: EndedSessions,
+    sessions: SessionSettings,
+    clock: SharedClock,
+    metrics: Metrics,
+    audit: audit::AuditLog,
+    identities: recent::Recent<Identity>,
+    integrations: recent::Recent<store::IntegrationRecord>,
+    session_writes: SessionWrites,
 }
 
 impl Auth {
+    /// Starts the hashing threads and the writers of sessions and audit events, and reads the
+    /// sessions ended so far. The audit writer is handed back, to be stopped (and drained) when
+    /// the server stops.
+    pub async fn start(
+        store: Store,
+        tokens: Tokens,
+        settings: AuthSettings,
+        clock: SharedClock,
+    ) -> anyhow::Result<(Self, audit::AuditWriter)> {
+        let ended = EndedSessions::new(settings.remember_ended_for);
+        ended.poll(&store, clock.now()).await?;
+        let (audit, audit_writer) = audit::AuditLog::start(store.clone());
+        let auth = Auth {
+            hasher: hashing::PasswordHasher::new(settings.argon2, settings.hashing_threads)?,
+            throttle: throttle::Throttle::new(
+                store.clone(),
+                settings.lockout,
+                settings.lockout_key,
+            ),
+            session_writes: SessionWrites::start(store.clone()),
+            ended,
+            sessions: settings.sessions,
+            tokens,
+            clock,
+            metrics: Metrics::default(),
+            audit,
+            identities: recent::Recent::default(),
+            integrations: recent::Recent::default(),
+            store,
+        };
+        Ok((auth, audit_writer))
+    }
+
     pub fn now(&self) -> i64 {
         self.clock.now()
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    pub fn tokens(&self) -> &Tokens {
+        &self.tokens
+    }
+
+    pub fn metrics(&self) -> &Metrics {
+        &self.metrics
+    }
+
+    /// Passwords being hashed now or waiting for a hashing thread.
+    pub fn hashing_in_flight(&self) -> usize {
+        self.hasher.in_flight()
+    }
+
+    /// How many ended sessions this instance remembers.
+    pub fn ended_sessions_remembered(&self) -> usize {
+        self.ended.len()
+    }
+
+    /// Reads the sessions ended elsewhere since the last poll (see [`EndedSessions::poll`]).
+    pub async fn poll_ended_sessions(&self) -> sqlx::Result<()> {
+        self.ended.poll(&self.store.background(), self.now()).await
+    }
+
+    /// Hashes a new password on the hashing threads.
+    pub async fn hash_password(&self, password: SecretString) -> Result<String, AuthError> {
+        self.hasher.hash(password).await
     }
 }

@@ -12,7 +12,7 @@ use super::i18n::Text;
 use super::view::{self, Chrome, ConfirmPage, Frame, Notice, Refusals, SecretPage};
 use super::web::{Posted, Signed, see_other};
 use crate::app::AppState;
-use crate::auth::manage::OrgAdmin;
+use crate::auth::admin::OrgAdmin;
 use crate::store::IntegrationRecord;
 
 pub struct IntegrationRow {

@@ -1,5 +1,5 @@
 //! The admin console, served at `/console/`: server-rendered pages in Portuguese (Brazil),
-//! English and Spanish over the same use-cases as the admin API (`auth::manage::OrgAdmin`).
+//! English and Spanish over the same use-cases as the admin API (`auth::admin::OrgAdmin`).
 //! Actions post a form with the session's CSRF token and redirect (post-redirect-get), except
 //! those that show a secret or a generated password once: those answer with the page itself.
 

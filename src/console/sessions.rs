@@ -12,7 +12,7 @@ use super::i18n::Text;
 use super::view::{self, Chrome, Frame, Notice, Refusals};
 use super::web::{Posted, Signed, see_other};
 use crate::app::AppState;
-use crate::auth::manage::OrgAdmin;
+use crate::auth::admin::OrgAdmin;
 use crate::domain::Role;
 
 pub struct SessionRow {

@@ -17,7 +17,7 @@ use super::web::{
 };
 use crate::app::AppState;
 use crate::auth::AuthError;
-use crate::auth::console::SignInError;
+use crate::auth::console_sessions::SignInError;
 use crate::domain::OrgId;
 use crate::http::extract::Body;
 use crate::tokens::claims::random_id;

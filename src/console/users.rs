@@ -14,7 +14,7 @@ use super::view::{self, Chrome, ConfirmPage, Frame, Notice, Refusals, SecretPage
 use super::web::{Posted, Signed, see_other};
 use crate::app::AppState;
 use crate::auth::admin::AdminError;
-use crate::auth::manage::OrgAdmin;
+use crate::auth::admin::OrgAdmin;
 use crate::domain::Role;
 use crate::store::MemberRecord;
 

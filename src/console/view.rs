@@ -10,7 +10,7 @@ use super::i18n::{Lang, Text};
 use super::web::{Signed, Visit};
 use crate::auth::AuthError;
 use crate::auth::admin::AdminError;
-use crate::auth::manage::OrgAdmin;
+use crate::auth::admin::OrgAdmin;
 use crate::domain::Role;
 
 /// One entry of the language switcher.

@@ -14,8 +14,8 @@ use axum::response::{IntoResponse, Response};
 use super::i18n::{Lang, Text};
 use super::view;
 use crate::app::AppState;
-use crate::auth::console::ConsoleUser;
-use crate::auth::manage::{Access, OrgAdmin};
+use crate::auth::admin::{Access, OrgAdmin};
+use crate::auth::console_sessions::ConsoleUser;
 use crate::http::extract::{Body, Fields, client_address};
 
 /// The console session: the token `Auth::console_sign_in` returned.
@@ -52,8 +52,8 @@ impl FromRequestParts<AppState> for Visit {
             .extensions
             .get::<ConnectInfo<SocketAddr>>()
             .map_or(IpAddr::from([0, 0, 0, 0]), |c| c.0.ip().to_canonical());
-        let trusted = &state.auth.settings.trusted_proxies;
-        let https = state.auth.tokens.issuer.starts_with("https://");
+        let trusted = &state.settings.trusted_proxies;
+        let https = state.auth.tokens().issuer.starts_with("https://");
         let cookies = cookies(&parts.headers);
         let lang_cookie = cookie_name(https, LANG_COOKIE);
         let lang = cookies

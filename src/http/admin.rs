@@ -17,7 +17,7 @@ use super::extract::{Bearer, ClientAddr};
 use crate::app::AppState;
 use crate::auth::AuthError;
 use crate::auth::admin::AdminError;
-use crate::auth::manage::{Access, OrgAdmin};
+use crate::auth::admin::{Access, OrgAdmin};
 use crate::clock::format_rfc3339_millis;
 use crate::domain::Role;
 use crate::store::{AuditFilter, IntegrationRecord, MemberRecord, OpenSession};

@@ -157,7 +157,7 @@ impl FromRequestParts<AppState> for ClientAddr {
         Ok(ClientAddr(client_address(
             peer,
             &parts.headers,
-            &state.auth.settings.trusted_proxies,
+            &state.settings.trusted_proxies,
         )))
     }
 }

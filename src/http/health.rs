@@ -32,7 +32,7 @@ pub async fn watch_database(
 ) -> Response {
     let response = next.run(request).await;
     if let Some(cause) = response.extensions().get::<crate::store::Unavailable>() {
-        state.auth.store.note_unavailable(*cause);
+        state.auth.store().note_unavailable(*cause);
     }
     response
 }
@@ -40,8 +40,11 @@ pub async fn watch_database(
 /// The database answers, and no "try later" error of it is under way (a full disk answers
 /// `SELECT 1`: during such an episode a probe write decides, see `Store::ready`).
 async fn readyz(State(state): State<AppState>) -> Response {
-    let probe =
-        tokio::time::timeout(std::time::Duration::from_secs(3), state.auth.store.ready()).await;
+    let probe = tokio::time::timeout(
+        std::time::Duration::from_secs(3),
+        state.auth.store().ready(),
+    )
+    .await;
     if matches!(probe, Ok(true)) {
         Json(json!({"status": "ok"})).into_response()
     } else {
@@ -62,13 +65,13 @@ async fn readyz(State(state): State<AppState>) -> Response {
 async fn metrics(State(state): State<AppState>) -> Response {
     let auth = &state.auth;
     let probe = tokio::time::timeout(std::time::Duration::from_secs(2), async {
-        auth.store.trouble().is_none() && auth.store.ping().await
+        auth.store().trouble().is_none() && auth.store().ping().await
     })
     .await;
     let gauges = crate::metrics::Gauges {
-        hashing_in_flight: auth.hasher.in_flight(),
-        ended_sessions_remembered: auth.ended.len(),
-        signing_keys_published: auth.tokens.ring.published(auth.now()).len(),
+        hashing_in_flight: auth.hashing_in_flight(),
+        ended_sessions_remembered: auth.ended_sessions_remembered(),
+        signing_keys_published: auth.tokens().ring.published(auth.now()).len(),
         database_up: matches!(probe, Ok(true)),
     };
     (
@@ -76,7 +79,7 @@ async fn metrics(State(state): State<AppState>) -> Response {
             axum::http::header::CONTENT_TYPE,
             "text/plain; version=0.0.4",
         )],
-        auth.metrics.render(&gauges),
+        auth.metrics().render(&gauges),
     )
         .into_response()
 }

@@ -33,7 +33,7 @@ use crate::app::AppState;
 
 /// The whole HTTP surface.
 pub fn router(state: AppState) -> Router {
-    let https = state.auth.tokens.issuer.starts_with("https://");
+    let https = state.auth.tokens().issuer.starts_with("https://");
     let router = Router::new()
         .merge(user_login::router())
         .merge(me::router())
@@ -118,7 +118,7 @@ async fn log_request(State(state): State<AppState>, request: Request, next: Next
         .map(|c| c.0.ip().to_string())
         .unwrap_or_default();
     let response = next.run(request).await;
-    state.auth.metrics.response(response.status().as_u16());
+    state.auth.metrics().response(response.status().as_u16());
     tracing::info!(
         target: "porteiro::request",
         %method,

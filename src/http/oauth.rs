@@ -205,11 +205,7 @@ async fn token(
     let mut body = Map::new();
     body.insert("access_token".into(), json!(pair.access));
     body.insert("token_type".into(), json!("Bearer"));
-    let lifetime = state
-        .auth
-        .settings
-        .integration_access_token_lifetime
-        .as_secs();
+    let lifetime = state.settings.integration_access_token_lifetime.as_secs();
     body.insert("expires_in".into(), json!(lifetime));
     if let Some(refresh) = pair.refresh {
         body.insert("refresh_token".into(), json!(refresh));

@@ -24,7 +24,7 @@ pub fn router() -> Router<AppState> {
 async fn jwks(State(state): State<AppState>) -> Response {
     let keys: Vec<serde_json::Value> = state
         .auth
-        .tokens
+        .tokens()
         .ring
         .published(state.auth.now())
         .iter()
@@ -39,7 +39,7 @@ async fn jwks(State(state): State<AppState>) -> Response {
 }
 
 async fn metadata(State(state): State<AppState>) -> Response {
-    let issuer = &state.auth.tokens.issuer;
+    let issuer = &state.auth.tokens().issuer;
     let auth_methods = json!(["client_secret_basic", "client_secret_post"]);
     Json(json!({
         "issuer": issuer,

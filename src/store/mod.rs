@@ -833,7 +833,7 @@ mod tests {
         let app = crate::app::Application::build(settings, clock)
             .await
             .unwrap();
-        (app.state().auth.store.clone(), dir)
+        (app.state().auth.store().clone(), dir)
     }
 
     #[tokio::test]

@@ -276,7 +276,7 @@ const ENTITLED: &str = "(CASE WHEN s.kind = 'user' THEN EXISTS (\
 
 impl Store {
     /// The connection that session inserts run on, held by the session writer for a burst of
-    /// batches (see [`crate::auth::writes`]).
+    /// batches (see [`crate::auth::sessions::writes`]).
     pub async fn session_writer(&self) -> sqlx::Result<WriterConnection> {
         Ok(WriterConnection {
             conn: self.writer().acquire().await?,

@@ -286,16 +286,15 @@ async fn an_existing_user_is_added_only_from_an_organization_the_admin_also_admi
         .await;
     app.create_user(foreign, "stranger@example.com", PASSWORD, Role::Member)
         .await;
-    porteiro::auth::admin::grant(
-        &app.auth.store,
-        &porteiro::auth::admin::Actor::cli(),
-        &porteiro::domain::Username::parse(OWNER).unwrap(),
-        shared,
-        Role::Admin,
-        app.now(),
-    )
-    .await
-    .unwrap();
+    porteiro::auth::admin::Administration::operator(app.auth.store())
+        .grant(
+            &porteiro::domain::Username::parse(OWNER).unwrap(),
+            shared,
+            Role::Admin,
+            app.now(),
+        )
+        .await
+        .unwrap();
     let add = |name: &str| json!({"username": name, "role": "member"});
     let response = call(
         &app,
@@ -357,15 +356,14 @@ async fn an_account_only_other_organizations_know_is_refused_with_one_message_na
     // An account that belongs to no organization any more.
     app.create_user(foreign, "orphan@example.com", PASSWORD, Role::Member)
         .await;
-    porteiro::auth::admin::revoke(
-        &app.auth.store,
-        &porteiro::auth::admin::Actor::cli(),
-        &porteiro::domain::Username::parse("orphan@example.com").unwrap(),
-        foreign,
-        app.now(),
-    )
-    .await
-    .unwrap();
+    porteiro::auth::admin::Administration::operator(app.auth.store())
+        .revoke(
+            &porteiro::domain::Username::parse("orphan@example.com").unwrap(),
+            foreign,
+            app.now(),
+        )
+        .await
+        .unwrap();
 
     for username in [
         "stranger@example.com",
@@ -400,16 +398,15 @@ async fn grant_as_operator(
     org: porteiro::domain::OrgId,
     role: Role,
 ) {
-    porteiro::auth::admin::grant(
-        &app.auth.store,
-        &porteiro::auth::admin::Actor::cli(),
-        &porteiro::domain::Username::parse(username).unwrap(),
-        org,
-        role,
-        app.now(),
-    )
-    .await
-    .unwrap();
+    porteiro::auth::admin::Administration::operator(app.auth.store())
+        .grant(
+            &porteiro::domain::Username::parse(username).unwrap(),
+            org,
+            role,
+            app.now(),
+        )
+        .await
+        .unwrap();
 }
 
 #[tokio::test]

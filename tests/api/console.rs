@@ -249,21 +249,15 @@ async fn app() -> TestApp {
 /// Gives `username` a role in `org`, as the operator would.
 async fn grant(app: &TestApp, username: &str, org: porteiro::domain::OrgId, role: Role) {
     let username = porteiro::domain::Username::parse(username).unwrap();
-    porteiro::auth::admin::grant(
-        &app.auth.store,
-        &porteiro::auth::admin::Actor::cli(),
-        &username,
-        org,
-        role,
-        app.now(),
-    )
-    .await
-    .unwrap();
+    porteiro::auth::admin::Administration::operator(app.auth.store())
+        .grant(&username, org, role, app.now())
+        .await
+        .unwrap();
 }
 
 async fn org_name(app: &TestApp) -> String {
     app.auth
-        .store
+        .store()
         .find_org(app.org)
         .await
         .unwrap()
@@ -280,7 +274,7 @@ fn consumer_key(page: &Page) -> String {
 }
 
 async fn member_id(app: &TestApp, username: &str) -> Option<i64> {
-    let members = app.auth.store.list_members(app.org).await.unwrap();
+    let members = app.auth.store().list_members(app.org).await.unwrap();
     members
         .iter()
         .find(|m| m.username == username)

@@ -117,7 +117,7 @@ async fn adding_a_user_through_the_admin_api_while_hashing_is_saturated_answers_
 async fn stored_hash(app: &TestApp, username: &str) -> String {
     let username = porteiro::domain::Username::parse(username).unwrap();
     app.auth
-        .store
+        .store()
         .find_login(&username, None)
         .await
         .unwrap()
@@ -136,7 +136,7 @@ async fn a_hash_made_with_stronger_settings_is_brought_to_the_current_ones_at_th
         iterations: 2,
         parallelism: 1,
     };
-    let hash = porteiro::auth::password::hash_password(
+    let hash = porteiro::auth::hashing::hash_password(
         &secrecy::SecretString::from(PASSWORD.to_owned()),
         stronger,
     )

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use porteiro::app::Application;
 use porteiro::auth::Auth;
 use porteiro::auth::admin;
-use porteiro::auth::password::hash_password;
+use porteiro::auth::hashing::hash_password;
 use porteiro::clock::{Clock, ManualClock, SystemClock};
 use porteiro::config::{MasterKeySource, Settings, SettingsArgs};
 use porteiro::domain::{OrgId, Role, Username};
@@ -23,6 +23,7 @@ pub struct TestApp {
     pub client: reqwest::Client,
     pub clock: Arc<ManualClock>,
     pub auth: Arc<Auth>,
+    pub settings: Arc<Settings>,
     pub org: OrgId,
     pub username: String,
     /// Keeps the database alive as long as the app (and its other instances).
@@ -132,7 +133,8 @@ impl TestApp {
         let clock = Arc::new(ManualClock::new(SystemClock.now()));
         let now = clock.now();
         let mut app = Self::start(settings, clock, dir, OrgId::from_db(1)).await;
-        let org = admin::create_org(&app.auth.store, "Acme", now)
+        let org = admin::Administration::operator(app.auth.store())
+            .create_org("Acme", now)
             .await
             .unwrap();
         app.org = OrgId::from_db(org.id);
@@ -143,9 +145,9 @@ impl TestApp {
 
     /// A second instance of the same service: same database, issuer, settings and clock.
     pub async fn another_instance(&self) -> Self {
-        let mut settings = (*self.auth.settings).clone();
+        let mut settings = (*self.settings).clone();
         settings.listen = "127.0.0.1:0".parse().unwrap();
-        settings.issuer = Some(self.auth.tokens.issuer.clone());
+        settings.issuer = Some(self.auth.tokens().issuer.clone());
         Self::start(settings, self.clock.clone(), self._dir.clone(), self.org).await
     }
 
@@ -158,6 +160,7 @@ impl TestApp {
         let app = Application::build(settings, clock.clone()).await.unwrap();
         let address = format!("http://{}", app.local_addr());
         let auth = app.state().auth.clone();
+        let settings = app.state().settings.clone();
         tokio::spawn(app.run_until_stopped(std::future::pending()));
         TestApp {
             address,
@@ -167,6 +170,7 @@ impl TestApp {
                 .unwrap(),
             clock,
             auth,
+            settings,
             org,
             username: "dev@example.com.br".into(),
             _dir: dir,
@@ -182,7 +186,7 @@ impl TestApp {
     pub async fn all_rows_as_text(&self) -> Option<Vec<String>> {
         use sqlx::{Connection, Row};
         postgres_base()?;
-        let mut conn = sqlx::AnyConnection::connect(&self.auth.settings.database)
+        let mut conn = sqlx::AnyConnection::connect(&self.settings.database)
             .await
             .unwrap();
         let tables: Vec<String> = sqlx::query(
@@ -213,22 +217,23 @@ impl TestApp {
     pub async fn create_key(&self, activates_in: i64) -> porteiro::store::NewKey {
         let now = self.now();
         self.auth
-            .tokens
+            .tokens()
             .ring
-            .create_key(&self.auth.store, now, now + activates_in)
+            .create_key(self.auth.store(), now, now + activates_in)
             .await
             .unwrap()
     }
 
     pub async fn create_org(&self, name: &str) -> OrgId {
-        let org = admin::create_org(&self.auth.store, name, self.now())
+        let org = admin::Administration::operator(self.auth.store())
+            .create_org(name, self.now())
             .await
             .unwrap();
         OrgId::from_db(org.id)
     }
 
     pub async fn create_user(&self, org: OrgId, username: &str, password: &str, role: Role) -> i64 {
-        let hash = hash_password(&SecretString::from(password), self.auth.settings.argon2).unwrap();
+        let hash = hash_password(&SecretString::from(password), self.settings.argon2).unwrap();
         self.create_member(org, username, &hash, role).await
     }
 
@@ -239,33 +244,20 @@ impl TestApp {
 
     async fn create_member(&self, org: OrgId, username: &str, hash: &str, role: Role) -> i64 {
         let username = Username::parse(username).unwrap();
-        admin::create_user(
-            &self.auth.store,
-            &porteiro::auth::admin::Actor::cli(),
-            org,
-            &username,
-            role,
-            hash,
-            self.now(),
-        )
-        .await
-        .unwrap()
-        .id
+        admin::Administration::operator(self.auth.store())
+            .create_user(org, &username, role, hash, self.now())
+            .await
+            .unwrap()
+            .id
     }
 
     /// Creates an integration in the default organization: `(consumer_key, secret_key)`.
     pub async fn create_integration(&self, scopes: &[&str]) -> (String, String) {
         let scopes = porteiro::domain::Scopes::parse(scopes).unwrap();
-        let (record, secret) = admin::create_integration(
-            &self.auth.store,
-            &porteiro::auth::admin::Actor::cli(),
-            self.org,
-            "Billing",
-            &scopes,
-            self.now(),
-        )
-        .await
-        .unwrap();
+        let (record, secret) = admin::Administration::operator(self.auth.store())
+            .create_integration(self.org, "Billing", &scopes, self.now())
+            .await
+            .unwrap();
         (record.consumer_key, secret.expose().to_owned())
     }
 

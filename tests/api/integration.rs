@@ -93,14 +93,10 @@ async fn a_wrong_secret_an_unknown_key_and_a_revoked_integration_get_one_answer(
     let app = TestApp::spawn().await;
     let (key, secret) = app.create_integration(&[]).await;
     let (revoked, revoked_secret) = app.create_integration(&[]).await;
-    admin::revoke_integration(
-        &app.auth.store,
-        &porteiro::auth::admin::Actor::cli(),
-        &ConsumerKey::parse(&revoked).unwrap(),
-        app.now(),
-    )
-    .await
-    .unwrap();
+    admin::Administration::operator(app.auth.store())
+        .revoke_integration(&ConsumerKey::parse(&revoked).unwrap(), app.now())
+        .await
+        .unwrap();
     let unknown = uuid::Uuid::new_v4().to_string();
     for (k, s) in [
         (key.as_str(), "wrong"),
@@ -343,14 +339,10 @@ async fn revoking_an_integration_refuses_its_tokens_at_once_everywhere() {
     let (key, secret) = app.create_integration(&[]).await;
     let body = app.integration_tokens(&key, &secret).await;
     let access = body["access_token"].as_str().unwrap();
-    admin::revoke_integration(
-        &app.auth.store,
-        &porteiro::auth::admin::Actor::cli(),
-        &ConsumerKey::parse(&key).unwrap(),
-        app.now(),
-    )
-    .await
-    .unwrap();
+    admin::Administration::operator(app.auth.store())
+        .revoke_integration(&ConsumerKey::parse(&key).unwrap(), app.now())
+        .await
+        .unwrap();
     tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
     assert_body_text(app.me(access).await, 401, BEARER_NOT_VALID).await;
     assert_body_text(app.verify(access).await, 401, TOKEN_NOT_VALID).await;
@@ -375,14 +367,10 @@ async fn rotating_the_secret_ends_sessions_and_only_the_new_secret_works() {
     let app = TestApp::spawn().await;
     let (key, old_secret) = app.create_integration(&[]).await;
     let body = app.integration_tokens(&key, &old_secret).await;
-    let (secret, _) = admin::rotate_integration_secret(
-        &app.auth.store,
-        &porteiro::auth::admin::Actor::cli(),
-        &ConsumerKey::parse(&key).unwrap(),
-        app.now(),
-    )
-    .await
-    .unwrap();
+    let (secret, _) = admin::Administration::operator(app.auth.store())
+        .rotate_integration_secret(&ConsumerKey::parse(&key).unwrap(), app.now())
+        .await
+        .unwrap();
     tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
     assert_eq!(
         app.me(body["access_token"].as_str().unwrap())

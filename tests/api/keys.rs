@@ -24,7 +24,7 @@ const EC_PUBLIC_KEY_OID: &[u8] = &[0x06, 0x07, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x0
 
 /// The master key `app` runs with, read the way the server reads it.
 fn master_key_of(app: &TestApp) -> MasterKey {
-    let text = match &app.auth.settings.master_key {
+    let text = match &app.settings.master_key {
         MasterKeySource::Inline(text) => text.expose_secret().to_owned(),
         MasterKeySource::File(path) => std::fs::read_to_string(path).unwrap(),
         MasterKeySource::Default => {
@@ -74,9 +74,9 @@ async fn access_kid(app: &TestApp) -> String {
 
 /// Settings for another instance of `app`'s service, with `master_key`.
 fn settings_with(app: &TestApp, master_key: MasterKeySource) -> porteiro::config::Settings {
-    let mut settings = (*app.auth.settings).clone();
+    let mut settings = (*app.settings).clone();
     settings.listen = "127.0.0.1:0".parse().unwrap();
-    settings.issuer = Some(app.auth.tokens.issuer.clone());
+    settings.issuer = Some(app.auth.tokens().issuer.clone());
     settings.master_key = master_key;
     settings
 }
@@ -90,12 +90,12 @@ fn inline(key: &MasterKey) -> MasterKeySource {
 #[tokio::test]
 async fn of_two_keys_rotated_at_once_within_one_second_the_later_one_signs_every_time() {
     let app = TestApp::spawn().await;
-    let ring = &app.auth.tokens.ring;
+    let ring = &app.auth.tokens().ring;
     // The first start's key, and every key after it, in the same second of the test's clock.
     let now = app.now();
     for round in 0..6 {
-        ring.create_key(&app.auth.store, now, now).await.unwrap();
-        let newest = ring.create_key(&app.auth.store, now, now).await.unwrap();
+        ring.create_key(app.auth.store(), now, now).await.unwrap();
+        let newest = ring.create_key(app.auth.store(), now, now).await.unwrap();
 
         assert_eq!(access_kid(&app).await, newest.kid, "round {round}");
     }
@@ -110,7 +110,7 @@ async fn the_database_holds_no_private_key_in_clear_text() {
     app.login().await;
     let master = master_key_of(&app);
 
-    let keys = app.auth.store.list_keys().await.unwrap();
+    let keys = app.auth.store().list_keys().await.unwrap();
 
     assert_eq!(keys.len(), 2);
     assert!(
@@ -160,7 +160,7 @@ async fn a_wrong_master_key_is_refused_at_start_with_a_clear_message() {
 async fn a_damaged_key_row_is_told_apart_from_a_wrong_master_key() {
     let app = TestApp::spawn().await;
     let kid = access_kid(&app).await;
-    let mut conn = sqlx::AnyConnection::connect(&app.auth.settings.database)
+    let mut conn = sqlx::AnyConnection::connect(&app.settings.database)
         .await
         .unwrap();
     sqlx::query("UPDATE signing_keys SET private_key = $1 WHERE kid = $2")
@@ -287,13 +287,13 @@ async fn clear_text_keys_of_an_older_database_are_sealed_at_its_first_start_and_
     let (_, access) = app.login().await;
     assert_eq!(header(&access)["kid"], json!(legacy[1].0));
     assert_eq!(app.me(&access).await.status(), 200);
-    let stored = app.auth.store.list_keys().await.unwrap();
+    let stored = app.auth.store().list_keys().await.unwrap();
     assert_eq!(
         stored.iter().map(|k| k.kid.as_str()).collect::<Vec<_>>(),
         [legacy[0].0.as_str(), legacy[1].0.as_str()]
     );
     assert!(stored.iter().all(|k| k.sealed), "{stored:?}");
-    assert!(app.auth.store.key_check().await.unwrap().is_some());
+    assert!(app.auth.store().key_check().await.unwrap().is_some());
     for (kid, der) in &legacy {
         assert!(
             !database_contains(&app, der).await,
@@ -330,7 +330,7 @@ async fn several_instances_starting_at_once_on_an_older_database_all_start_with_
     for app in &apps {
         assert!(app.is_ok(), "{:#}", app.as_ref().err().unwrap());
     }
-    let store = &apps[0].as_ref().unwrap().state().auth.store;
+    let store = &apps[0].as_ref().unwrap().state().auth.store();
     let stored = store.list_keys().await.unwrap();
     assert!(stored.iter().all(|k| k.sealed), "{stored:?}");
     let signing = apps[0]
@@ -338,7 +338,7 @@ async fn several_instances_starting_at_once_on_an_older_database_all_start_with_
         .unwrap()
         .state()
         .auth
-        .tokens
+        .tokens()
         .ring
         .signing_key(porteiro::clock::Clock::now(&porteiro::clock::SystemClock))
         .unwrap();
@@ -352,7 +352,7 @@ async fn after_a_rewrap_the_new_master_key_starts_and_the_old_one_is_refused() {
     let old = master_key_of(&app);
     let new = MasterKey::generate().unwrap();
 
-    let count = rewrap(&app.auth.store, &old, &new).await.unwrap();
+    let count = rewrap(app.auth.store(), &old, &new).await.unwrap();
 
     assert_eq!(count, 1);
     let refused = Application::build(settings_with(&app, inline(&old)), app.clock.clone()).await;
@@ -371,7 +371,7 @@ async fn after_a_rewrap_the_new_master_key_starts_and_the_old_one_is_refused() {
         .await
         .unwrap();
     assert_eq!(me.status(), 200, "a token of the rewrapped key verifies");
-    let again = rewrap(&app.auth.store, &old, &new).await;
+    let again = rewrap(app.auth.store(), &old, &new).await;
     assert!(
         again
             .err()
@@ -392,9 +392,9 @@ async fn retiring_the_only_key_withdraws_it_and_its_tokens_at_once_and_a_new_key
 
     let retirement = app
         .auth
-        .tokens
+        .tokens()
         .ring
-        .retire(&app.auth.store, &kid, app.now())
+        .retire(app.auth.store(), &kid, app.now())
         .await
         .unwrap();
 
@@ -424,9 +424,9 @@ async fn retiring_the_signing_key_lets_the_newest_other_key_sign_at_once_even_if
 
     let retirement = app
         .auth
-        .tokens
+        .tokens()
         .ring
-        .retire(&app.auth.store, &kid, now)
+        .retire(app.auth.store(), &kid, now)
         .await
         .unwrap();
 
@@ -447,10 +447,10 @@ async fn retiring_a_key_that_does_not_sign_leaves_the_signing_key_alone() {
     let signing = access_kid(&app).await;
     let now = app.now();
     let pending = app.create_key(300).await;
-    let ring = &app.auth.tokens.ring;
+    let ring = &app.auth.tokens().ring;
 
     let retirement = ring
-        .retire(&app.auth.store, &pending.kid, now)
+        .retire(app.auth.store(), &pending.kid, now)
         .await
         .unwrap();
 
@@ -464,9 +464,9 @@ async fn retiring_a_key_that_does_not_sign_leaves_the_signing_key_alone() {
     assert_eq!(published_kids(&app).await, std::slice::from_ref(&signing));
     app.clock.advance(300);
     assert_eq!(access_kid(&app).await, signing);
-    let unknown = ring.retire(&app.auth.store, "nosuchkid", now).await;
+    let unknown = ring.retire(app.auth.store(), "nosuchkid", now).await;
     assert_eq!(unknown.unwrap(), Retirement::Unknown);
-    let again = ring.retire(&app.auth.store, &pending.kid, now + 1).await;
+    let again = ring.retire(app.auth.store(), &pending.kid, now + 1).await;
     assert_eq!(again.unwrap(), Retirement::AlreadyRetired(now));
 }
 
@@ -479,9 +479,9 @@ async fn a_retired_key_is_refused_by_every_other_instance_within_five_seconds() 
     assert_eq!(b.me(&access).await.status(), 200);
 
     a.auth
-        .tokens
+        .tokens()
         .ring
-        .retire(&a.auth.store, &kid, a.now())
+        .retire(a.auth.store(), &kid, a.now())
         .await
         .unwrap();
 

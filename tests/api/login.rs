@@ -64,15 +64,14 @@ async fn unknown_users_non_members_inactive_users_and_missing_orgs_get_the_same_
         .await;
     app.create_user(app.org, "gone@example.com", PASSWORD, Role::Member)
         .await;
-    porteiro::auth::admin::set_active(
-        &app.auth.store,
-        &porteiro::auth::admin::Actor::cli(),
-        &porteiro::domain::Username::parse("gone@example.com").unwrap(),
-        false,
-        app.now(),
-    )
-    .await
-    .unwrap();
+    porteiro::auth::admin::Administration::operator(app.auth.store())
+        .set_active(
+            &porteiro::domain::Username::parse("gone@example.com").unwrap(),
+            false,
+            app.now(),
+        )
+        .await
+        .unwrap();
     let cases = [
         (app.org.to_string(), "nobody@example.com"),
         (app.org.to_string(), "stranger@example.com"),
@@ -199,16 +198,15 @@ async fn a_body_over_64_kib_is_413() {
 async fn a_user_in_two_organizations_gets_tokens_for_the_one_asked() {
     let app = TestApp::spawn().await;
     let other = app.create_org("Other").await;
-    porteiro::auth::admin::grant(
-        &app.auth.store,
-        &porteiro::auth::admin::Actor::cli(),
-        &porteiro::domain::Username::parse(&app.username).unwrap(),
-        other,
-        Role::Admin,
-        app.now(),
-    )
-    .await
-    .unwrap();
+    porteiro::auth::admin::Administration::operator(app.auth.store())
+        .grant(
+            &porteiro::domain::Username::parse(&app.username).unwrap(),
+            other,
+            Role::Admin,
+            app.now(),
+        )
+        .await
+        .unwrap();
     let response = app.login_as(other, &app.username, PASSWORD).await;
     let body: serde_json::Value = response.json().await.unwrap();
     assert_eq!(

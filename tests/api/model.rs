@@ -14,7 +14,7 @@ mod requests;
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use porteiro::auth::admin::{self, Actor};
+use porteiro::auth::admin;
 use porteiro::domain::{OrgId, Role, Scopes};
 
 use crate::helpers::*;
@@ -132,16 +132,10 @@ impl<'a> Run<'a> {
                 active: true,
                 member: true,
             });
-            let (record, secret) = admin::create_integration(
-                &app.auth.store,
-                &Actor::cli(),
-                org,
-                "Model",
-                &Scopes::parse(&["read"]).unwrap(),
-                app.now(),
-            )
-            .await
-            .unwrap();
+            let (record, secret) = admin::Administration::operator(app.auth.store())
+                .create_integration(org, "Model", &Scopes::parse(&["read"]).unwrap(), app.now())
+                .await
+                .unwrap();
             model.integrations.push(contract::Integration {
                 key: record.consumer_key,
                 secret: secret.expose().to_owned(),

@@ -264,16 +264,15 @@ async fn introspection_is_inactive_for_other_organizations_expired_and_ended_tok
     let app = TestApp::spawn().await;
     let (key, secret) = app.create_integration(&[]).await;
     let other_org = app.create_org("Other").await;
-    let (record, other_secret) = porteiro::auth::admin::create_integration(
-        &app.auth.store,
-        &porteiro::auth::admin::Actor::cli(),
-        other_org,
-        "Foreign",
-        &porteiro::domain::Scopes::default(),
-        app.now(),
-    )
-    .await
-    .unwrap();
+    let (record, other_secret) = porteiro::auth::admin::Administration::operator(app.auth.store())
+        .create_integration(
+            other_org,
+            "Foreign",
+            &porteiro::domain::Scopes::default(),
+            app.now(),
+        )
+        .await
+        .unwrap();
     let foreign = app
         .integration_tokens(&record.consumer_key, other_secret.expose())
         .await;

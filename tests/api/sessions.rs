@@ -26,15 +26,10 @@ async fn wait_for_poll() {
 async fn disabling_a_user_ends_their_sessions_within_a_second() {
     let app = TestApp::spawn().await;
     let (refresh, access) = app.login().await;
-    admin::set_active(
-        &app.auth.store,
-        &porteiro::auth::admin::Actor::cli(),
-        &dev(),
-        false,
-        app.now(),
-    )
-    .await
-    .unwrap();
+    admin::Administration::operator(app.auth.store())
+        .set_active(&dev(), false, app.now())
+        .await
+        .unwrap();
     wait_for_poll().await;
     assert_session_ended(&app, &refresh, &access).await;
     assert_body_text(
@@ -49,20 +44,15 @@ async fn disabling_a_user_ends_their_sessions_within_a_second() {
 async fn a_password_change_ends_every_session_and_the_new_password_works() {
     let app = TestApp::spawn().await;
     let (refresh, access) = app.login().await;
-    let hash = porteiro::auth::password::hash_password(
+    let hash = porteiro::auth::hashing::hash_password(
         &secrecy::SecretString::from("NewPassword456"),
-        app.auth.settings.argon2,
+        app.settings.argon2,
     )
     .unwrap();
-    admin::set_password(
-        &app.auth.store,
-        &porteiro::auth::admin::Actor::cli(),
-        &dev(),
-        &hash,
-        app.now(),
-    )
-    .await
-    .unwrap();
+    admin::Administration::operator(app.auth.store())
+        .set_password(&dev(), &hash, app.now())
+        .await
+        .unwrap();
     wait_for_poll().await;
     assert_session_ended(&app, &refresh, &access).await;
     assert_eq!(
@@ -79,23 +69,22 @@ async fn an_operators_grant_with_a_new_password_ends_every_session_with_the_memb
     let other = app.create_org("Other").await;
     let (refresh, access) = app.login().await;
     let console_token = console_session_of(&app).await;
-    let hash = porteiro::auth::password::hash_password(
+    let hash = porteiro::auth::hashing::hash_password(
         &secrecy::SecretString::from("NewPassword456"),
-        app.auth.settings.argon2,
+        app.settings.argon2,
     )
     .unwrap();
 
-    let granted = admin::grant_by_operator(
-        &app.auth.store,
-        &admin::Actor::cli(),
-        &dev(),
-        other,
-        porteiro::domain::Role::Admin,
-        admin::PasswordChoice::Reset { hash: &hash },
-        app.now(),
-    )
-    .await
-    .unwrap();
+    let granted = admin::Administration::operator(app.auth.store())
+        .grant_by_operator(
+            &dev(),
+            other,
+            porteiro::domain::Role::Admin,
+            admin::PasswordChoice::Reset { hash: &hash },
+            app.now(),
+        )
+        .await
+        .unwrap();
 
     assert!(granted.password_reset && !granted.was_member);
     assert_eq!(
@@ -125,22 +114,24 @@ async fn an_operators_grant_without_a_password_choice_changes_nothing() {
     let other = app.create_org("Other").await;
     let (refresh, _) = app.login().await;
 
-    let refused = admin::grant_by_operator(
-        &app.auth.store,
-        &admin::Actor::cli(),
-        &dev(),
-        other,
-        porteiro::domain::Role::Admin,
-        admin::PasswordChoice::Undecided,
-        app.now(),
-    )
-    .await;
+    let refused = admin::Administration::operator(app.auth.store())
+        .grant_by_operator(
+            &dev(),
+            other,
+            porteiro::domain::Role::Admin,
+            admin::PasswordChoice::Undecided,
+            app.now(),
+        )
+        .await;
 
     assert!(
         matches!(refused, Err(admin::AdminError::PasswordChoiceNeeded { .. })),
         "{refused:?}"
     );
-    let members = admin::list_members(&app.auth.store, other).await.unwrap();
+    let members = admin::Administration::operator(app.auth.store())
+        .list_members(other)
+        .await
+        .unwrap();
     assert!(members.is_empty(), "{members:?}");
     assert_eq!(app.refresh(&refresh).await.status(), 200);
 }
@@ -148,19 +139,13 @@ async fn an_operators_grant_without_a_password_choice_changes_nothing() {
 /// A console session of the default member, made an admin for it: its cookie token.
 async fn console_session_of(app: &TestApp) -> String {
     use porteiro::tokens::claims::{jti_digest, random_id};
-    admin::grant(
-        &app.auth.store,
-        &admin::Actor::cli(),
-        &dev(),
-        app.org,
-        porteiro::domain::Role::Admin,
-        app.now(),
-    )
-    .await
-    .unwrap();
+    admin::Administration::operator(app.auth.store())
+        .grant(&dev(), app.org, porteiro::domain::Role::Admin, app.now())
+        .await
+        .unwrap();
     let login = app
         .auth
-        .store
+        .store()
         .find_login(&dev(), None)
         .await
         .unwrap()
@@ -168,7 +153,7 @@ async fn console_session_of(app: &TestApp) -> String {
     let token = random_id();
     let opened = app
         .auth
-        .store
+        .store()
         .insert_console_session(
             &jti_digest(&token),
             login.user_id,
@@ -187,28 +172,17 @@ async fn console_session_of(app: &TestApp) -> String {
 async fn leaving_the_organization_ends_the_sessions_there_only() {
     let app = TestApp::spawn().await;
     let other = app.create_org("Other").await;
-    admin::grant(
-        &app.auth.store,
-        &porteiro::auth::admin::Actor::cli(),
-        &dev(),
-        other,
-        porteiro::domain::Role::Member,
-        app.now(),
-    )
-    .await
-    .unwrap();
+    admin::Administration::operator(app.auth.store())
+        .grant(&dev(), other, porteiro::domain::Role::Member, app.now())
+        .await
+        .unwrap();
     let (refresh, access) = app.login().await;
     let elsewhere = app.login_as(other, &app.username, PASSWORD).await;
     let elsewhere: serde_json::Value = elsewhere.json().await.unwrap();
-    admin::revoke(
-        &app.auth.store,
-        &porteiro::auth::admin::Actor::cli(),
-        &dev(),
-        app.org,
-        app.now(),
-    )
-    .await
-    .unwrap();
+    admin::Administration::operator(app.auth.store())
+        .revoke(&dev(), app.org, app.now())
+        .await
+        .unwrap();
     wait_for_poll().await;
     assert_session_ended(&app, &refresh, &access).await;
     assert_eq!(
@@ -247,7 +221,7 @@ async fn an_end_written_by_a_machine_whose_clock_is_behind_is_still_seen_within_
     let sid = claims(&access)["sid"].as_str().unwrap().to_owned();
     let ended = app
         .auth
-        .store
+        .store()
         .end_session(
             &sid,
             app.now() - 600,

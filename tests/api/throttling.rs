@@ -77,7 +77,7 @@ async fn oauth_from(app: &TestApp, client: &str, key: &str, secret: &str) -> Res
 /// Every key of the failed-login counters.
 async fn counter_keys(app: &TestApp) -> Vec<String> {
     use sqlx::{Connection, Row};
-    let mut conn = sqlx::AnyConnection::connect(&app.auth.settings.database)
+    let mut conn = sqlx::AnyConnection::connect(&app.settings.database)
         .await
         .unwrap();
     sqlx::query("SELECT key FROM login_attempts")
@@ -92,7 +92,7 @@ async fn counter_keys(app: &TestApp) -> Vec<String> {
 /// The organizations of the stored `login_failed` events, in order.
 async fn failed_login_events(app: &TestApp) -> Vec<Option<i64>> {
     use sqlx::{Connection, Row};
-    let mut conn = sqlx::AnyConnection::connect(&app.auth.settings.database)
+    let mut conn = sqlx::AnyConnection::connect(&app.settings.database)
         .await
         .unwrap();
     sqlx::query("SELECT org_id FROM audit_events WHERE kind = 'login_failed' ORDER BY id")
@@ -579,7 +579,7 @@ async fn locked_out_events(app: &TestApp) -> i64 {
     use sqlx::{Connection, Row};
     // The log is written in order: wait until an event written after the refusals is there.
     for _ in 0..50 {
-        let mut conn = sqlx::AnyConnection::connect(&app.auth.settings.database)
+        let mut conn = sqlx::AnyConnection::connect(&app.settings.database)
             .await
             .unwrap();
         let row = sqlx::query(

@@ -8,7 +8,7 @@ async fn every_page_renders_for_an_admin() {
     let (key, _) = app.create_integration(&["documents:read"]).await;
     let mut browser = Browser::new(&app);
     browser.sign_in(ADMIN).await;
-    let member = app.auth.store.list_members(app.org).await.unwrap();
+    let member = app.auth.store().list_members(app.org).await.unwrap();
     let member = member.iter().find(|m| m.username == app.username).unwrap();
 
     for path in [

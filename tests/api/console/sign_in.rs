@@ -128,33 +128,36 @@ enum Meanwhile {
 /// `meanwhile` happen, then inserts the console session with that hash; answers whether a
 /// working console session came of it.
 async fn console_session_after(app: &TestApp, username: &str, meanwhile: Meanwhile) -> bool {
-    use porteiro::auth::admin::{self, Actor};
+    use porteiro::auth::admin;
     use porteiro::domain::Username;
     use porteiro::tokens::claims::{jti_digest, random_id};
 
-    let store = &app.auth.store;
+    let store = app.auth.store();
     let name = Username::parse(username).unwrap();
     let checked = store.find_login(&name, None).await.unwrap().unwrap();
-    let (cli, now) = (Actor::cli(), app.now());
+    let now = app.now();
     match meanwhile {
         Meanwhile::Nothing => {}
         Meanwhile::PasswordChanged => {
-            let hash = porteiro::auth::password::hash_password(
+            let hash = porteiro::auth::hashing::hash_password(
                 &secrecy::SecretString::from("Another-Password-9"),
-                app.auth.settings.argon2,
+                app.settings.argon2,
             )
             .unwrap();
-            admin::set_password(store, &cli, &name, &hash, now)
+            admin::Administration::operator(store)
+                .set_password(&name, &hash, now)
                 .await
                 .unwrap();
         }
         Meanwhile::Disabled => {
-            admin::set_active(store, &cli, &name, false, now)
+            admin::Administration::operator(store)
+                .set_active(&name, false, now)
                 .await
                 .unwrap();
         }
         Meanwhile::NoLongerAdmin => {
-            admin::grant(store, &cli, &name, app.org, Role::Member, now)
+            admin::Administration::operator(store)
+                .grant(&name, app.org, Role::Member, now)
                 .await
                 .unwrap();
         }

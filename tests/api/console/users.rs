@@ -125,7 +125,7 @@ async fn an_admin_changes_a_members_role() {
         .post(&format!("/console/users/{id}/role"), &[("role", "admin")])
         .await;
     assert_eq!(page.location(), "/console/users?done=role");
-    let members = app.auth.store.list_members(app.org).await.unwrap();
+    let members = app.auth.store().list_members(app.org).await.unwrap();
     assert_eq!(members.iter().find(|m| m.id == id).unwrap().role, "admin");
 }
 
@@ -151,7 +151,7 @@ async fn an_admin_cannot_make_an_owner_nor_change_one() {
         )
         .await;
     assert_eq!(demote.status, 403);
-    let members = app.auth.store.list_members(app.org).await.unwrap();
+    let members = app.auth.store().list_members(app.org).await.unwrap();
     assert_eq!(
         members.iter().find(|m| m.id == owner).unwrap().role,
         "owner"

@@ -2,7 +2,7 @@
 //! password changes, disabling and enabling, secret rotation and revocation, key rotation, and the
 //! passage of time.
 
-use porteiro::auth::admin::{self, Actor};
+use porteiro::auth::admin;
 use porteiro::domain::{ConsumerKey, Username};
 
 use super::Run;
@@ -35,21 +35,16 @@ impl Run<'_> {
         let user = self.rng.range(0, 1) as usize;
         let password = format!("Model-{}-{}", self.seed, self.rng.next());
         self.log.push(format!("set password of user {user}"));
-        let hash = porteiro::auth::password::hash_password(
+        let hash = porteiro::auth::hashing::hash_password(
             &password.clone().into(),
-            self.app.auth.settings.argon2,
+            self.app.settings.argon2,
         )
         .unwrap();
-        let store = &self.app.auth.store;
-        let actual = admin::set_password(
-            store,
-            &Actor::cli(),
-            &self.username(user),
-            &hash,
-            self.app.now(),
-        )
-        .await
-        .unwrap();
+        let store = self.app.auth.store();
+        let actual = admin::Administration::operator(store)
+            .set_password(&self.username(user), &hash, self.app.now())
+            .await
+            .unwrap();
         let expected = self.model.end_sessions_of(Owner::User(user), self.now_ms());
         self.ended("set-password", actual, expected);
         let u = &mut self.model.users[user];
@@ -61,16 +56,11 @@ impl Run<'_> {
         let user = self.rng.range(0, 1) as usize;
         let active = !self.model.users[user].active;
         self.log.push(format!("set user {user} active: {active}"));
-        let store = &self.app.auth.store;
-        let actual = admin::set_active(
-            store,
-            &Actor::cli(),
-            &self.username(user),
-            active,
-            self.app.now(),
-        )
-        .await
-        .unwrap();
+        let store = self.app.auth.store();
+        let actual = admin::Administration::operator(store)
+            .set_active(&self.username(user), active, self.app.now())
+            .await
+            .unwrap();
         let expected = if active {
             (Vec::new(), Vec::new())
         } else {
@@ -85,16 +75,18 @@ impl Run<'_> {
         let user = self.rng.range(0, 1) as usize;
         let member = !self.model.users[user].member;
         self.log.push(format!("set user {user} member: {member}"));
-        let (store, by, now) = (&self.app.auth.store, &Actor::cli(), self.app.now());
+        let (store, now) = (self.app.auth.store(), self.app.now());
         let username = self.username(user);
         let actual = if member {
             let role = porteiro::domain::Role::Member;
-            admin::grant(store, by, &username, self.org, role, now)
+            admin::Administration::operator(store)
+                .grant(&username, self.org, role, now)
                 .await
                 .unwrap();
             Vec::new()
         } else {
-            admin::revoke(store, by, &username, self.org, now)
+            admin::Administration::operator(store)
+                .revoke(&username, self.org, now)
                 .await
                 .unwrap()
         };
@@ -114,8 +106,11 @@ impl Run<'_> {
             "rotate the secret of integration {integration} (revoked: {revoked})"
         ));
         let key = ConsumerKey::parse(&self.model.integrations[integration].key).unwrap();
-        let store = &self.app.auth.store;
-        match admin::rotate_integration_secret(store, &Actor::cli(), &key, self.app.now()).await {
+        let store = self.app.auth.store();
+        match admin::Administration::operator(store)
+            .rotate_integration_secret(&key, self.app.now())
+            .await
+        {
             Ok((secret, actual)) if !revoked => {
                 let expected = self
                     .model
@@ -140,7 +135,8 @@ impl Run<'_> {
             "revoke integration {integration} (revoked: {revoked})"
         ));
         let key = ConsumerKey::parse(&self.model.integrations[integration].key).unwrap();
-        match admin::revoke_integration(&self.app.auth.store, &Actor::cli(), &key, self.app.now())
+        match admin::Administration::operator(self.app.auth.store())
+            .revoke_integration(&key, self.app.now())
             .await
         {
             Ok(actual) if !revoked => {

@@ -1,25 +1,16 @@
-//! The user-login dialect's use-cases: log in, refresh, verify, log out, and resolve an access
-//! token to who it belongs to.
+//! Users' logins: the password checked under the lockout (against a dummy hash when there is no
+//! such user, so that every failure costs the same), its outcome audited, and a session started.
 
 use std::net::IpAddr;
 
 use secrecy::SecretString;
 
 use super::audit::{Kind, event};
-use super::issue::{Subject, TokenPair};
+use super::sessions::{Subject, TokenPair};
 use super::{Auth, AuthError};
-use crate::domain::{OrgId, Scopes, UserId, Username};
+use crate::domain::{OrgId, UserId, Username};
 use crate::metrics::{Outcome, Principal};
-use crate::store::{EndReason, IntegrationRecord, LoginRecord, MemberRecord};
-use crate::tokens::claims::jti_digest;
-use crate::tokens::{Claims, TokenType};
-
-/// Who an access token belongs to.
-#[derive(Debug, Clone)]
-pub enum Identity {
-    User(MemberRecord),
-    Integration(IntegrationRecord),
-}
+use crate::store::LoginRecord;
 
 impl Auth {
     /// Logs `username` in to `org`: one generic failure, the same work, whatever is wrong.
@@ -181,127 +172,5 @@ impl Auth {
             .iter()
             .map(|(o, _)| OrgId::from_db(o.id))
             .collect())
-    }
-
-    fn verify_user_refresh(&self, token: &str) -> Result<(Claims, Subject), AuthError> {
-        let claims = self.verify_open(token)?;
-        match (claims.token_type, claims.user_id) {
-            (TokenType::Refresh, Some(user)) => {
-                let subject = Subject::User {
-                    user: UserId::from_db(user),
-                    org: OrgId::from_db(claims.org_id),
-                };
-                Ok((claims, subject))
-            }
-            _ => Err(AuthError::InvalidToken),
-        }
-    }
-
-    /// A user's refresh: a new access token, and with rotation on a new refresh token too.
-    pub async fn refresh_user(&self, token: &str) -> Result<TokenPair, AuthError> {
-        let (claims, subject) = self.verify_user_refresh(token)?;
-        if !matches!(subject, Subject::User { .. }) {
-            return Err(AuthError::InvalidToken);
-        }
-        // The session's row says whether the user is still an active member.
-        let rotate = self.settings.rotate_refresh_tokens;
-        self.refresh_session(&claims, &subject, rotate, self.user_lifetimes())
-            .await
-    }
-
-    /// Any token of ours, access or refresh, unexpired and of an open session. A refresh token
-    /// outlives the in-memory list of ended sessions, so its session is read from the database,
-    /// and a consumed refresh token is no longer valid.
-    pub async fn verify_any(&self, token: &str) -> Result<(), AuthError> {
-        let claims = self.verify_open(token)?;
-        if claims.token_type == TokenType::Refresh {
-            self.current_refresh_session(&claims).await?;
-        }
-        Ok(())
-    }
-
-    /// Fails unless `claims` are of the current refresh token of an open session.
-    async fn current_refresh_session(&self, claims: &Claims) -> Result<(), AuthError> {
-        let session = self
-            .store
-            .find_session(&claims.sid)
-            .await?
-            .ok_or(AuthError::InvalidToken)?;
-        if session.ended || session.current_jti_digest != jti_digest(&claims.jti) {
-            return Err(AuthError::InvalidToken);
-        }
-        Ok(())
-    }
-
-    /// Logout: the refresh token's session ends. A consumed refresh token is refused as by
-    /// token-refresh, and ends the session as reuse.
-    pub async fn blacklist_user_refresh(&self, token: &str) -> Result<(), AuthError> {
-        let (claims, _) = self.verify_user_refresh(token)?;
-        if let Err(e) = self.current_refresh_session(&claims).await {
-            if matches!(e, AuthError::InvalidToken) {
-                self.end_session(&claims.sid, EndReason::RefreshReuse)
-                    .await?;
-            }
-            return Err(e);
-        }
-        if self.end_session(&claims.sid, EndReason::Logout).await? {
-            Ok(())
-        } else {
-            Err(AuthError::InvalidToken)
-        }
-    }
-
-    /// Resolves a bearer access token to who it belongs to, as they are now (to the second). An
-    /// integration's scopes are those the token carries, not all of the integration's: a
-    /// client-credentials token may have asked for fewer, and a resource server that authorizes
-    /// by this answer must not grant more than the token was given.
-    pub async fn identify(&self, token: &str) -> Result<Identity, AuthError> {
-        let claims = self.verify_open(token)?;
-        if claims.token_type != TokenType::Access {
-            return Err(AuthError::InvalidToken);
-        }
-        let now = self.now();
-        let identity = match self.identities.get(&claims.sid, now) {
-            Some(identity) => identity,
-            None => {
-                let identity = self
-                    .subject_of(&claims)
-                    .await?
-                    .ok_or(AuthError::InvalidToken)?;
-                self.identities.insert(&claims.sid, &identity, now);
-                identity
-            }
-        };
-        Ok(match identity {
-            Identity::Integration(mut record) => {
-                record.scopes = Scopes::from_db(claims.scope.as_deref().unwrap_or_default());
-                Identity::Integration(record)
-            }
-            user => user,
-        })
-    }
-
-    /// The current record of a token's subject, if still entitled to tokens of its organization.
-    pub(crate) async fn subject_of(&self, claims: &Claims) -> Result<Option<Identity>, AuthError> {
-        let org = OrgId::from_db(claims.org_id);
-        if let Some(user) = claims.user_id {
-            return Ok(self
-                .store
-                .active_member(UserId::from_db(user), org)
-                .await?
-                .map(Identity::User));
-        }
-        let Some(key) = claims
-            .client_id
-            .as_deref()
-            .and_then(|k| crate::domain::ConsumerKey::parse(k).ok())
-        else {
-            return Ok(None);
-        };
-        Ok(self
-            .integration_record(&key)
-            .await?
-            .filter(|i| i.revoked_at.is_none() && i.org_id == org)
-            .map(Identity::Integration))
     }
 }

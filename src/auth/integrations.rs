@@ -5,8 +5,7 @@
 use std::net::IpAddr;
 
 use super::audit::{Kind, event};
-use super::issue::{Subject, TokenPair};
-use super::login::Identity;
+use super::sessions::{Identity, Subject, TokenPair};
 use super::{Auth, AuthError};
 use crate::domain::{ConsumerKey, OrgId, Scopes, SecretKey};
 use crate::metrics::{Outcome, Principal};

@@ -5,13 +5,10 @@
 use std::net::IpAddr;
 use std::sync::Arc;
 
-use super::admin::{self, Actor, AdminError, OwnerAction};
-use super::audit::{Kind, event};
-use super::{Auth, AuthError, Identity};
+use super::{Actor, AdminError, Administration, OwnerAction};
+use crate::auth::{Auth, AuthError, Identity};
 use crate::domain::{ConsumerKey, OrgId, Password, Role, Scopes, SecretKey, UserId, Username};
-use crate::store::{
-    AuditEvent, AuditFilter, EndReason, IntegrationRecord, MemberRecord, OpenSession, Organization,
-};
+use crate::store::{IntegrationRecord, MemberRecord, Organization};
 
 /// Why someone may not administer.
 #[derive(Debug, thiserror::Error)]
@@ -26,12 +23,12 @@ pub enum Access {
 
 /// An owner or admin of one organization, acting on it.
 pub struct OrgAdmin {
-    auth: Arc<Auth>,
+    pub(super) auth: Arc<Auth>,
     pub user: UserId,
     pub username: String,
     pub org: OrgId,
     pub role: Role,
-    actor: Actor,
+    pub(super) actor: Actor,
 }
 
 impl Auth {
@@ -83,22 +80,16 @@ impl Auth {
             role,
         })
     }
-
-    /// Remembers sessions ended by an administrative change made through this instance, so that
-    /// its bearer checks refuse them at once, and forgets the records it had read before.
-    pub fn remember_ended(&self, sids: Vec<String>) {
-        self.identities.clear();
-        self.integrations.clear();
-        let now = self.now();
-        for sid in sids {
-            self.ended.insert(sid, now);
-        }
-    }
 }
 
 impl OrgAdmin {
-    fn now(&self) -> i64 {
+    pub(super) fn now(&self) -> i64 {
         self.auth.now()
+    }
+
+    /// The changes themselves, made under this administrator's name.
+    fn changes(&self) -> Administration<'_> {
+        Administration::new(&self.auth.store, self.actor.clone())
     }
 
     pub async fn organization(&self) -> Result<Organization, AdminError> {
@@ -118,11 +109,11 @@ impl OrgAdmin {
         if self.role != Role::Owner {
             return Err(AdminError::OwnersOnly(OwnerAction::RenameOrganization));
         }
-        admin::rename_org(&self.auth.store, &self.actor, self.org, name, self.now()).await
+        self.changes().rename_org(self.org, name, self.now()).await
     }
 
     pub async fn integrations(&self) -> Result<Vec<IntegrationRecord>, AdminError> {
-        admin::list_integrations(&self.auth.store, self.org).await
+        self.changes().list_integrations(self.org).await
     }
 
     pub async fn create_integration(
@@ -131,15 +122,9 @@ impl OrgAdmin {
         scopes: &[String],
     ) -> Result<(IntegrationRecord, SecretKey), AdminError> {
         let scopes = Scopes::parse(scopes)?;
-        admin::create_integration(
-            &self.auth.store,
-            &self.actor,
-            self.org,
-            name,
-            &scopes,
-            self.now(),
-        )
-        .await
+        self.changes()
+            .create_integration(self.org, name, &scopes, self.now())
+            .await
     }
 
     /// An integration of this organization (another organization's is not found).
@@ -153,23 +138,23 @@ impl OrgAdmin {
 
     pub async fn rotate_integration_secret(&self, key: &str) -> Result<SecretKey, AdminError> {
         let key = self.own_integration(key).await?;
-        let (secret, ended) =
-            admin::rotate_integration_secret(&self.auth.store, &self.actor, &key, self.now())
-                .await?;
+        let (secret, ended) = self
+            .changes()
+            .rotate_integration_secret(&key, self.now())
+            .await?;
         self.auth.remember_ended(ended);
         Ok(secret)
     }
 
     pub async fn revoke_integration(&self, key: &str) -> Result<(), AdminError> {
         let key = self.own_integration(key).await?;
-        let ended =
-            admin::revoke_integration(&self.auth.store, &self.actor, &key, self.now()).await?;
+        let ended = self.changes().revoke_integration(&key, self.now()).await?;
         self.auth.remember_ended(ended);
         Ok(())
     }
 
     pub async fn members(&self) -> Result<Vec<MemberRecord>, AdminError> {
-        admin::list_members(&self.auth.store, self.org).await
+        self.changes().list_members(self.org).await
     }
 
     /// Adds a member: a new account is created with a generated password, returned to be shown
@@ -186,7 +171,9 @@ impl OrgAdmin {
         let username = Username::parse(username)?;
         let store = &self.auth.store;
         if let Some(user) = store.find_user(&username).await? {
-            if admin::require_member(store, self.org, &username)
+            if self
+                .changes()
+                .require_member(self.org, &username)
                 .await
                 .is_ok()
             {
@@ -205,28 +192,24 @@ impl OrgAdmin {
             if !shared {
                 return Err(AdminError::NotAddable);
             }
-            let member =
-                admin::grant(store, &self.actor, &username, self.org, role, self.now()).await?;
+            let member = self
+                .changes()
+                .grant(&username, self.org, role, self.now())
+                .await?;
             return Ok((member, None));
         }
         let password = Password::generate();
         let hash = self.auth.hasher.hash(password.secret().clone()).await?;
-        let member = admin::create_user(
-            store,
-            &self.actor,
-            self.org,
-            &username,
-            role,
-            &hash,
-            self.now(),
-        )
-        .await
-        .map_err(|e| match e {
-            // Created meanwhile by someone else: refused like any account of other tenants,
-            // and without the operator's advice that `create_user` gives.
-            AdminError::UsernameTaken(_) => AdminError::NotAddable,
-            other => other,
-        })?;
+        let member = self
+            .changes()
+            .create_user(self.org, &username, role, &hash, self.now())
+            .await
+            .map_err(|e| match e {
+                // Created meanwhile by someone else: refused like any account of other tenants,
+                // and without the operator's advice that `create_user` gives.
+                AdminError::UsernameTaken(_) => AdminError::NotAddable,
+                other => other,
+            })?;
         Ok((member, Some(password)))
     }
 
@@ -264,27 +247,17 @@ impl OrgAdmin {
         if role == Role::Owner && self.role != Role::Owner {
             return Err(AdminError::OwnersOnly(OwnerAction::MakeOwner));
         }
-        admin::grant(
-            &self.auth.store,
-            &self.actor,
-            &username,
-            self.org,
-            role,
-            self.now(),
-        )
-        .await
+        self.changes()
+            .grant(&username, self.org, role, self.now())
+            .await
     }
 
     pub async fn remove_member(&self, user_id: i64) -> Result<(), AdminError> {
         let (_, username) = self.changeable_member(user_id).await?;
-        let ended = admin::revoke(
-            &self.auth.store,
-            &self.actor,
-            &username,
-            self.org,
-            self.now(),
-        )
-        .await?;
+        let ended = self
+            .changes()
+            .revoke(&username, self.org, self.now())
+            .await?;
         self.auth.remember_ended(ended);
         Ok(())
     }
@@ -301,94 +274,11 @@ impl OrgAdmin {
         if orgs.iter().any(|(o, _)| o.id != self.org.get()) {
             return Err(AdminError::BelongsElsewhere);
         }
-        let ended =
-            admin::set_active(&self.auth.store, &self.actor, &username, active, self.now()).await?;
-        self.auth.remember_ended(ended);
-        Ok(())
-    }
-
-    pub async fn sessions(&self) -> Result<Vec<OpenSession>, AdminError> {
-        Ok(self.auth.store.open_sessions(self.org, self.now()).await?)
-    }
-
-    pub async fn end_session(&self, sid: &str) -> Result<(), AdminError> {
-        let now = self.now();
-        let Some(session) = self.auth.store.open_session(self.org, sid, now).await? else {
-            return Err(AdminError::UnknownSession);
-        };
-        if session.kind == "user" {
-            self.may_end_sessions_of(&session.who).await?;
-        }
-        if self
-            .auth
-            .store
-            .end_org_session(self.org, sid, now, EndReason::EndedByAdmin)
-            .await?
-        {
-            self.auth.remember_ended(vec![sid.to_owned()]);
-            self.record(Kind::SessionEnded, &session.who).await?;
-        }
-        Ok(())
-    }
-
-    /// An admin may end their own sessions and those of members and admins; an owner's only
-    /// when they are an owner too.
-    async fn may_end_sessions_of(&self, username: &str) -> Result<(), AdminError> {
-        let owner = self
-            .members()
-            .await?
-            .iter()
-            .any(|m| m.username == username && m.role == Role::Owner.as_str());
-        if owner && self.role != Role::Owner {
-            return Err(AdminError::OwnersOnly(OwnerAction::EndOwnerSessions));
-        }
-        Ok(())
-    }
-
-    /// Ends every open session of one member in this organization.
-    pub async fn end_user_sessions(&self, user_id: i64) -> Result<usize, AdminError> {
-        let member = self
-            .members()
-            .await?
-            .into_iter()
-            .find(|m| m.id == user_id)
-            .ok_or(AdminError::UnknownMember(user_id))?;
-        self.may_end_sessions_of(&member.username).await?;
         let ended = self
-            .auth
-            .store
-            .end_user_sessions(
-                UserId::from_db(user_id),
-                Some(self.org),
-                self.now(),
-                EndReason::EndedByAdmin,
-            )
+            .changes()
+            .set_active(&username, active, self.now())
             .await?;
-        let count = ended.len();
         self.auth.remember_ended(ended);
-        if count > 0 {
-            self.record(Kind::SessionEnded, &member.username).await?;
-        }
-        Ok(count)
-    }
-
-    pub async fn activity(
-        &self,
-        filter: &AuditFilter,
-    ) -> Result<Vec<(i64, AuditEvent)>, AdminError> {
-        Ok(self.auth.store.audit_events(self.org, filter).await?)
-    }
-
-    async fn record(&self, kind: Kind, subject: &str) -> Result<(), AdminError> {
-        let e = event(
-            Some(self.org),
-            self.now(),
-            kind,
-            Some(&self.actor.name),
-            Some(subject),
-            self.actor.client,
-        );
-        self.auth.store.insert_audit_events(&[e]).await?;
         Ok(())
     }
 }
