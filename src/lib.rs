@@ -12,6 +12,7 @@ pub mod config;
 pub mod console;
 pub mod domain;
 pub mod http;
+pub mod i18n;
 pub mod metrics;
 pub mod store;
 pub mod tokens;

@@ -9,7 +9,7 @@ use axum::http::{HeaderValue, StatusCode};
 use axum::response::Response;
 use secrecy::SecretString;
 
-use super::i18n::{Lang, Text};
+use super::i18n::Text;
 use super::view::{self, Frame, Notice};
 use super::web::{
     CSRF_COOKIE, CSRF_FIELD, LANG_COOKIE, Posted, SESSION_COOKIE, Visit, see_other, tokens_match,
@@ -20,6 +20,7 @@ use crate::auth::AuthError;
 use crate::auth::console::SignInError;
 use crate::domain::OrgId;
 use crate::http::extract::Body;
+use crate::i18n::Lang;
 use crate::tokens::claims::random_id;
 
 /// The language cookie lasts a year.

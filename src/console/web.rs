@@ -6,17 +6,18 @@ use std::net::{IpAddr, SocketAddr};
 
 use aws_lc_rs::constant_time::verify_slices_are_equal;
 use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Request};
-use axum::http::header::{ACCEPT_LANGUAGE, COOKIE, LOCATION, SET_COOKIE};
+use axum::http::header::{COOKIE, LOCATION, SET_COOKIE};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 
-use super::i18n::{Lang, Text};
+use super::i18n::{self, Text};
 use super::view;
 use crate::app::AppState;
 use crate::auth::console::ConsoleUser;
 use crate::auth::manage::{Access, OrgAdmin};
 use crate::http::extract::{Body, Fields, client_address};
+use crate::i18n::Lang;
 
 /// The console session: the token `Auth::console_sign_in` returned.
 pub const SESSION_COOKIE: &str = "porteiro_console";
@@ -60,14 +61,7 @@ impl FromRequestParts<AppState> for Visit {
             .iter()
             .find(|(name, _)| *name == lang_cookie)
             .and_then(|(_, value)| Lang::from_tag(value))
-            .unwrap_or_else(|| {
-                let accept = parts
-                    .headers
-                    .get(ACCEPT_LANGUAGE)
-                    .and_then(|v| v.to_str().ok())
-                    .unwrap_or_default();
-                Lang::negotiate(accept)
-            });
+            .unwrap_or_else(|| Lang::preferred(&parts.headers));
         let secure = trusted.iter().any(|net| net.contains(&peer))
             && forwarded_proto_is_https(&parts.headers);
         Ok(Visit {
@@ -144,7 +138,7 @@ fn cookies(headers: &HeaderMap) -> Vec<(String, String)> {
 
 impl Visit {
     pub fn t(&self) -> &'static Text {
-        self.lang.text()
+        i18n::text(self.lang)
     }
 
     /// The value of the console cookie `name` (one of the `*_COOKIE` names), under the name

@@ -253,22 +253,31 @@ fn introspection_body(found: Option<Introspection>) -> Value {
     Value::Object(body)
 }
 
+/// What introspection and revocation both begin with: the form body, the client authenticated
+/// (for a look at tokens, not for new ones), then the `token` to act on.
+async fn client_and_token(
+    state: &AppState,
+    client: std::net::IpAddr,
+    headers: &HeaderMap,
+    body: Body,
+) -> Result<(IntegrationRecord, String), Response> {
+    let fields = form(headers, body)?;
+    let integration = authenticated(state, headers, &fields, client, false).await?;
+    let token = fields
+        .string("token")
+        .map_err(|_| oauth::invalid_request("token is required."))?;
+    Ok((integration, token))
+}
+
 async fn introspect(
     State(state): State<AppState>,
     ClientAddr(client): ClientAddr,
     headers: HeaderMap,
     body: Body,
 ) -> Response {
-    let fields = match form(&headers, body) {
-        Ok(fields) => fields,
+    let (integration, token) = match client_and_token(&state, client, &headers, body).await {
+        Ok(request) => request,
         Err(response) => return response,
-    };
-    let integration = match authenticated(&state, &headers, &fields, client, false).await {
-        Ok(integration) => integration,
-        Err(response) => return response,
-    };
-    let Ok(token) = fields.string("token") else {
-        return oauth::invalid_request("token is required.");
     };
     match state.auth.introspect(&integration, &token).await {
         Ok(found) => no_store(Json(introspection_body(found)).into_response()),
@@ -282,16 +291,9 @@ async fn revoke(
     headers: HeaderMap,
     body: Body,
 ) -> Response {
-    let fields = match form(&headers, body) {
-        Ok(fields) => fields,
+    let (integration, token) = match client_and_token(&state, client, &headers, body).await {
+        Ok(request) => request,
         Err(response) => return response,
-    };
-    let integration = match authenticated(&state, &headers, &fields, client, false).await {
-        Ok(integration) => integration,
-        Err(response) => return response,
-    };
-    let Ok(token) = fields.string("token") else {
-        return oauth::invalid_request("token is required.");
     };
     match state.auth.revoke_token(&integration, &token).await {
         Ok(()) => StatusCode::OK.into_response(),
