@@ -13,5 +13,6 @@ pub mod console;
 pub mod domain;
 pub mod http;
 pub mod metrics;
+pub mod request;
 pub mod store;
 pub mod tokens;

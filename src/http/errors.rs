@@ -6,8 +6,8 @@ use axum::http::{HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Map, Value, json};
 
-use super::extract::{BodyError, FieldError};
 use crate::auth::AuthError;
+use crate::request::{BodyError, FieldError};
 use crate::store::Unavailable;
 
 const BEARER_REALM: HeaderValue = HeaderValue::from_static("Bearer realm=\"api\"");
@@ -173,7 +173,7 @@ pub mod simplejwt {
 pub fn too_large() -> Response {
     json_response(
         StatusCode::PAYLOAD_TOO_LARGE,
-        json!({"detail": format!("Request body is larger than {} bytes.", super::extract::MAX_BODY_BYTES)}),
+        json!({"detail": format!("Request body is larger than {} bytes.", crate::request::MAX_BODY_BYTES)}),
     )
 }
 
@@ -242,7 +242,7 @@ pub mod integration {
                 StatusCode::PAYLOAD_TOO_LARGE,
                 &format!(
                     "Request body is larger than {} bytes.",
-                    super::super::extract::MAX_BODY_BYTES
+                    crate::request::MAX_BODY_BYTES
                 ),
                 Value::Null,
             ),

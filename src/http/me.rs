@@ -1,5 +1,7 @@
 //! `GET /api/v1/me`: who a bearer access token belongs to (CONTRACT §7).
 
+use std::sync::Arc;
+
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use axum::{Json, Router};
@@ -8,20 +10,20 @@ use serde_json::json;
 use super::errors::simplejwt;
 use super::extract::Bearer;
 use super::{both_slashes, get_only};
-use crate::app::AppState;
+use crate::auth::Auth;
 use crate::auth::Identity;
 
-pub fn router() -> Router<AppState> {
+pub fn router() -> Router<Arc<Auth>> {
     both_slashes(Router::new(), "/api/v1/me", get_only(me))
 }
 
-async fn me(State(state): State<AppState>, bearer: Bearer) -> Response {
+async fn me(State(auth): State<Arc<Auth>>, bearer: Bearer) -> Response {
     let token = match bearer {
         Bearer::Missing => return simplejwt::credentials_not_provided(),
         Bearer::Malformed => return simplejwt::bad_authorization_header(),
         Bearer::Token(token) => token,
     };
-    match state.auth.identify(&token).await {
+    match auth.identify(&token).await {
         Ok(Identity::User(member)) => Json(json!({
             "type": "user",
             "user_id": member.id,

@@ -1,5 +1,7 @@
 //! The user-login dialect (CONTRACT §2): simplejwt's token, refresh, verify and blacklist.
 
+use std::sync::Arc;
+
 use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, State};
 use axum::http::Method;
@@ -12,12 +14,13 @@ use serde::Serialize;
 use serde_json::json;
 
 use super::errors::{method_not_allowed, no_store, not_found, simplejwt};
-use super::extract::{Body, ClientAddr, FieldError, Fields};
+use super::extract::ClientAddr;
 use super::{both_slashes, post_only};
-use crate::app::AppState;
+use crate::auth::Auth;
 use crate::domain::OrgId;
+use crate::request::{Body, FieldError, Fields};
 
-pub fn router() -> Router<AppState> {
+pub fn router() -> Router<Arc<Auth>> {
     let r = Router::new();
     // An organization id that cannot exist is 404 whatever the method: the route does not match.
     let obtain_route = post(obtain).fallback(
@@ -69,7 +72,7 @@ fn text_fields<const N: usize>(
 }
 
 async fn obtain(
-    State(state): State<AppState>,
+    State(auth): State<Arc<Auth>>,
     organization_id: Result<Path<String>, PathRejection>,
     ClientAddr(client): ClientAddr,
     body: Body,
@@ -84,8 +87,7 @@ async fn obtain(
         Ok(values) => values,
         Err(response) => return response,
     };
-    let result = state
-        .auth
+    let result = auth
         .login_user(org, &username, SecretString::from(password), client)
         .await;
     no_store(match result {
@@ -98,12 +100,12 @@ async fn obtain(
     })
 }
 
-async fn refresh(State(state): State<AppState>, body: Body) -> Response {
+async fn refresh(State(auth): State<Arc<Auth>>, body: Body) -> Response {
     let [token] = match text_fields(body, ["refresh"]) {
         Ok(values) => values,
         Err(response) => return response,
     };
-    no_store(match state.auth.refresh_user(&token).await {
+    no_store(match auth.refresh_user(&token).await {
         Ok(pair) => Json(Refreshed {
             access: pair.access,
             refresh: pair.refresh,
@@ -113,23 +115,23 @@ async fn refresh(State(state): State<AppState>, body: Body) -> Response {
     })
 }
 
-async fn verify(State(state): State<AppState>, body: Body) -> Response {
+async fn verify(State(auth): State<Arc<Auth>>, body: Body) -> Response {
     let [token] = match text_fields(body, ["token"]) {
         Ok(values) => values,
         Err(response) => return response,
     };
-    match state.auth.verify_any(&token).await {
+    match auth.verify_any(&token).await {
         Ok(()) => (StatusCode::OK, Json(json!({}))).into_response(),
         Err(e) => simplejwt::auth(e),
     }
 }
 
-async fn blacklist(State(state): State<AppState>, body: Body) -> Response {
+async fn blacklist(State(auth): State<Arc<Auth>>, body: Body) -> Response {
     let [token] = match text_fields(body, ["refresh"]) {
         Ok(values) => values,
         Err(response) => return response,
     };
-    match state.auth.blacklist_user_refresh(&token).await {
+    match auth.blacklist_user_refresh(&token).await {
         Ok(()) => (StatusCode::OK, Json(json!({}))).into_response(),
         Err(e) => simplejwt::auth(e),
     }
