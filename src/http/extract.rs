@@ -9,6 +9,7 @@ use axum::http::HeaderMap;
 use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
 
+use super::errors::simplejwt::BearerError;
 use crate::auth::Auth;
 use crate::request::client_address;
 
@@ -51,6 +52,22 @@ impl<S: Send + Sync> FromRequestParts<S> for Bearer {
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
         Ok(bearer(&parts.headers))
+    }
+}
+
+/// The bearer token of a request that needs one; refused in simplejwt's words when the header
+/// does not hold exactly one.
+pub struct AccessToken(pub String);
+
+impl<S: Send + Sync> FromRequestParts<S> for AccessToken {
+    type Rejection = BearerError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        match bearer(&parts.headers) {
+            Bearer::Missing => Err(BearerError::Missing),
+            Bearer::Malformed => Err(BearerError::Malformed),
+            Bearer::Token(token) => Ok(AccessToken(token)),
+        }
     }
 }
 
