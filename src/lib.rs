@@ -14,5 +14,6 @@ pub mod domain;
 pub mod http;
 pub mod i18n;
 pub mod metrics;
+pub mod request;
 pub mod store;
 pub mod tokens;

@@ -3,6 +3,7 @@
 //! (else a redirect to sign-in) and, for every form, the CSRF token compared in constant time.
 
 use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
 
 use aws_lc_rs::constant_time::verify_slices_are_equal;
 use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Request};
@@ -13,11 +14,11 @@ use axum::response::{IntoResponse, Response};
 
 use super::i18n::{self, Text};
 use super::view;
-use crate::app::AppState;
+use crate::auth::Auth;
 use crate::auth::console::ConsoleUser;
 use crate::auth::manage::{Access, OrgAdmin};
-use crate::http::extract::{Body, Fields, client_address};
 use crate::i18n::Lang;
+use crate::request::{Body, Fields, client_address};
 
 /// The console session: the token `Auth::console_sign_in` returned.
 pub const SESSION_COOKIE: &str = "porteiro_console";
@@ -42,19 +43,19 @@ pub struct Visit {
     cookies: Vec<(String, String)>,
 }
 
-impl FromRequestParts<AppState> for Visit {
+impl FromRequestParts<Arc<Auth>> for Visit {
     type Rejection = std::convert::Infallible;
 
     async fn from_request_parts(
         parts: &mut Parts,
-        state: &AppState,
+        auth: &Arc<Auth>,
     ) -> Result<Self, Self::Rejection> {
         let peer = parts
             .extensions
             .get::<ConnectInfo<SocketAddr>>()
             .map_or(IpAddr::from([0, 0, 0, 0]), |c| c.0.ip().to_canonical());
-        let trusted = &state.auth.settings.trusted_proxies;
-        let https = state.auth.tokens.issuer.starts_with("https://");
+        let trusted = &auth.settings.trusted_proxies;
+        let https = auth.tokens.issuer.starts_with("https://");
         let cookies = cookies(&parts.headers);
         let lang_cookie = cookie_name(https, LANG_COOKIE);
         let lang = cookies
@@ -205,18 +206,18 @@ pub struct Signed {
     pub user: ConsoleUser,
 }
 
-impl FromRequestParts<AppState> for Signed {
+impl FromRequestParts<Arc<Auth>> for Signed {
     type Rejection = Response;
 
     async fn from_request_parts(
         parts: &mut Parts,
-        state: &AppState,
+        auth: &Arc<Auth>,
     ) -> Result<Self, Self::Rejection> {
-        let Ok(visit) = Visit::from_request_parts(parts, state).await;
+        let Ok(visit) = Visit::from_request_parts(parts, auth).await;
         let Some(token) = visit.cookie(SESSION_COOKIE).map(str::to_owned) else {
             return Err(see_other("/console/"));
         };
-        match state.auth.console_user(&token).await {
+        match auth.console_user(&token).await {
             Ok(Some(user)) => Ok(Signed { visit, token, user }),
             // A cookie without a live session: idle too long, or ended elsewhere.
             Ok(None) => Err(with_cookie(
@@ -235,15 +236,14 @@ impl Signed {
 
     /// The user as administrator of the session's organization. Someone who lost that role since
     /// signing in is signed out.
-    pub async fn admin<'a>(&self, state: &'a AppState) -> Result<OrgAdmin<'a>, Response> {
-        match state
-            .auth
+    pub async fn admin<'a>(&self, auth: &'a Auth) -> Result<OrgAdmin<'a>, Response> {
+        match auth
             .org_admin(self.user.user, self.user.org, self.visit.client)
             .await
         {
             Ok(admin) => Ok(admin),
             Err(Access::Forbidden) => {
-                if let Err(e) = state.auth.console_sign_out(&self.token).await {
+                if let Err(e) = auth.console_sign_out(&self.token).await {
                     return Err(view::auth_failure(&self.visit, e));
                 }
                 Err(with_cookie(
@@ -262,13 +262,13 @@ pub struct Posted {
     pub fields: Fields,
 }
 
-impl FromRequest<AppState> for Posted {
+impl FromRequest<Arc<Auth>> for Posted {
     type Rejection = Response;
 
-    async fn from_request(request: Request, state: &AppState) -> Result<Self, Self::Rejection> {
+    async fn from_request(request: Request, auth: &Arc<Auth>) -> Result<Self, Self::Rejection> {
         let (mut parts, body) = request.into_parts();
-        let signed = Signed::from_request_parts(&mut parts, state).await?;
-        let Ok(Body(fields)) = Body::from_request(Request::from_parts(parts, body), state).await;
+        let signed = Signed::from_request_parts(&mut parts, auth).await?;
+        let Ok(Body(fields)) = Body::from_request(Request::from_parts(parts, body), auth).await;
         let fields = fields.unwrap_or_default();
         let presented = fields.string(CSRF_FIELD).ok();
         if !tokens_match(presented.as_deref(), &signed.user.csrf_token) {

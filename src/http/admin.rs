@@ -1,6 +1,8 @@
 //! The admin JSON API under `/api/v1/admin/`: everything the console does, for a bearer access
 //! token of an owner or admin, scoped to the token's organization.
 
+use std::sync::Arc;
+
 use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
@@ -13,14 +15,14 @@ use serde_json::{Value, json};
 
 use super::errors::{from_database, internal, json_response, simplejwt, unavailable};
 use super::extract::{Bearer, ClientAddr};
-use crate::app::AppState;
+use crate::auth::Auth;
 use crate::auth::admin::AdminError;
 use crate::auth::manage::{Access, OrgAdmin};
 use crate::clock::format_rfc3339_millis;
 use crate::domain::Role;
 use crate::store::{AuditFilter, IntegrationRecord, MemberRecord, OpenSession};
 
-pub fn router() -> Router<AppState> {
+pub fn router() -> Router<Arc<Auth>> {
     Router::new()
         .route(
             "/api/v1/admin/organization",
@@ -55,7 +57,7 @@ pub fn router() -> Router<AppState> {
 
 /// The administrator behind the request's bearer token, or the answer that refuses them.
 async fn admin<'a>(
-    state: &'a AppState,
+    auth: &'a Auth,
     bearer: Bearer,
     client: ClientAddr,
 ) -> Result<OrgAdmin<'a>, Response> {
@@ -64,9 +66,7 @@ async fn admin<'a>(
         Bearer::Malformed => return Err(simplejwt::bad_authorization_header()),
         Bearer::Token(token) => token,
     };
-    state
-        .auth
-        .org_admin_by_token(&token, client.0)
+    auth.org_admin_by_token(&token, client.0)
         .await
         .map_err(|e| match e {
             Access::Unauthenticated(e) => simplejwt::bearer(e),
@@ -143,11 +143,11 @@ pub fn session_json(s: &OpenSession) -> Value {
 }
 
 async fn organization(
-    State(state): State<AppState>,
+    State(auth): State<Arc<Auth>>,
     bearer: Bearer,
     client: ClientAddr,
 ) -> Response {
-    respond!(state, bearer, client, |admin| admin
+    respond!(auth, bearer, client, |admin| admin
         .organization()
         .await
         .map(|org| {
@@ -162,12 +162,12 @@ struct Rename {
 }
 
 async fn rename(
-    State(state): State<AppState>,
+    State(auth): State<Arc<Auth>>,
     bearer: Bearer,
     client: ClientAddr,
     body: Bytes,
 ) -> Response {
-    respond!(state, bearer, client, |admin| async {
+    respond!(auth, bearer, client, |admin| async {
         let body: Rename = parse(&body)?;
         let org = admin.rename(&body.name).await?;
         Ok(Json(json!({"id": org.id, "name": org.name})).into_response())
@@ -176,11 +176,11 @@ async fn rename(
 }
 
 async fn organizations(
-    State(state): State<AppState>,
+    State(auth): State<Arc<Auth>>,
     bearer: Bearer,
     client: ClientAddr,
 ) -> Response {
-    respond!(state, bearer, client, |admin| admin
+    respond!(auth, bearer, client, |admin| admin
         .organizations()
         .await
         .map(|orgs| {
@@ -193,11 +193,11 @@ async fn organizations(
 }
 
 async fn integrations(
-    State(state): State<AppState>,
+    State(auth): State<Arc<Auth>>,
     bearer: Bearer,
     client: ClientAddr,
 ) -> Response {
-    respond!(state, bearer, client, |admin| admin
+    respond!(auth, bearer, client, |admin| admin
         .integrations()
         .await
         .map(|list| Json(
@@ -214,12 +214,12 @@ struct NewIntegration {
 }
 
 async fn create_integration(
-    State(state): State<AppState>,
+    State(auth): State<Arc<Auth>>,
     bearer: Bearer,
     client: ClientAddr,
     body: Bytes,
 ) -> Response {
-    respond!(state, bearer, client, |admin| async {
+    respond!(auth, bearer, client, |admin| async {
         let body: NewIntegration = parse(&body)?;
         let (record, secret) = admin.create_integration(&body.name, &body.scope).await?;
         let mut out = integration_json(&record);
@@ -232,12 +232,12 @@ async fn create_integration(
 }
 
 async fn rotate_secret(
-    State(state): State<AppState>,
+    State(auth): State<Arc<Auth>>,
     bearer: Bearer,
     client: ClientAddr,
     Path(key): Path<String>,
 ) -> Response {
-    respond!(state, bearer, client, |admin| admin
+    respond!(auth, bearer, client, |admin| admin
         .rotate_integration_secret(&key)
         .await
         .map(|secret| super::errors::no_store(
@@ -247,19 +247,19 @@ async fn rotate_secret(
 }
 
 async fn revoke_integration(
-    State(state): State<AppState>,
+    State(auth): State<Arc<Auth>>,
     bearer: Bearer,
     client: ClientAddr,
     Path(key): Path<String>,
 ) -> Response {
-    respond!(state, bearer, client, |admin| admin
+    respond!(auth, bearer, client, |admin| admin
         .revoke_integration(&key)
         .await
         .map(|()| StatusCode::NO_CONTENT.into_response()))
 }
 
-async fn users(State(state): State<AppState>, bearer: Bearer, client: ClientAddr) -> Response {
-    respond!(state, bearer, client, |admin| admin.members().await.map(
+async fn users(State(auth): State<Arc<Auth>>, bearer: Bearer, client: ClientAddr) -> Response {
+    respond!(auth, bearer, client, |admin| admin.members().await.map(
         |list| Json(list.iter().map(member_json).collect::<Vec<_>>()).into_response()
     ))
 }
@@ -281,12 +281,12 @@ fn role(s: &str) -> Result<Role, AdminError> {
 }
 
 async fn add_user(
-    State(state): State<AppState>,
+    State(auth): State<Arc<Auth>>,
     bearer: Bearer,
     client: ClientAddr,
     body: Bytes,
 ) -> Response {
-    respond!(state, bearer, client, |admin| async {
+    respond!(auth, bearer, client, |admin| async {
         let body: NewMember = parse(&body)?;
         let (member, password) = admin.add_member(&body.username, role(&body.role)?).await?;
         let mut out = member_json(&member);
@@ -307,13 +307,13 @@ struct MemberChange {
 }
 
 async fn change_user(
-    State(state): State<AppState>,
+    State(auth): State<Arc<Auth>>,
     bearer: Bearer,
     client: ClientAddr,
     Path(id): Path<String>,
     body: Bytes,
 ) -> Response {
-    respond!(state, bearer, client, |admin| async {
+    respond!(auth, bearer, client, |admin| async {
         let id = user_id(&id)?;
         let body: MemberChange = parse(&body)?;
         if body.role.is_none() && body.active.is_none() {
@@ -332,12 +332,12 @@ async fn change_user(
 }
 
 async fn remove_user(
-    State(state): State<AppState>,
+    State(auth): State<Arc<Auth>>,
     bearer: Bearer,
     client: ClientAddr,
     Path(id): Path<String>,
 ) -> Response {
-    respond!(state, bearer, client, |admin| async {
+    respond!(auth, bearer, client, |admin| async {
         admin.remove_member(user_id(&id)?).await?;
         Ok(StatusCode::NO_CONTENT.into_response())
     }
@@ -345,38 +345,38 @@ async fn remove_user(
 }
 
 async fn end_user_sessions(
-    State(state): State<AppState>,
+    State(auth): State<Arc<Auth>>,
     bearer: Bearer,
     client: ClientAddr,
     Path(id): Path<String>,
 ) -> Response {
-    respond!(state, bearer, client, |admin| async {
+    respond!(auth, bearer, client, |admin| async {
         let ended = admin.end_user_sessions(user_id(&id)?).await?;
         Ok(Json(json!({"ended": ended})).into_response())
     }
     .await)
 }
 
-async fn sessions(State(state): State<AppState>, bearer: Bearer, client: ClientAddr) -> Response {
-    respond!(state, bearer, client, |admin| admin.sessions().await.map(
+async fn sessions(State(auth): State<Arc<Auth>>, bearer: Bearer, client: ClientAddr) -> Response {
+    respond!(auth, bearer, client, |admin| admin.sessions().await.map(
         |list| Json(list.iter().map(session_json).collect::<Vec<_>>()).into_response()
     ))
 }
 
 async fn end_session(
-    State(state): State<AppState>,
+    State(auth): State<Arc<Auth>>,
     bearer: Bearer,
     client: ClientAddr,
     Path(sid): Path<String>,
 ) -> Response {
-    respond!(state, bearer, client, |admin| admin
+    respond!(auth, bearer, client, |admin| admin
         .end_session(&sid)
         .await
         .map(|()| StatusCode::NO_CONTENT.into_response()))
 }
 
 async fn activity(
-    State(state): State<AppState>,
+    State(auth): State<Arc<Auth>>,
     bearer: Bearer,
     client: ClientAddr,
     RawQuery(query): RawQuery,
@@ -396,7 +396,7 @@ async fn activity(
             _ => {}
         }
     }
-    respond!(state, bearer, client, |admin| admin
+    respond!(auth, bearer, client, |admin| admin
         .activity(&filter)
         .await
         .map(|events| {

@@ -1,6 +1,10 @@
 //! Building and running the server: `Application::build` binds (port 0 in tests), assembles the
-//! state and the background refreshers; `run_until_stopped` serves until the shutdown signal,
-//! lets in-flight requests finish, and closes the database.
+//! state and the background refreshers; `run_until_stopped` serves the route table (`routes`)
+//! over the connection server (`serve`) until the shutdown signal, lets in-flight requests
+//! finish, and closes the database.
+
+mod routes;
+mod serve;
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -10,6 +14,7 @@ use std::time::Duration;
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 
+use self::serve::{Limits, serve};
 use crate::auth::Auth;
 use crate::auth::audit::{AuditLog, AuditWriter};
 use crate::auth::password::PasswordHasher;
@@ -18,7 +23,6 @@ use crate::auth::throttle::Throttle;
 use crate::auth::writes::SessionWrites;
 use crate::clock::SharedClock;
 use crate::config::Settings;
-use crate::http::serve::{Limits, serve};
 use crate::store::{Backend, Store};
 use crate::tokens::{KeyRing, Tokens};
 
@@ -36,7 +40,8 @@ const PRUNE_EVERY: Duration = Duration::from_secs(60);
 /// recovered (see `Store::recover`).
 const RECOVER_EVERY: Duration = Duration::from_secs(1);
 
-/// What every request handler can reach.
+/// What the application serves with. Handlers reach `auth` through axum's state (every
+/// router is a `Router<Arc<Auth>>`), so neither surface names this type.
 #[derive(Clone)]
 pub struct AppState {
     pub auth: Arc<Auth>,
@@ -184,7 +189,7 @@ impl Application {
     ) -> anyhow::Result<()> {
         let store = self.state.auth.store.clone();
         let limits = Limits::of(&self.state.auth.settings);
-        let router = crate::http::router(self.state);
+        let router = routes::routes(self.state.auth);
         serve(self.listener, router, limits, shutdown).await;
         for task in self.background {
             task.abort();
