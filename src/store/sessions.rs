@@ -200,7 +200,7 @@ impl WriterConnection {
             .fetch_all(&mut *self.conn)
             .await?
             .iter()
-            .map(|row| row.try_get(0))
+            .map(|row| row.try_get("sid"))
             .collect::<sqlx::Result<_>>()?;
         Ok(batch.iter().map(|s| found.contains(&s.sid)).collect())
     }
@@ -242,7 +242,7 @@ impl WriterConnection {
             .fetch_all(&mut *self.conn)
             .await?
             .iter()
-            .map(|row| row.try_get(0))
+            .map(|row| row.try_get("sid"))
             .collect::<sqlx::Result<_>>()?;
         Ok(rotations
             .iter()
@@ -287,7 +287,8 @@ impl Store {
     pub async fn find_session(&self, sid: &str) -> sqlx::Result<Option<SessionRecord>> {
         let row = sqlx::query(&format!(
             "SELECT s.current_jti_digest, s.current_exp, s.previous_jti_digest, s.rotated_at_ms, \
-             s.ended_at, s.last_used_at, CAST((CASE WHEN {ENTITLED} THEN 1 ELSE 0 END) AS BIGINT) \
+             s.ended_at, s.last_used_at, \
+             CAST((CASE WHEN {ENTITLED} THEN 1 ELSE 0 END) AS BIGINT) AS entitled \
              FROM sessions s WHERE s.sid = $1"
         ))
         .bind(sid)
@@ -295,13 +296,13 @@ impl Store {
         .await?;
         row.map(|r| {
             Ok(SessionRecord {
-                current_jti_digest: r.try_get(0)?,
-                current_exp: r.try_get(1)?,
-                previous_jti_digest: r.try_get(2)?,
-                rotated_at_ms: r.try_get(3)?,
-                ended: r.try_get::<Option<i64>, _>(4)?.is_some(),
-                last_used_at: r.try_get(5)?,
-                entitled: r.try_get::<i64, _>(6)? == 1,
+                current_jti_digest: r.try_get("current_jti_digest")?,
+                current_exp: r.try_get("current_exp")?,
+                previous_jti_digest: r.try_get("previous_jti_digest")?,
+                rotated_at_ms: r.try_get("rotated_at_ms")?,
+                ended: r.try_get::<Option<i64>, _>("ended_at")?.is_some(),
+                last_used_at: r.try_get("last_used_at")?,
+                entitled: r.try_get::<i64, _>("entitled")? == 1,
             })
         })
         .transpose()
@@ -350,7 +351,7 @@ impl Store {
         .bind(reason.as_str())
         .fetch_all(self.writer())
         .await?;
-        rows.iter().map(|r| r.try_get(0)).collect()
+        rows.iter().map(|r| r.try_get("sid")).collect()
     }
 
     /// The database's clock, in milliseconds: the cursor of [`Store::sessions_ended_since`].
@@ -366,7 +367,7 @@ impl Store {
             .bind(since_ms)
             .fetch_all(self.pool())
             .await?;
-        rows.iter().map(|r| r.try_get(0)).collect()
+        rows.iter().map(|r| r.try_get("sid")).collect()
     }
 
     /// Open sessions of an organization, newest first, with who they belong to.
@@ -391,7 +392,8 @@ impl Store {
         sid: &str,
     ) -> sqlx::Result<Vec<OpenSession>> {
         let rows = sqlx::query(
-            "SELECT s.sid, s.kind, u.username, i.consumer_key, i.name, s.created_at, s.last_used_at, s.client_addr \
+            "SELECT s.sid, s.kind, u.username, i.consumer_key, i.name AS integration_name, s.created_at, \
+             s.last_used_at, s.client_addr \
              FROM sessions s LEFT JOIN users u ON u.id = s.user_id LEFT JOIN integrations i ON i.id = s.integration_id \
              WHERE s.org_id = $1 AND s.ended_at IS NULL AND s.current_exp > $2 AND ($3 = '' OR s.sid = $3) \
              ORDER BY s.created_at DESC LIMIT 500",
@@ -403,20 +405,20 @@ impl Store {
         .await?;
         rows.iter()
             .map(|r| {
-                let kind: String = r.try_get(1)?;
+                let kind: String = r.try_get("kind")?;
                 let who: Option<String> = if kind == "user" {
-                    r.try_get(2)?
+                    r.try_get("username")?
                 } else {
-                    r.try_get(3)?
+                    r.try_get("consumer_key")?
                 };
                 Ok(OpenSession {
-                    sid: r.try_get(0)?,
+                    sid: r.try_get("sid")?,
                     kind,
                     who: who.unwrap_or_default(),
-                    integration_name: r.try_get(4)?,
-                    created_at: r.try_get(5)?,
-                    last_used_at: r.try_get(6)?,
-                    client_addr: r.try_get(7)?,
+                    integration_name: r.try_get("integration_name")?,
+                    created_at: r.try_get("created_at")?,
+                    last_used_at: r.try_get("last_used_at")?,
+                    client_addr: r.try_get("client_addr")?,
                 })
             })
             .collect()
