@@ -12,6 +12,7 @@ use tokio::task::JoinHandle;
 
 use crate::auth::Auth;
 use crate::auth::audit::{AuditLog, AuditWriter};
+use crate::auth::keys;
 use crate::auth::password::PasswordHasher;
 use crate::auth::sessions::EndedSessions;
 use crate::auth::throttle::Throttle;
@@ -61,8 +62,7 @@ impl Application {
             settings.sqlite_synchronous,
         )
         .await?;
-        let master =
-            crate::tokens::master::unlock(&store, &settings.master_key, &settings.database).await?;
+        let master = keys::unlock(&store, &settings.master_key, &settings.database).await?;
         let listener = TcpListener::bind(settings.listen).await?;
         let issuer = settings.issuer_for(listener.local_addr()?);
         let now = clock.now();
@@ -72,7 +72,7 @@ impl Application {
             settings.hs256_secret.as_ref(),
             master.clone(),
         );
-        ring.ensure_signing_key(&store, now).await?;
+        keys::ensure_signing_key(&ring, &store, now).await?;
         let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
         let ended = EndedSessions::new(settings.longest_access_lifetime().as_secs() as i64);
         ended.poll(&store, now).await?;
@@ -106,7 +106,9 @@ impl Application {
                 "reload signing keys",
                 KEY_RELOAD_EVERY,
                 auth.clone(),
-                |auth| async move { auth.tokens.ring.reload(&auth.store.background()).await },
+                |auth| async move {
+                    keys::reload_keys(&auth.tokens.ring, &auth.store.background()).await
+                },
             ),
             every(
                 "read ended sessions",

@@ -7,8 +7,9 @@ use std::time::Duration;
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{ConnectOptions, Connection, Executor};
 
-use super::{Backend, Store, files};
+use super::{Backend, Store};
 use crate::config::SqliteSynchronous;
+use crate::files;
 
 /// A PostgreSQL connection idle for this long is tested before it is used again (see
 /// [`Store::open`]); a database restart takes longer than that.

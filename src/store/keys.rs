@@ -5,44 +5,7 @@
 use sqlx::Row;
 
 use super::{Backend, Store};
-
-/// A signing key as the database holds it.
-#[derive(Clone)]
-pub struct StoredKey {
-    /// The order of creation: a later key has a larger number.
-    pub seq: i64,
-    pub kid: String,
-    pub algorithm: String,
-    /// `nonce || ciphertext` under the master key when `sealed`; the PKCS#8 DER itself in a row
-    /// an older version wrote, until the first start of this one seals it.
-    pub private_key: Vec<u8>,
-    pub sealed: bool,
-    pub created_at: i64,
-    pub activates_at: i64,
-    /// When `keys retire` withdrew it.
-    pub retired_at: Option<i64>,
-}
-
-impl std::fmt::Debug for StoredKey {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("StoredKey")
-            .field("seq", &self.seq)
-            .field("kid", &self.kid)
-            .field("algorithm", &self.algorithm)
-            .field("private_key", &"[redacted]")
-            .field("sealed", &self.sealed)
-            .finish()
-    }
-}
-
-/// A key to insert: its private key already sealed.
-pub struct NewKey {
-    pub kid: String,
-    pub algorithm: String,
-    pub sealed_key: Vec<u8>,
-    pub created_at: i64,
-    pub activates_at: i64,
-}
+use crate::tokens::stored::{NewKey, StoredKey};
 
 /// What [`Store::seal_keys`] found.
 #[derive(Debug, PartialEq, Eq)]

@@ -12,7 +12,6 @@ mod audit;
 mod connect;
 mod console;
 mod errors;
-pub mod files;
 mod health;
 mod integrations;
 mod keys;
@@ -34,13 +33,18 @@ pub use connect::{DatabaseFile, OpenError, check_url, sqlite_file};
 pub use console::ConsoleSession;
 pub use errors::{Unavailable, WriteError, is_unavailable, unavailability, unavailability_in};
 pub use integrations::IntegrationRecord;
-pub use keys::{NewKey, Retirement, Sealing, StoredKey, Successor};
+pub use keys::{Retirement, Sealing, Successor};
 pub use orgs::Organization;
 pub use session_writer::{NewSession, Rotation, WriterConnection};
 pub use sessions::{EndReason, OpenSession, SessionKind, SessionRecord};
 use statements::values_placeholders;
 pub(crate) use statements::{DeadlockRetry, one_row};
 pub use users::{LoginRecord, MemberRecord, UserRecord};
+
+/// The files that hold secrets, at the path they had when they lived here.
+pub use crate::files;
+/// The signing keys the store reads and writes: the key ring's own types.
+pub use crate::tokens::stored::{NewKey, StoredKey};
 
 /// Which database the store talks to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
