@@ -12,13 +12,13 @@ use serde_json::{Value, json};
 
 use crate::app::{Application, shutdown_signal};
 use crate::auth::admin::{self, Actor, AdminError};
+use crate::auth::keys::{self, create_stored_key, retire_stored_key};
 use crate::auth::password::hash_password;
 use crate::clock::{Clock, SystemClock, format_rfc3339_millis};
 use crate::config::{HumanDuration, LogFormat, Settings, SettingsArgs};
 use crate::domain::{ConsumerKey, OrgId, Password, Role, Scopes, Username};
 use crate::store::{OpenError, Retirement, Store, Successor};
-use crate::tokens::master::{self, MasterKey, MasterKeyError};
-use crate::tokens::ring::{create_key, retire_key};
+use crate::tokens::master::{DefaultKey, MasterKey, MasterKeyError};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -677,7 +677,7 @@ async fn integration_command(
 /// The master key of a key command, as the server would have it (on SQLite, by default, the
 /// file beside the database, created if the database has none yet).
 async fn unlock(store: &Store, settings: &Settings) -> Result<MasterKey, AdminError> {
-    master::unlock(store, &settings.master_key, &settings.database)
+    keys::unlock(store, &settings.master_key, &settings.database)
         .await
         .map_err(master_key_error)
 }
@@ -748,7 +748,7 @@ async fn keys_command(
                 )));
             }
             let activates = now + activate_in.0.as_secs() as i64;
-            let key = create_key(store, &master, settings.algorithm, now, activates).await?;
+            let key = create_stored_key(store, &master, settings.algorithm, now, activates).await?;
             Ok(Output {
                 human: format!(
                     "created key {} ({}), published now, signing from {}",
@@ -811,7 +811,7 @@ async fn keys_command(
         }
         KeysCommand::Retire { kid } => {
             let master = unlock(store, settings).await?;
-            match retire_key(store, &master, &kid, now).await? {
+            match retire_stored_key(store, &master, &kid, now).await? {
                 Retirement::Unknown => Err(AdminError::NotFound(format!(
                     "there is no signing key {kid}"
                 ))),
@@ -851,12 +851,12 @@ async fn keys_command(
         } => {
             let new = MasterKey::load(
                 &crate::config::MasterKeySource::File(new_master_key_file.clone()),
-                None,
+                DefaultKey::None,
                 true,
             )
             .map_err(|e| AdminError::Invalid(e.to_string()))?;
             let current = unlock(store, settings).await?;
-            let count = master::rewrap(store, &current, &new)
+            let count = keys::rewrap(store, &current, &new)
                 .await
                 .map_err(master_key_error)?;
             let file = new_master_key_file.display();

@@ -11,6 +11,7 @@ pub mod clock;
 pub mod config;
 pub mod console;
 pub mod domain;
+pub mod files;
 pub mod http;
 pub mod i18n;
 pub mod metrics;

@@ -17,6 +17,7 @@ use tokio::task::JoinHandle;
 use self::serve::{Limits, serve};
 use crate::auth::Auth;
 use crate::auth::audit::{AuditLog, AuditWriter};
+use crate::auth::keys;
 use crate::auth::password::PasswordHasher;
 use crate::auth::sessions::EndedSessions;
 use crate::auth::throttle::Throttle;
@@ -66,8 +67,7 @@ impl Application {
             settings.sqlite_synchronous,
         )
         .await?;
-        let master =
-            crate::tokens::master::unlock(&store, &settings.master_key, &settings.database).await?;
+        let master = keys::unlock(&store, &settings.master_key, &settings.database).await?;
         let listener = TcpListener::bind(settings.listen).await?;
         let issuer = settings.issuer_for(listener.local_addr()?);
         let now = clock.now();
@@ -77,7 +77,7 @@ impl Application {
             settings.hs256_secret.as_ref(),
             master.clone(),
         );
-        ring.ensure_signing_key(&store, now).await?;
+        keys::ensure_signing_key(&ring, &store, now).await?;
         let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
         let ended = EndedSessions::new(settings.longest_access_lifetime().as_secs() as i64);
         ended.poll(&store, now).await?;
@@ -111,7 +111,9 @@ impl Application {
                 "reload signing keys",
                 KEY_RELOAD_EVERY,
                 auth.clone(),
-                |auth| async move { auth.tokens.ring.reload(&auth.store.background()).await },
+                |auth| async move {
+                    keys::reload_keys(&auth.tokens.ring, &auth.store.background()).await
+                },
             ),
             every(
                 "read ended sessions",

@@ -6,6 +6,7 @@ pub mod audit;
 pub mod console;
 mod integration;
 mod issue;
+pub mod keys;
 mod login;
 pub mod manage;
 pub mod password;

@@ -212,12 +212,14 @@ impl TestApp {
     /// now (the ring reloads itself).
     pub async fn create_key(&self, activates_in: i64) -> porteiro::store::NewKey {
         let now = self.now();
-        self.auth
-            .tokens
-            .ring
-            .create_key(&self.auth.store, now, now + activates_in)
-            .await
-            .unwrap()
+        porteiro::auth::keys::create_key(
+            &self.auth.tokens.ring,
+            &self.auth.store,
+            now,
+            now + activates_in,
+        )
+        .await
+        .unwrap()
     }
 
     pub async fn create_org(&self, name: &str) -> OrgId {
