@@ -1,10 +1,11 @@
 //! The resolved configuration of one Porteiro process, [`Settings`], and the types of its values.
 //! Each setting is defined once, as a clap argument in [`args`] (its flag, environment variable,
 //! default and description, all shown by `--help`); [`layers`] puts an optional TOML file under
-//! the flags and the environment.
+//! the flags and the environment; `resolve` turns the parsed arguments into `Settings`.
 
 pub mod args;
 pub mod layers;
+mod resolve;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;

@@ -107,9 +107,12 @@ fn refuse_environment_only_flags(
         .filter(|arg| arg.get_help_heading() == Some(ENVIRONMENT_ONLY))
         .find(|arg| matches.value_source(arg.get_id().as_str()) == Some(ValueSource::CommandLine))
         .map(|arg| {
-            let env = arg.get_env().unwrap_or_default().to_string_lossy();
+            let env = arg
+                .get_env()
+                .map(|name| format!(" ({})", name.to_string_lossy()))
+                .unwrap_or_default();
             format!(
-                "--{} is read from {env} only: a command line is visible to every user of the machine",
+                "--{} is read from the environment only{env}: a command line is visible to every user of the machine",
                 arg.get_long().unwrap_or_default()
             )
         });
@@ -206,6 +209,10 @@ mod tests {
     fn a_secret_on_the_command_line_is_refused() {
         let secret = "0123456789abcdef0123456789abcdef";
         let e = resolve(&["--algorithm", "HS256", "--hs256-secret", secret], "").unwrap_err();
-        assert!(e.to_string().contains("PORTEIRO_HS256_SECRET"), "{e}");
+        let message = e.to_string();
+        assert!(
+            message.contains("--hs256-secret is read from the environment only"),
+            "{message}"
+        );
     }
 }
