@@ -250,7 +250,6 @@ mod tests {
     async fn server_store(synchronous: Option<&str>) -> (Store, tempfile::TempDir) {
         let dir = tempfile::tempdir().unwrap();
         let mut args = vec![
-            "porteiro".to_owned(),
             "--listen".to_owned(),
             "127.0.0.1:0".to_owned(),
             "--database".to_owned(),
@@ -259,15 +258,7 @@ mod tests {
         if let Some(value) = synchronous {
             args.extend(["--sqlite-synchronous".to_owned(), value.to_owned()]);
         }
-        #[derive(clap::Parser)]
-        struct Cli {
-            #[command(flatten)]
-            settings: crate::config::SettingsArgs,
-        }
-        let args = <Cli as clap::Parser>::try_parse_from(args)
-            .unwrap()
-            .settings;
-        let settings = crate::config::Settings::resolve(args, None).unwrap();
+        let settings = crate::config::Settings::from_flags(args).unwrap();
         let clock: crate::clock::SharedClock = std::sync::Arc::new(crate::clock::SystemClock);
         let app = crate::app::Application::build(settings, clock)
             .await

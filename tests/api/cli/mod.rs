@@ -2,6 +2,7 @@
 //! SQLite database per test, `serve` on a free loopback port, admin commands against the same file.
 
 mod first_start;
+mod help;
 mod integrations;
 mod keys;
 mod orgs;
