@@ -76,7 +76,7 @@ fn tokens(rt: &Runtime, store: &Store, algorithm: Algorithm, now: i64) -> Tokens
         Some(&secret),
         bench_master_key(),
     );
-    rt.block_on(ring.ensure_signing_key(store, now))
+    rt.block_on(porteiro::auth::keys::ensure_signing_key(&ring, store, now))
         .expect("a signing key");
     Tokens::new(ring, algorithm, ISSUER.to_owned(), LEEWAY)
 }
@@ -161,7 +161,8 @@ fn tokens_from_store(rt: &Runtime, store: &Store, algorithm: Algorithm) -> Token
         Some(&secret),
         bench_master_key(),
     );
-    rt.block_on(ring.reload(store)).expect("the keys load");
+    rt.block_on(porteiro::auth::keys::reload_keys(&ring, store))
+        .expect("the keys load");
     Tokens::new(ring, algorithm, ISSUER.to_owned(), LEEWAY)
 }
 

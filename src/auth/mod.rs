@@ -11,11 +11,13 @@ pub mod console_sessions;
 mod error;
 pub mod hashing;
 mod integrations;
+pub mod keys;
 mod logins;
 pub mod recent;
 pub mod sessions;
 pub mod throttle;
 
+use ipnet::IpNet;
 use secrecy::SecretString;
 
 pub use error::AuthError;
@@ -41,6 +43,8 @@ pub struct AuthSettings {
     /// How long an ended session is remembered, in seconds: the longest access-token lifetime
     /// (with the leeway), after which every token of it has expired anyway.
     pub remember_ended_for: i64,
+    /// The proxies whose `X-Forwarded-For` is believed, for the client address of a request.
+    pub trusted_proxies: Vec<IpNet>,
 }
 
 /// The use-cases of the token endpoints and the console's sign-ins, with everything they need:
@@ -52,6 +56,7 @@ pub struct Auth {
     throttle: throttle::Throttle,
     ended: EndedSessions,
     sessions: SessionSettings,
+    trusted_proxies: Vec<IpNet>,
     clock: SharedClock,
     metrics: Metrics,
     audit: audit::AuditLog,
@@ -83,6 +88,7 @@ impl Auth {
             session_writes: SessionWrites::start(store.clone()),
             ended,
             sessions: settings.sessions,
+            trusted_proxies: settings.trusted_proxies,
             tokens,
             clock,
             metrics: Metrics::default(),
@@ -108,6 +114,17 @@ impl Auth {
 
     pub fn metrics(&self) -> &Metrics {
         &self.metrics
+    }
+
+    /// How sessions are issued and refreshed (the token lifetimes among them).
+    pub fn session_settings(&self) -> &SessionSettings {
+        &self.sessions
+    }
+
+    /// The proxies whose `X-Forwarded-For` is believed: the client address of every request
+    /// (for the lockout and the audit log) is read with them.
+    pub fn trusted_proxies(&self) -> &[IpNet] {
+        &self.trusted_proxies
     }
 
     /// Passwords being hashed now or waiting for a hashing thread.

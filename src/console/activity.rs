@@ -2,6 +2,7 @@
 //! integration, a page at a time (`before` is the id of the last event seen).
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use askama::Template;
 use axum::extract::{Query, State};
@@ -10,7 +11,7 @@ use axum::response::Response;
 use super::i18n::Text;
 use super::view::{self, Chrome, Frame, Notice};
 use super::web::Signed;
-use crate::app::AppState;
+use crate::auth::Auth;
 use crate::auth::audit::Kind;
 use crate::store::AuditFilter;
 
@@ -50,11 +51,11 @@ struct ActivityPage {
 
 /// `GET /console/activity?kind=…&who=…&before=…`.
 pub async fn page(
-    State(state): State<AppState>,
+    State(auth): State<Arc<Auth>>,
     signed: Signed,
     Query(query): Query<HashMap<String, String>>,
 ) -> Result<Response, Response> {
-    let admin = signed.admin(&state).await?;
+    let admin = signed.admin(&auth).await?;
     let t = signed.t();
     let kind = query
         .get("kind")

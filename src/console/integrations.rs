@@ -2,6 +2,7 @@
 //! the answer to the POST itself), and revoking one after a confirmation step.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use askama::Template;
 use axum::extract::{Path, Query, State};
@@ -11,7 +12,7 @@ use axum::response::Response;
 use super::i18n::Text;
 use super::view::{self, Chrome, ConfirmPage, Frame, Notice, Refusals, SecretPage};
 use super::web::{Posted, Signed, see_other};
-use crate::app::AppState;
+use crate::auth::Auth;
 use crate::auth::admin::OrgAdmin;
 use crate::store::IntegrationRecord;
 
@@ -94,19 +95,19 @@ fn refusals(t: &'static Text) -> Refusals {
 
 /// `GET /console/integrations`.
 pub async fn page(
-    State(state): State<AppState>,
+    State(auth): State<Arc<Auth>>,
     signed: Signed,
     Query(query): Query<HashMap<String, String>>,
 ) -> Result<Response, Response> {
-    let admin = signed.admin(&state).await?;
+    let admin = signed.admin(&auth).await?;
     let notice = Notice::from_done(signed.t(), query.get("done").map(String::as_str));
     render(&signed, &admin, StatusCode::OK, notice, Default::default()).await
 }
 
 /// `POST /console/integrations`: create one and show its secret, once.
-pub async fn create(State(state): State<AppState>, posted: Posted) -> Result<Response, Response> {
+pub async fn create(State(auth): State<Arc<Auth>>, posted: Posted) -> Result<Response, Response> {
     let signed = &posted.signed;
-    let admin = signed.admin(&state).await?;
+    let admin = signed.admin(&auth).await?;
     let t = signed.t();
     let name = posted.field("name");
     let scopes = posted
@@ -168,12 +169,12 @@ async fn find(signed: &Signed, admin: &OrgAdmin, key: &str) -> Result<Integratio
 }
 
 async fn confirm(
-    state: &AppState,
+    auth: &Arc<Auth>,
     signed: Signed,
     key: &str,
     rotate: bool,
 ) -> Result<Response, Response> {
-    let admin = signed.admin(state).await?;
+    let admin = signed.admin(auth).await?;
     let found = find(&signed, &admin, key).await?;
     let t = signed.t();
     let page = ConfirmPage {
@@ -208,30 +209,30 @@ async fn confirm(
 
 /// `GET /console/integrations/{key}/rotate`: the confirmation step.
 pub async fn confirm_rotate(
-    State(state): State<AppState>,
+    State(auth): State<Arc<Auth>>,
     signed: Signed,
     Path(key): Path<String>,
 ) -> Result<Response, Response> {
-    confirm(&state, signed, &key, true).await
+    confirm(&auth, signed, &key, true).await
 }
 
 /// `GET /console/integrations/{key}/revoke`: the confirmation step.
 pub async fn confirm_revoke(
-    State(state): State<AppState>,
+    State(auth): State<Arc<Auth>>,
     signed: Signed,
     Path(key): Path<String>,
 ) -> Result<Response, Response> {
-    confirm(&state, signed, &key, false).await
+    confirm(&auth, signed, &key, false).await
 }
 
 /// `POST /console/integrations/{key}/rotate`: a new secret, shown once.
 pub async fn rotate(
-    State(state): State<AppState>,
+    State(auth): State<Arc<Auth>>,
     Path(key): Path<String>,
     posted: Posted,
 ) -> Result<Response, Response> {
     let signed = &posted.signed;
-    let admin = signed.admin(&state).await?;
+    let admin = signed.admin(&auth).await?;
     let t = signed.t();
     match admin.rotate_integration_secret(&key).await {
         Ok(secret) => {
@@ -277,12 +278,12 @@ pub async fn rotate(
 
 /// `POST /console/integrations/{key}/revoke`.
 pub async fn revoke(
-    State(state): State<AppState>,
+    State(auth): State<Arc<Auth>>,
     Path(key): Path<String>,
     posted: Posted,
 ) -> Result<Response, Response> {
     let signed = &posted.signed;
-    let admin = signed.admin(&state).await?;
+    let admin = signed.admin(&auth).await?;
     let t = signed.t();
     match admin.revoke_integration(&key).await {
         Ok(()) => Ok(see_other("/console/integrations?done=revoked")),

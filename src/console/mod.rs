@@ -17,6 +17,8 @@ mod users;
 mod view;
 mod web;
 
+use std::sync::Arc;
+
 use axum::Router;
 use axum::extract::Request;
 use axum::http::HeaderValue;
@@ -28,10 +30,10 @@ use axum::middleware::{self, Next};
 use axum::response::{Redirect, Response};
 use axum::routing::{get, post};
 
-use crate::app::AppState;
+use crate::auth::Auth;
 
 /// Every console route, under `/console`, with the hardening headers.
-pub fn router() -> Router<AppState> {
+pub fn router() -> Router<Arc<Auth>> {
     Router::new()
         .route(
             "/console",

@@ -2,6 +2,7 @@
 //! of a user's.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use askama::Template;
 use axum::extract::{Path, Query, State};
@@ -11,7 +12,7 @@ use axum::response::Response;
 use super::i18n::Text;
 use super::view::{self, Chrome, Frame, Notice, Refusals};
 use super::web::{Posted, Signed, see_other};
-use crate::app::AppState;
+use crate::auth::Auth;
 use crate::auth::admin::OrgAdmin;
 use crate::domain::Role;
 
@@ -85,23 +86,23 @@ pub async fn render(
 
 /// `GET /console/sessions`.
 pub async fn page(
-    State(state): State<AppState>,
+    State(auth): State<Arc<Auth>>,
     signed: Signed,
     Query(query): Query<HashMap<String, String>>,
 ) -> Result<Response, Response> {
-    let admin = signed.admin(&state).await?;
+    let admin = signed.admin(&auth).await?;
     let notice = Notice::from_done(signed.t(), query.get("done").map(String::as_str));
     render(&signed, &admin, StatusCode::OK, notice).await
 }
 
 /// `POST /console/sessions/{sid}/end`.
 pub async fn end(
-    State(state): State<AppState>,
+    State(auth): State<Arc<Auth>>,
     Path(sid): Path<String>,
     posted: Posted,
 ) -> Result<Response, Response> {
     let signed = &posted.signed;
-    let admin = signed.admin(&state).await?;
+    let admin = signed.admin(&auth).await?;
     match admin.end_session(&sid).await {
         Ok(()) => Ok(see_other("/console/sessions?done=ended")),
         Err(e) => {

@@ -1,6 +1,7 @@
 //! Settings: the organization's name (owners rename it) and its id.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use askama::Template;
 use axum::extract::{Query, State};
@@ -10,7 +11,7 @@ use axum::response::Response;
 use super::i18n::Text;
 use super::view::{self, Chrome, Frame, Notice, Refusals};
 use super::web::{Posted, Signed, see_other};
-use crate::app::AppState;
+use crate::auth::Auth;
 use crate::auth::admin::OrgAdmin;
 use crate::domain::Role;
 
@@ -55,19 +56,19 @@ async fn render(
 
 /// `GET /console/settings`.
 pub async fn page(
-    State(state): State<AppState>,
+    State(auth): State<Arc<Auth>>,
     signed: Signed,
     Query(query): Query<HashMap<String, String>>,
 ) -> Result<Response, Response> {
-    let admin = signed.admin(&state).await?;
+    let admin = signed.admin(&auth).await?;
     let notice = Notice::from_done(signed.t(), query.get("done").map(String::as_str));
     Ok(render(&signed, &admin, StatusCode::OK, notice, None).await)
 }
 
 /// `POST /console/settings`: rename the organization.
-pub async fn rename(State(state): State<AppState>, posted: Posted) -> Result<Response, Response> {
+pub async fn rename(State(auth): State<Arc<Auth>>, posted: Posted) -> Result<Response, Response> {
     let signed = &posted.signed;
-    let admin = signed.admin(&state).await?;
+    let admin = signed.admin(&auth).await?;
     let name = posted.field("name");
     match admin.rename(&name).await {
         Ok(_) => Ok(see_other("/console/settings?done=renamed")),

@@ -1,6 +1,7 @@
 //! Signing in and out, switching organization, and choosing the language.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use askama::Template;
 use axum::extract::{Query, State};
@@ -9,17 +10,18 @@ use axum::http::{HeaderValue, StatusCode};
 use axum::response::Response;
 use secrecy::SecretString;
 
-use super::i18n::{Lang, Text};
+use super::i18n::Text;
 use super::view::{self, Frame, Notice};
 use super::web::{
     CSRF_COOKIE, CSRF_FIELD, LANG_COOKIE, Posted, SESSION_COOKIE, Visit, see_other, tokens_match,
     with_cookie,
 };
-use crate::app::AppState;
+use crate::auth::Auth;
 use crate::auth::AuthError;
 use crate::auth::console_sessions::SignInError;
 use crate::domain::OrgId;
-use crate::http::extract::Body;
+use crate::i18n::Lang;
+use crate::request::Body;
 use crate::tokens::claims::random_id;
 
 /// The language cookie lasts a year.
@@ -37,12 +39,12 @@ struct SignInPage<'a> {
 
 /// `GET /console/`: the sign-in form, or the console for someone already signed in.
 pub async fn page(
-    State(state): State<AppState>,
+    State(auth): State<Arc<Auth>>,
     visit: Visit,
     Query(query): Query<HashMap<String, String>>,
 ) -> Response {
     if let Some(token) = visit.cookie(SESSION_COOKIE) {
-        match state.auth.console_user(token).await {
+        match auth.console_user(token).await {
             Ok(Some(_)) => return see_other("/console/settings"),
             Ok(None) => {}
             Err(e) => return view::auth_failure(&visit, e),
@@ -84,7 +86,7 @@ fn form(visit: &Visit, status: StatusCode, notice: Option<Notice>, username: &st
 }
 
 /// `POST /console/sign-in`.
-pub async fn submit(State(state): State<AppState>, visit: Visit, Body(fields): Body) -> Response {
+pub async fn submit(State(auth): State<Arc<Auth>>, visit: Visit, Body(fields): Body) -> Response {
     let fields = fields.unwrap_or_default();
     let presented = fields.string(CSRF_FIELD).ok();
     let Some(expected) = visit.cookie(CSRF_COOKIE) else {
@@ -104,8 +106,7 @@ pub async fn submit(State(state): State<AppState>, visit: Visit, Body(fields): B
             username,
         );
     };
-    let outcome = state
-        .auth
+    let outcome = auth
         .console_sign_in(username, SecretString::from(password), visit.client)
         .await;
     match outcome {
@@ -142,9 +143,9 @@ pub async fn submit(State(state): State<AppState>, visit: Visit, Body(fields): B
 }
 
 /// `POST /console/sign-out`.
-pub async fn sign_out(State(state): State<AppState>, posted: Posted) -> Response {
+pub async fn sign_out(State(auth): State<Arc<Auth>>, posted: Posted) -> Response {
     let visit = &posted.signed.visit;
-    if let Err(e) = state.auth.console_sign_out(&posted.signed.token).await {
+    if let Err(e) = auth.console_sign_out(&posted.signed.token).await {
         return view::auth_failure(visit, e);
     }
     with_cookie(
@@ -154,13 +155,12 @@ pub async fn sign_out(State(state): State<AppState>, posted: Posted) -> Response
 }
 
 /// `POST /console/switch`: administer another organization.
-pub async fn switch(State(state): State<AppState>, posted: Posted) -> Response {
+pub async fn switch(State(auth): State<Arc<Auth>>, posted: Posted) -> Response {
     let signed = &posted.signed;
     let Ok(org) = posted.field("org").parse::<OrgId>() else {
         return view::not_found(&signed.visit);
     };
-    match state
-        .auth
+    match auth
         .console_switch(&signed.token, signed.user.user, org)
         .await
     {

@@ -3,6 +3,7 @@
 //! account, and removing a member after a confirmation step.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use askama::Template;
 use axum::extract::{Path, Query, State};
@@ -12,7 +13,7 @@ use axum::response::Response;
 use super::i18n::Text;
 use super::view::{self, Chrome, ConfirmPage, Frame, Notice, Refusals, SecretPage};
 use super::web::{Posted, Signed, see_other};
-use crate::app::AppState;
+use crate::auth::Auth;
 use crate::auth::admin::AdminError;
 use crate::auth::admin::OrgAdmin;
 use crate::domain::Role;
@@ -134,19 +135,19 @@ async fn refused(
 
 /// `GET /console/users`.
 pub async fn page(
-    State(state): State<AppState>,
+    State(auth): State<Arc<Auth>>,
     signed: Signed,
     Query(query): Query<HashMap<String, String>>,
 ) -> Result<Response, Response> {
-    let admin = signed.admin(&state).await?;
+    let admin = signed.admin(&auth).await?;
     let notice = Notice::from_done(signed.t(), query.get("done").map(String::as_str));
     render(&signed, &admin, StatusCode::OK, notice, String::new()).await
 }
 
 /// `POST /console/users`: add an existing user, or create one and show its password once.
-pub async fn add(State(state): State<AppState>, posted: Posted) -> Result<Response, Response> {
+pub async fn add(State(auth): State<Arc<Auth>>, posted: Posted) -> Result<Response, Response> {
     let signed = &posted.signed;
-    let admin = signed.admin(&state).await?;
+    let admin = signed.admin(&auth).await?;
     let t = signed.t();
     let username = posted.field("username");
     let role = posted.field("role").parse::<Role>().unwrap_or(Role::Member);
@@ -213,12 +214,12 @@ async fn member(signed: &Signed, admin: &OrgAdmin, id: &str) -> Result<MemberRec
 
 /// `POST /console/users/{id}/role`.
 pub async fn change_role(
-    State(state): State<AppState>,
+    State(auth): State<Arc<Auth>>,
     Path(id): Path<String>,
     posted: Posted,
 ) -> Result<Response, Response> {
     let signed = &posted.signed;
-    let admin = signed.admin(&state).await?;
+    let admin = signed.admin(&auth).await?;
     let t = signed.t();
     let target = member(signed, &admin, &id).await?;
     let Ok(role) = posted.field("role").parse::<Role>() else {
@@ -251,12 +252,12 @@ pub async fn change_role(
 
 /// `POST /console/users/{id}/active`: `active=false` disables the account, `true` enables it.
 pub async fn set_active(
-    State(state): State<AppState>,
+    State(auth): State<Arc<Auth>>,
     Path(id): Path<String>,
     posted: Posted,
 ) -> Result<Response, Response> {
     let signed = &posted.signed;
-    let admin = signed.admin(&state).await?;
+    let admin = signed.admin(&auth).await?;
     let t = signed.t();
     let target = member(signed, &admin, &id).await?;
     let active = posted.field("active") == "true";
@@ -282,11 +283,11 @@ pub async fn set_active(
 
 /// `GET /console/users/{id}/remove`: the confirmation step.
 pub async fn confirm_remove(
-    State(state): State<AppState>,
+    State(auth): State<Arc<Auth>>,
     signed: Signed,
     Path(id): Path<String>,
 ) -> Result<Response, Response> {
-    let admin = signed.admin(&state).await?;
+    let admin = signed.admin(&auth).await?;
     let target = member(&signed, &admin, &id).await?;
     let t = signed.t();
     let page = ConfirmPage {
@@ -309,12 +310,12 @@ pub async fn confirm_remove(
 
 /// `POST /console/users/{id}/remove`.
 pub async fn remove(
-    State(state): State<AppState>,
+    State(auth): State<Arc<Auth>>,
     Path(id): Path<String>,
     posted: Posted,
 ) -> Result<Response, Response> {
     let signed = &posted.signed;
-    let admin = signed.admin(&state).await?;
+    let admin = signed.admin(&auth).await?;
     let target = member(signed, &admin, &id).await?;
     match admin.remove_member(target.id).await {
         Ok(()) => Ok(see_other("/console/users?done=removed")),
@@ -324,12 +325,12 @@ pub async fn remove(
 
 /// `POST /console/users/{id}/sessions/end`: end every open session of a member.
 pub async fn end_sessions(
-    State(state): State<AppState>,
+    State(auth): State<Arc<Auth>>,
     Path(id): Path<String>,
     posted: Posted,
 ) -> Result<Response, Response> {
     let signed = &posted.signed;
-    let admin = signed.admin(&state).await?;
+    let admin = signed.admin(&auth).await?;
     let target = member(signed, &admin, &id).await?;
     match admin.end_user_sessions(target.id).await {
         Ok(_) => Ok(see_other("/console/sessions?done=ended_all")),

@@ -6,12 +6,13 @@ use axum::http::header::RETRY_AFTER;
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
 
-use super::i18n::{Lang, Text};
+use super::i18n::Text;
 use super::web::{Signed, Visit};
 use crate::auth::AuthError;
 use crate::auth::admin::AdminError;
 use crate::auth::admin::OrgAdmin;
 use crate::domain::Role;
+use crate::i18n::Lang;
 
 /// One entry of the language switcher.
 pub struct LangLink {
@@ -334,7 +335,7 @@ mod tests {
 
     #[test]
     fn only_known_outcomes_become_notices() {
-        let t = Lang::En.text();
+        let t = crate::console::i18n::text(Lang::En);
         assert_eq!(
             Notice::from_done(t, Some("renamed")).unwrap().text,
             t.renamed

@@ -3,20 +3,22 @@
 //! (else a redirect to sign-in) and, for every form, the CSRF token compared in constant time.
 
 use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
 
 use aws_lc_rs::constant_time::verify_slices_are_equal;
 use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Request};
-use axum::http::header::{ACCEPT_LANGUAGE, COOKIE, LOCATION, SET_COOKIE};
+use axum::http::header::{COOKIE, LOCATION, SET_COOKIE};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 
-use super::i18n::{Lang, Text};
+use super::i18n::{self, Text};
 use super::view;
-use crate::app::AppState;
+use crate::auth::Auth;
 use crate::auth::admin::{Access, OrgAdmin};
 use crate::auth::console_sessions::ConsoleUser;
-use crate::http::extract::{Body, Fields, client_address};
+use crate::i18n::Lang;
+use crate::request::{Body, Fields, client_address};
 
 /// The console session: the token `Auth::console_sign_in` returned.
 pub const SESSION_COOKIE: &str = "porteiro_console";
@@ -41,33 +43,26 @@ pub struct Visit {
     cookies: Vec<(String, String)>,
 }
 
-impl FromRequestParts<AppState> for Visit {
+impl FromRequestParts<Arc<Auth>> for Visit {
     type Rejection = std::convert::Infallible;
 
     async fn from_request_parts(
         parts: &mut Parts,
-        state: &AppState,
+        auth: &Arc<Auth>,
     ) -> Result<Self, Self::Rejection> {
         let peer = parts
             .extensions
             .get::<ConnectInfo<SocketAddr>>()
             .map_or(IpAddr::from([0, 0, 0, 0]), |c| c.0.ip().to_canonical());
-        let trusted = &state.settings.trusted_proxies;
-        let https = state.auth.tokens().issuer.starts_with("https://");
+        let trusted = auth.trusted_proxies();
+        let https = auth.tokens().issuer.starts_with("https://");
         let cookies = cookies(&parts.headers);
         let lang_cookie = cookie_name(https, LANG_COOKIE);
         let lang = cookies
             .iter()
             .find(|(name, _)| *name == lang_cookie)
             .and_then(|(_, value)| Lang::from_tag(value))
-            .unwrap_or_else(|| {
-                let accept = parts
-                    .headers
-                    .get(ACCEPT_LANGUAGE)
-                    .and_then(|v| v.to_str().ok())
-                    .unwrap_or_default();
-                Lang::negotiate(accept)
-            });
+            .unwrap_or_else(|| Lang::preferred(&parts.headers));
         let secure = trusted.iter().any(|net| net.contains(&peer))
             && forwarded_proto_is_https(&parts.headers);
         Ok(Visit {
@@ -144,7 +139,7 @@ fn cookies(headers: &HeaderMap) -> Vec<(String, String)> {
 
 impl Visit {
     pub fn t(&self) -> &'static Text {
-        self.lang.text()
+        i18n::text(self.lang)
     }
 
     /// The value of the console cookie `name` (one of the `*_COOKIE` names), under the name
@@ -211,18 +206,18 @@ pub struct Signed {
     pub user: ConsoleUser,
 }
 
-impl FromRequestParts<AppState> for Signed {
+impl FromRequestParts<Arc<Auth>> for Signed {
     type Rejection = Response;
 
     async fn from_request_parts(
         parts: &mut Parts,
-        state: &AppState,
+        auth: &Arc<Auth>,
     ) -> Result<Self, Self::Rejection> {
-        let Ok(visit) = Visit::from_request_parts(parts, state).await;
+        let Ok(visit) = Visit::from_request_parts(parts, auth).await;
         let Some(token) = visit.cookie(SESSION_COOKIE).map(str::to_owned) else {
             return Err(see_other("/console/"));
         };
-        match state.auth.console_user(&token).await {
+        match auth.console_user(&token).await {
             Ok(Some(user)) => Ok(Signed { visit, token, user }),
             // A cookie without a live session: idle too long, or ended elsewhere.
             Ok(None) => Err(with_cookie(
@@ -241,15 +236,14 @@ impl Signed {
 
     /// The user as administrator of the session's organization. Someone who lost that role since
     /// signing in is signed out.
-    pub async fn admin(&self, state: &AppState) -> Result<OrgAdmin, Response> {
-        match state
-            .auth
+    pub async fn admin(&self, auth: &Arc<Auth>) -> Result<OrgAdmin, Response> {
+        match auth
             .org_admin(self.user.user, self.user.org, self.visit.client)
             .await
         {
             Ok(admin) => Ok(admin),
             Err(Access::Forbidden) => {
-                if let Err(e) = state.auth.console_sign_out(&self.token).await {
+                if let Err(e) = auth.console_sign_out(&self.token).await {
                     return Err(view::auth_failure(&self.visit, e));
                 }
                 Err(with_cookie(
@@ -268,13 +262,13 @@ pub struct Posted {
     pub fields: Fields,
 }
 
-impl FromRequest<AppState> for Posted {
+impl FromRequest<Arc<Auth>> for Posted {
     type Rejection = Response;
 
-    async fn from_request(request: Request, state: &AppState) -> Result<Self, Self::Rejection> {
+    async fn from_request(request: Request, auth: &Arc<Auth>) -> Result<Self, Self::Rejection> {
         let (mut parts, body) = request.into_parts();
-        let signed = Signed::from_request_parts(&mut parts, state).await?;
-        let Ok(Body(fields)) = Body::from_request(Request::from_parts(parts, body), state).await;
+        let signed = Signed::from_request_parts(&mut parts, auth).await?;
+        let Ok(Body(fields)) = Body::from_request(Request::from_parts(parts, body), auth).await;
         let fields = fields.unwrap_or_default();
         let presented = fields.string(CSRF_FIELD).ok();
         if !tokens_match(presented.as_deref(), &signed.user.csrf_token) {

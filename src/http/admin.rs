@@ -1,6 +1,8 @@
 //! The admin JSON API under `/api/v1/admin/`: everything the console does, for a bearer access
 //! token of an owner or admin, scoped to the token's organization.
 
+use std::sync::Arc;
+
 use axum::body::Bytes;
 use axum::extract::{FromRequestParts, Path, RawQuery};
 use axum::http::StatusCode;
@@ -14,15 +16,14 @@ use serde_json::{Value, json};
 
 use super::errors::{from_database, internal, json_response, no_store, simplejwt, unavailable};
 use super::extract::{Bearer, ClientAddr};
-use crate::app::AppState;
-use crate::auth::AuthError;
 use crate::auth::admin::AdminError;
 use crate::auth::admin::{Access, OrgAdmin};
+use crate::auth::{Auth, AuthError};
 use crate::clock::format_rfc3339_millis;
 use crate::domain::Role;
 use crate::store::{AuditFilter, IntegrationRecord, MemberRecord, OpenSession};
 
-pub fn router() -> Router<AppState> {
+pub fn router() -> Router<Arc<Auth>> {
     Router::new()
         .route(
             "/api/v1/admin/organization",
@@ -66,18 +67,18 @@ impl std::ops::Deref for Admin {
     }
 }
 
-impl FromRequestParts<AppState> for Admin {
+impl FromRequestParts<Arc<Auth>> for Admin {
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        let Ok(bearer) = Bearer::from_request_parts(parts, state).await;
-        let Ok(ClientAddr(client)) = ClientAddr::from_request_parts(parts, state).await;
+    async fn from_request_parts(parts: &mut Parts, auth: &Arc<Auth>) -> Result<Self, ApiError> {
+        let Ok(bearer) = Bearer::from_request_parts(parts, auth).await;
+        let Ok(ClientAddr(client)) = ClientAddr::from_request_parts(parts, auth).await;
         let token = match bearer {
             Bearer::Missing => return Err(ApiError::NoCredentials),
             Bearer::Malformed => return Err(ApiError::BadAuthorizationHeader),
             Bearer::Token(token) => token,
         };
-        match state.auth.org_admin_by_token(&token, client).await {
+        match auth.org_admin_by_token(&token, client).await {
             Ok(admin) => Ok(Admin(admin)),
             Err(Access::Unauthenticated(e)) => Err(ApiError::Unauthenticated(e)),
             Err(Access::Forbidden) => Err(ApiError::NotAnAdmin),

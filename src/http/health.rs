@@ -1,16 +1,17 @@
-//! Liveness, readiness and the JWKS.
+//! Liveness, readiness and the Prometheus metrics.
 
-use axum::extract::{Request, State};
+use std::sync::Arc;
+
+use axum::extract::State;
 use axum::http::StatusCode;
-use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::{Json, Router};
 use serde_json::json;
 
 use super::get_only;
-use crate::app::AppState;
+use crate::auth::Auth;
 
-pub fn router() -> Router<AppState> {
+pub fn router() -> Router<Arc<Auth>> {
     Router::new()
         .route("/healthz", get_only(healthz))
         .route("/readyz", get_only(readyz))
@@ -22,29 +23,10 @@ async fn healthz() -> Response {
     Json(json!({"status": "ok"})).into_response()
 }
 
-/// Records the database's "try later" errors that requests met (their 503s carry the cause, see
-/// `errors::from_database`) in the store: the instance is unready until the database can be
-/// written to again.
-pub async fn watch_database(
-    State(state): State<AppState>,
-    request: Request,
-    next: Next,
-) -> Response {
-    let response = next.run(request).await;
-    if let Some(cause) = response.extensions().get::<crate::store::Unavailable>() {
-        state.auth.store().note_unavailable(*cause);
-    }
-    response
-}
-
 /// The database answers, and no "try later" error of it is under way (a full disk answers
 /// `SELECT 1`: during such an episode a probe write decides, see `Store::ready`).
-async fn readyz(State(state): State<AppState>) -> Response {
-    let probe = tokio::time::timeout(
-        std::time::Duration::from_secs(3),
-        state.auth.store().ready(),
-    )
-    .await;
+async fn readyz(State(auth): State<Arc<Auth>>) -> Response {
+    let probe = tokio::time::timeout(std::time::Duration::from_secs(3), auth.store().ready()).await;
     if matches!(probe, Ok(true)) {
         Json(json!({"status": "ok"})).into_response()
     } else {
@@ -62,8 +44,8 @@ async fn readyz(State(state): State<AppState>) -> Response {
 }
 
 /// Prometheus text: counters since start, and a few gauges read now.
-async fn metrics(State(state): State<AppState>) -> Response {
-    let auth = &state.auth;
+async fn metrics(State(auth): State<Arc<Auth>>) -> Response {
+    let auth = &auth;
     let probe = tokio::time::timeout(std::time::Duration::from_secs(2), async {
         auth.store().trouble().is_none() && auth.store().ping().await
     })

@@ -5,57 +5,13 @@
 
 use axum::body::{Body, to_bytes};
 use axum::extract::Request;
-use axum::http::header::{ACCEPT_LANGUAGE, CONTENT_LANGUAGE, CONTENT_LENGTH, CONTENT_TYPE};
-use axum::http::{HeaderMap, HeaderValue};
+use axum::http::HeaderValue;
+use axum::http::header::{CONTENT_LANGUAGE, CONTENT_LENGTH, CONTENT_TYPE};
 use axum::middleware::Next;
 use axum::response::Response;
 use serde_json::Value;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Lang {
-    En,
-    PtBr,
-    Es,
-}
-
-impl Lang {
-    /// The best supported language of an `Accept-Language` header (English when none is).
-    pub fn negotiate(header: Option<&str>) -> Lang {
-        let Some(header) = header else {
-            return Lang::En;
-        };
-        let mut best = (Lang::En, 0.0f32);
-        for item in header.split(',') {
-            let mut parts = item.trim().split(';');
-            let tag = parts.next().unwrap_or_default().trim().to_ascii_lowercase();
-            let q = parts
-                .find_map(|p| {
-                    p.trim()
-                        .strip_prefix("q=")
-                        .and_then(|q| q.parse::<f32>().ok())
-                })
-                .unwrap_or(1.0);
-            let lang = match tag.split('-').next().unwrap_or_default() {
-                "pt" => Lang::PtBr,
-                "es" => Lang::Es,
-                "en" => Lang::En,
-                _ => continue,
-            };
-            if q > best.1 {
-                best = (lang, q);
-            }
-        }
-        best.0
-    }
-
-    pub fn tag(self) -> &'static str {
-        match self {
-            Lang::En => "en",
-            Lang::PtBr => "pt-BR",
-            Lang::Es => "es",
-        }
-    }
-}
+use crate::i18n::Lang;
 
 /// Fixed texts: English, Portuguese (Brazil), Spanish.
 const TEXTS: &[(&str, &str, &str)] = &[
@@ -282,13 +238,9 @@ fn translate_body(lang: Lang, body: &mut Value) {
     }
 }
 
-fn preferred(headers: &HeaderMap) -> Lang {
-    Lang::negotiate(headers.get(ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok()))
-}
-
 /// Middleware: error responses in the client's language when it prefers Portuguese or Spanish.
 pub async fn translate_errors(request: Request, next: Next) -> Response {
-    let lang = preferred(request.headers());
+    let lang = Lang::preferred(request.headers());
     let response = next.run(request).await;
     let is_json = response
         .headers()
@@ -310,7 +262,7 @@ pub async fn translate_errors(request: Request, next: Next) -> Response {
     parts.headers.remove(CONTENT_LENGTH);
     parts
         .headers
-        .insert(CONTENT_LANGUAGE, HeaderValue::from_static(lang.tag()));
+        .insert(CONTENT_LANGUAGE, HeaderValue::from_static(lang.code()));
     Response::from_parts(parts, Body::from(translated))
 }
 
@@ -318,15 +270,6 @@ pub async fn translate_errors(request: Request, next: Next) -> Response {
 mod tests {
     use super::*;
     use serde_json::json;
-
-    #[test]
-    fn accept_language_picks_the_best_supported_language() {
-        assert_eq!(Lang::negotiate(None), Lang::En);
-        assert_eq!(Lang::negotiate(Some("pt-BR,pt;q=0.9,en;q=0.8")), Lang::PtBr);
-        assert_eq!(Lang::negotiate(Some("fr-FR, es;q=0.5")), Lang::Es);
-        assert_eq!(Lang::negotiate(Some("en;q=0.9, es;q=0.4")), Lang::En);
-        assert_eq!(Lang::negotiate(Some("de")), Lang::En);
-    }
 
     #[test]
     fn fixed_and_patterned_texts_are_translated_and_others_kept() {

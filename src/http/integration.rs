@@ -1,5 +1,7 @@
-//! The integration dialect (CONTRACT §3): `POST /auth` with a consumer key and secret key, and
-//! the refresh by query string or body.
+//! The integration dialect: `POST /auth` with a consumer key and secret key, and the refresh
+//! by query string or body.
+
+use std::sync::Arc;
 
 use axum::extract::{RawQuery, State};
 use axum::http::Method;
@@ -9,18 +11,19 @@ use axum::{Json, Router};
 use serde::Serialize;
 
 use super::both_slashes;
-use super::errors::{field_message, integration as problem, no_store};
-use super::extract::{Body, ClientAddr, FieldError, Fields};
-use crate::app::AppState;
-use crate::auth::TokenPair;
+use super::errors::integration::{self as problem, Error};
+use super::errors::{field_message, no_store};
+use super::extract::ClientAddr;
+use crate::auth::{Auth, TokenPair};
 use crate::clock::format_rfc3339_millis;
 use crate::domain::{ConsumerKey, SecretKey};
+use crate::request::{Body, FieldError, Fields};
 
-pub fn router() -> Router<AppState> {
-    let auth: MethodRouter<AppState> = post(obtain)
+pub fn router() -> Router<Arc<Auth>> {
+    let auth: MethodRouter<Arc<Auth>> = post(obtain)
         .get(refresh_by_query)
         .fallback(|m: Method| async move { problem::method_not_allowed(&m, "GET, POST") });
-    let refresh: MethodRouter<AppState> = post(refresh_by_body)
+    let refresh: MethodRouter<Arc<Auth>> = post(refresh_by_body)
         .fallback(|m: Method| async move { problem::method_not_allowed(&m, "POST") });
     let r = both_slashes(Router::new(), "/auth", auth);
     both_slashes(r, "/auth/refresh", refresh)
@@ -47,14 +50,11 @@ fn tokens(pair: TokenPair) -> Response {
 }
 
 async fn obtain(
-    State(state): State<AppState>,
+    State(auth): State<Arc<Auth>>,
     ClientAddr(client): ClientAddr,
     body: Body,
-) -> Response {
-    let fields: Fields = match body.0 {
-        Ok(fields) => fields,
-        Err(e) => return problem::body(e),
-    };
+) -> Result<Response, Error> {
+    let fields: Fields = body.0?;
     let mut errors = Vec::new();
     let key = match fields.text("consumer_key") {
         Ok(raw) => ConsumerKey::parse(raw.trim())
@@ -77,31 +77,28 @@ async fn obtain(
         }
     };
     let (Some(key), Some(secret)) = (key, secret) else {
-        return problem::validation(errors);
+        return Err(Error::Invalid(errors));
     };
-    match state.auth.login_integration(&key, &secret, client).await {
-        Ok(pair) => tokens(pair),
-        Err(e) => no_store(problem::auth(e)),
-    }
+    Ok(tokens(auth.login_integration(&key, &secret, client).await?))
 }
 
-async fn refresh(state: &AppState, token: Result<String, FieldError>) -> Response {
-    let token = match token {
-        Ok(token) => token,
-        Err(FieldError::NotAString) => {
-            return problem::validation(vec![("refresh_token", "Must be a string.")]);
-        }
-        Err(e) => return problem::validation(vec![("refresh_token", field_message(&e))]),
-    };
-    match state.auth.refresh_integration(&token, None).await {
-        Ok(pair) => tokens(pair),
-        Err(e) => no_store(problem::auth(e)),
-    }
+async fn refresh(auth: &Auth, token: Result<String, FieldError>) -> Result<Response, Error> {
+    let token = token.map_err(|e| {
+        let message = match e {
+            FieldError::NotAString => "Must be a string.",
+            e => field_message(&e),
+        };
+        Error::Invalid(vec![("refresh_token", message)])
+    })?;
+    Ok(tokens(auth.refresh_integration(&token, None).await?))
 }
 
 /// `GET /auth?refresh_token=…`. The query string never reaches a log line: the request log
 /// records the path only.
-async fn refresh_by_query(State(state): State<AppState>, RawQuery(query): RawQuery) -> Response {
+async fn refresh_by_query(
+    State(auth): State<Arc<Auth>>,
+    RawQuery(query): RawQuery,
+) -> Result<Response, Error> {
     let value = query.as_deref().and_then(|q| {
         form_urlencoded::parse(q.as_bytes())
             .filter(|(k, _)| k == "refresh_token")
@@ -113,12 +110,10 @@ async fn refresh_by_query(State(state): State<AppState>, RawQuery(query): RawQue
         Some(v) if v.trim().is_empty() => Err(FieldError::Blank),
         Some(v) => Ok(v),
     };
-    refresh(&state, token).await
+    refresh(&auth, token).await
 }
 
-async fn refresh_by_body(State(state): State<AppState>, body: Body) -> Response {
-    match body.0 {
-        Ok(fields) => refresh(&state, fields.string("refresh_token")).await,
-        Err(e) => problem::body(e),
-    }
+async fn refresh_by_body(State(auth): State<Arc<Auth>>, body: Body) -> Result<Response, Error> {
+    let fields: Fields = body.0?;
+    refresh(&auth, fields.string("refresh_token")).await
 }

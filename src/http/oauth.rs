@@ -2,6 +2,8 @@
 //! (RFC 7662) and revocation (RFC 7009). Clients authenticate with HTTP Basic or with
 //! `client_id` and `client_secret` in the form body; the client id is the consumer key.
 
+use std::sync::Arc;
+
 use axum::extract::State;
 use axum::http::header::{AUTHORIZATION, CACHE_CONTROL, CONTENT_TYPE, PRAGMA};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode};
@@ -12,23 +14,24 @@ use base64::Engine;
 use serde_json::{Map, Value, json};
 
 use super::errors::oauth;
-use super::extract::{Body, ClientAddr, Fields};
-use crate::app::AppState;
+use super::extract::ClientAddr;
+use crate::auth::Auth;
 use crate::auth::{ClientAuth, Introspection};
 use crate::domain::{Scopes, SecretKey};
+use crate::request::{Body, Fields};
 use crate::store::IntegrationRecord;
 use crate::tokens::TokenType;
 
-pub fn router() -> Router<AppState> {
+pub fn router() -> Router<Arc<Auth>> {
     Router::new()
         .route("/oauth/token", post_only(token))
         .route("/oauth/introspect", post_only(introspect))
         .route("/oauth/revoke", post_only(revoke))
 }
 
-fn post_only<H: axum::handler::Handler<T, AppState>, T: 'static>(
+fn post_only<H: axum::handler::Handler<T, Arc<Auth>>, T: 'static>(
     handler: H,
-) -> MethodRouter<AppState> {
+) -> MethodRouter<Arc<Auth>> {
     post(handler).fallback(|method: Method| async move {
         let mut response = oauth::error(
             StatusCode::METHOD_NOT_ALLOWED,
@@ -55,7 +58,7 @@ fn form(headers: &HeaderMap, body: Body) -> Result<Fields, Response> {
                 .eq_ignore_ascii_case("application/x-www-form-urlencoded")
         });
     match body.0 {
-        Err(super::extract::BodyError::TooLarge) => Err(super::errors::too_large()),
+        Err(crate::request::BodyError::TooLarge) => Err(super::errors::too_large()),
         Ok(fields) if is_form => Ok(fields),
         _ => Err(oauth::invalid_request(
             "The body must be application/x-www-form-urlencoded.",
@@ -109,16 +112,14 @@ fn client_credentials_of(headers: &HeaderMap, fields: &Fields) -> Result<ClientA
 }
 
 async fn authenticated(
-    state: &AppState,
+    auth: &Auth,
     headers: &HeaderMap,
     fields: &Fields,
     client: std::net::IpAddr,
     for_tokens: bool,
 ) -> Result<IntegrationRecord, Response> {
     let credentials = client_credentials_of(headers, fields)?;
-    state
-        .auth
-        .authenticate_client(&credentials, client, for_tokens)
+    auth.authenticate_client(&credentials, client, for_tokens)
         .await
         .map_err(oauth::auth)
 }
@@ -131,7 +132,7 @@ fn no_store(mut response: Response) -> Response {
 }
 
 async fn token(
-    State(state): State<AppState>,
+    State(auth): State<Arc<Auth>>,
     ClientAddr(client): ClientAddr,
     headers: HeaderMap,
     body: Body,
@@ -180,24 +181,19 @@ async fn token(
     } else {
         None
     };
-    let integration = match authenticated(&state, &headers, &fields, client, true).await {
+    let integration = match authenticated(&auth, &headers, &fields, client, true).await {
         Ok(integration) => integration,
         Err(response) => return response,
     };
     let (pair, scopes) = match refresh_token {
-        None => match state
-            .auth
+        None => match auth
             .client_credentials(&integration, requested, client)
             .await
         {
             Ok(issued) => issued,
             Err(e) => return oauth::auth(e),
         },
-        Some(token) => match state
-            .auth
-            .refresh_integration(&token, Some(&integration))
-            .await
-        {
+        Some(token) => match auth.refresh_integration(&token, Some(&integration)).await {
             Ok(pair) => (pair, integration.scopes.clone()),
             Err(e) => return oauth::auth(e),
         },
@@ -205,7 +201,7 @@ async fn token(
     let mut body = Map::new();
     body.insert("access_token".into(), json!(pair.access));
     body.insert("token_type".into(), json!("Bearer"));
-    let lifetime = state.settings.integration_access_token_lifetime.as_secs();
+    let lifetime = auth.session_settings().integration.access;
     body.insert("expires_in".into(), json!(lifetime));
     if let Some(refresh) = pair.refresh {
         body.insert("refresh_token".into(), json!(refresh));
@@ -249,47 +245,49 @@ fn introspection_body(found: Option<Introspection>) -> Value {
     Value::Object(body)
 }
 
+/// What introspection and revocation both begin with: the form body, the client authenticated
+/// (for a look at tokens, not for new ones), then the `token` to act on.
+async fn client_and_token(
+    auth: &Auth,
+    client: std::net::IpAddr,
+    headers: &HeaderMap,
+    body: Body,
+) -> Result<(IntegrationRecord, String), Response> {
+    let fields = form(headers, body)?;
+    let integration = authenticated(auth, headers, &fields, client, false).await?;
+    let token = fields
+        .string("token")
+        .map_err(|_| oauth::invalid_request("token is required."))?;
+    Ok((integration, token))
+}
+
 async fn introspect(
-    State(state): State<AppState>,
+    State(auth): State<Arc<Auth>>,
     ClientAddr(client): ClientAddr,
     headers: HeaderMap,
     body: Body,
 ) -> Response {
-    let fields = match form(&headers, body) {
-        Ok(fields) => fields,
+    let (integration, token) = match client_and_token(&auth, client, &headers, body).await {
+        Ok(request) => request,
         Err(response) => return response,
     };
-    let integration = match authenticated(&state, &headers, &fields, client, false).await {
-        Ok(integration) => integration,
-        Err(response) => return response,
-    };
-    let Ok(token) = fields.string("token") else {
-        return oauth::invalid_request("token is required.");
-    };
-    match state.auth.introspect(&integration, &token).await {
+    match auth.introspect(&integration, &token).await {
         Ok(found) => no_store(Json(introspection_body(found)).into_response()),
         Err(e) => oauth::auth(e),
     }
 }
 
 async fn revoke(
-    State(state): State<AppState>,
+    State(auth): State<Arc<Auth>>,
     ClientAddr(client): ClientAddr,
     headers: HeaderMap,
     body: Body,
 ) -> Response {
-    let fields = match form(&headers, body) {
-        Ok(fields) => fields,
+    let (integration, token) = match client_and_token(&auth, client, &headers, body).await {
+        Ok(request) => request,
         Err(response) => return response,
     };
-    let integration = match authenticated(&state, &headers, &fields, client, false).await {
-        Ok(integration) => integration,
-        Err(response) => return response,
-    };
-    let Ok(token) = fields.string("token") else {
-        return oauth::invalid_request("token is required.");
-    };
-    match state.auth.revoke_token(&integration, &token).await {
+    match auth.revoke_token(&integration, &token).await {
         Ok(()) => StatusCode::OK.into_response(),
         Err(e) => oauth::auth(e),
     }

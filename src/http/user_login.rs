@@ -1,23 +1,26 @@
-//! The user-login dialect (CONTRACT §2): simplejwt's token, refresh, verify and blacklist.
+//! The user-login dialect: simplejwt's token, refresh, verify and blacklist.
+
+use std::sync::Arc;
 
 use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, State};
 use axum::http::Method;
-use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::{Json, Router};
 use secrecy::SecretString;
 use serde::Serialize;
-use serde_json::json;
+use serde_json::{Value, json};
 
-use super::errors::{method_not_allowed, no_store, not_found, simplejwt};
-use super::extract::{Body, ClientAddr, FieldError, Fields};
+use super::errors::simplejwt::Error;
+use super::errors::{method_not_allowed, no_store, not_found};
+use super::extract::ClientAddr;
 use super::{both_slashes, post_only};
-use crate::app::AppState;
+use crate::auth::Auth;
 use crate::domain::OrgId;
+use crate::request::{Body, FieldError, Fields};
 
-pub fn router() -> Router<AppState> {
+pub fn router() -> Router<Arc<Auth>> {
     let r = Router::new();
     // An organization id that cannot exist is 404 whatever the method: the route does not match.
     let obtain_route = post(obtain).fallback(
@@ -48,12 +51,9 @@ struct Refreshed {
     refresh: Option<String>,
 }
 
-/// Reads the named text fields, answering 400 with every failing field at once.
-fn text_fields<const N: usize>(
-    body: Body,
-    names: [&'static str; N],
-) -> Result<[String; N], Response> {
-    let fields: Fields = body.0.map_err(simplejwt::body)?;
+/// Reads the named text fields, refusing with every failing field at once.
+fn text_fields<const N: usize>(body: Body, names: [&'static str; N]) -> Result<[String; N], Error> {
+    let fields: Fields = body.0?;
     let mut errors: Vec<(&'static str, FieldError)> = Vec::new();
     let values = names.map(|name| {
         fields.text(name).unwrap_or_else(|e| {
@@ -64,73 +64,54 @@ fn text_fields<const N: usize>(
     if errors.is_empty() {
         Ok(values)
     } else {
-        Err(simplejwt::validation(errors))
+        Err(Error::Invalid(errors))
     }
 }
 
 async fn obtain(
-    State(state): State<AppState>,
+    State(auth): State<Arc<Auth>>,
     organization_id: Result<Path<String>, PathRejection>,
     ClientAddr(client): ClientAddr,
     body: Body,
-) -> Response {
-    let Some(org) = organization_id
+) -> Result<Response, Error> {
+    let org = organization_id
         .ok()
         .and_then(|Path(id)| id.parse::<OrgId>().ok())
-    else {
-        return not_found();
-    };
-    let [username, password] = match text_fields(body, ["username", "password"]) {
-        Ok(values) => values,
-        Err(response) => return response,
-    };
-    let result = state
-        .auth
+        .ok_or(Error::NotFound)?;
+    let [username, password] = text_fields(body, ["username", "password"])?;
+    let pair = auth
         .login_user(org, &username, SecretString::from(password), client)
-        .await;
-    no_store(match result {
-        Ok(pair) => Json(Pair {
+        .await
+        .map_err(Error::NotIssued)?;
+    Ok(no_store(
+        Json(Pair {
             refresh: pair.refresh.unwrap_or_default(),
             access: pair.access,
         })
         .into_response(),
-        Err(e) => simplejwt::auth(e),
-    })
+    ))
 }
 
-async fn refresh(State(state): State<AppState>, body: Body) -> Response {
-    let [token] = match text_fields(body, ["refresh"]) {
-        Ok(values) => values,
-        Err(response) => return response,
-    };
-    no_store(match state.auth.refresh_user(&token).await {
-        Ok(pair) => Json(Refreshed {
+async fn refresh(State(auth): State<Arc<Auth>>, body: Body) -> Result<Response, Error> {
+    let [token] = text_fields(body, ["refresh"])?;
+    let pair = auth.refresh_user(&token).await.map_err(Error::NotIssued)?;
+    Ok(no_store(
+        Json(Refreshed {
             access: pair.access,
             refresh: pair.refresh,
         })
         .into_response(),
-        Err(e) => simplejwt::auth(e),
-    })
+    ))
 }
 
-async fn verify(State(state): State<AppState>, body: Body) -> Response {
-    let [token] = match text_fields(body, ["token"]) {
-        Ok(values) => values,
-        Err(response) => return response,
-    };
-    match state.auth.verify_any(&token).await {
-        Ok(()) => (StatusCode::OK, Json(json!({}))).into_response(),
-        Err(e) => simplejwt::auth(e),
-    }
+async fn verify(State(auth): State<Arc<Auth>>, body: Body) -> Result<Json<Value>, Error> {
+    let [token] = text_fields(body, ["token"])?;
+    auth.verify_any(&token).await?;
+    Ok(Json(json!({})))
 }
 
-async fn blacklist(State(state): State<AppState>, body: Body) -> Response {
-    let [token] = match text_fields(body, ["refresh"]) {
-        Ok(values) => values,
-        Err(response) => return response,
-    };
-    match state.auth.blacklist_user_refresh(&token).await {
-        Ok(()) => (StatusCode::OK, Json(json!({}))).into_response(),
-        Err(e) => simplejwt::auth(e),
-    }
+async fn blacklist(State(auth): State<Arc<Auth>>, body: Body) -> Result<Json<Value>, Error> {
+    let [token] = text_fields(body, ["refresh"])?;
+    auth.blacklist_user_refresh(&token).await?;
+    Ok(Json(json!({})))
 }

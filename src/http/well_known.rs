@@ -1,5 +1,7 @@
 //! Discovery: the JWKS (RFC 7517) and the authorization server metadata (RFC 8414).
 
+use std::sync::Arc;
+
 use axum::extract::State;
 use axum::http::HeaderValue;
 use axum::http::header::CACHE_CONTROL;
@@ -8,9 +10,9 @@ use axum::{Json, Router};
 use serde_json::json;
 
 use super::get_only;
-use crate::app::AppState;
+use crate::auth::Auth;
 
-pub fn router() -> Router<AppState> {
+pub fn router() -> Router<Arc<Auth>> {
     Router::new()
         .route("/.well-known/jwks.json", get_only(jwks))
         .route(
@@ -21,12 +23,11 @@ pub fn router() -> Router<AppState> {
 
 /// Public keys of every published signing key (none with HS256). Cached briefly: a new key is
 /// published minutes before it signs.
-async fn jwks(State(state): State<AppState>) -> Response {
-    let keys: Vec<serde_json::Value> = state
-        .auth
+async fn jwks(State(auth): State<Arc<Auth>>) -> Response {
+    let keys: Vec<serde_json::Value> = auth
         .tokens()
         .ring
-        .published(state.auth.now())
+        .published(auth.now())
         .iter()
         .filter_map(|k| k.jwk.clone())
         .collect();
@@ -38,8 +39,8 @@ async fn jwks(State(state): State<AppState>) -> Response {
     response
 }
 
-async fn metadata(State(state): State<AppState>) -> Response {
-    let issuer = &state.auth.tokens().issuer;
+async fn metadata(State(auth): State<Arc<Auth>>) -> Response {
+    let issuer = &auth.tokens().issuer;
     let auth_methods = json!(["client_secret_basic", "client_secret_post"]);
     Json(json!({
         "issuer": issuer,

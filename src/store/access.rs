@@ -168,7 +168,7 @@ impl Store {
         }
         tx.commit().await?;
         rows.iter()
-            .map(|r| r.try_get(0))
+            .map(|r| r.try_get("sid"))
             .collect::<sqlx::Result<Vec<String>>>()
             .map(Some)
     }

@@ -109,10 +109,10 @@ impl Store {
         rows.iter()
             .map(|row| {
                 Ok((
-                    row.try_get(0)?,
+                    row.try_get("key")?,
                     AttemptCount {
-                        failures: row.try_get(1)?,
-                        locked_until: row.try_get(2)?,
+                        failures: row.try_get("failures")?,
+                        locked_until: row.try_get("locked_until")?,
                     },
                 ))
             })
@@ -179,10 +179,10 @@ impl Store {
         let rows = query.fetch_all(self.pool()).await?;
         let mut found = vec![None; keys.len()];
         for row in rows {
-            let key: String = row.try_get(0)?;
+            let key: String = row.try_get("key")?;
             let count = AttemptCount {
-                failures: row.try_get(1)?,
-                locked_until: row.try_get(2)?,
+                failures: row.try_get("failures")?,
+                locked_until: row.try_get("locked_until")?,
             };
             for (i, k) in keys.iter().enumerate() {
                 if *k == key {

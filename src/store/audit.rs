@@ -111,15 +111,15 @@ impl Store {
         rows.iter()
             .map(|r| {
                 Ok((
-                    r.try_get(0)?,
+                    r.try_get("id")?,
                     AuditEvent {
-                        org_id: r.try_get(1)?,
-                        at: r.try_get(2)?,
-                        kind: r.try_get(3)?,
-                        actor: r.try_get(4)?,
-                        subject: r.try_get(5)?,
-                        client_addr: r.try_get(6)?,
-                        detail: r.try_get(7)?,
+                        org_id: r.try_get("org_id")?,
+                        at: r.try_get("at")?,
+                        kind: r.try_get("kind")?,
+                        actor: r.try_get("actor")?,
+                        subject: r.try_get("subject")?,
+                        client_addr: r.try_get("client_addr")?,
+                        detail: r.try_get("detail")?,
                     },
                 ))
             })

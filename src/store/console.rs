@@ -72,11 +72,11 @@ impl Store {
         .await?;
         row.map(|r| {
             Ok(ConsoleSession {
-                user_id: UserId::from_db(r.try_get(0)?),
-                org_id: OrgId::from_db(r.try_get(1)?),
-                csrf_token: r.try_get(2)?,
-                created_at: r.try_get(3)?,
-                last_seen_at: r.try_get(4)?,
+                user_id: UserId::from_db(r.try_get("user_id")?),
+                org_id: OrgId::from_db(r.try_get("org_id")?),
+                csrf_token: r.try_get("csrf_token")?,
+                created_at: r.try_get("created_at")?,
+                last_seen_at: r.try_get("last_seen_at")?,
             })
         })
         .transpose()

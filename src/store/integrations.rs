@@ -23,15 +23,15 @@ const COLUMNS: &str =
 
 fn from_row(r: &sqlx::any::AnyRow) -> sqlx::Result<IntegrationRecord> {
     Ok(IntegrationRecord {
-        id: r.try_get(0)?,
-        org_id: OrgId::from_db(r.try_get(1)?),
-        consumer_key: r.try_get(2)?,
-        secret_digest: r.try_get(3)?,
-        name: r.try_get(4)?,
-        scopes: Scopes::from_db(&r.try_get::<String, _>(5)?),
-        created_at: r.try_get(6)?,
-        last_used_at: r.try_get(7)?,
-        revoked_at: r.try_get(8)?,
+        id: r.try_get("id")?,
+        org_id: OrgId::from_db(r.try_get("org_id")?),
+        consumer_key: r.try_get("consumer_key")?,
+        secret_digest: r.try_get("secret_digest")?,
+        name: r.try_get("name")?,
+        scopes: Scopes::from_db(&r.try_get::<String, _>("scopes")?),
+        created_at: r.try_get("created_at")?,
+        last_used_at: r.try_get("last_used_at")?,
+        revoked_at: r.try_get("revoked_at")?,
     })
 }
 

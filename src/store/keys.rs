@@ -5,44 +5,7 @@
 use sqlx::Row;
 
 use super::{Backend, Store};
-
-/// A signing key as the database holds it.
-#[derive(Clone)]
-pub struct StoredKey {
-    /// The order of creation: a later key has a larger number.
-    pub seq: i64,
-    pub kid: String,
-    pub algorithm: String,
-    /// `nonce || ciphertext` under the master key when `sealed`; the PKCS#8 DER itself in a row
-    /// an older version wrote, until the first start of this one seals it.
-    pub private_key: Vec<u8>,
-    pub sealed: bool,
-    pub created_at: i64,
-    pub activates_at: i64,
-    /// When `keys retire` withdrew it.
-    pub retired_at: Option<i64>,
-}
-
-impl std::fmt::Debug for StoredKey {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("StoredKey")
-            .field("seq", &self.seq)
-            .field("kid", &self.kid)
-            .field("algorithm", &self.algorithm)
-            .field("private_key", &"[redacted]")
-            .field("sealed", &self.sealed)
-            .finish()
-    }
-}
-
-/// A key to insert: its private key already sealed.
-pub struct NewKey {
-    pub kid: String,
-    pub algorithm: String,
-    pub sealed_key: Vec<u8>,
-    pub created_at: i64,
-    pub activates_at: i64,
-}
+use crate::tokens::stored::{NewKey, StoredKey};
 
 /// What [`Store::seal_keys`] found.
 #[derive(Debug, PartialEq, Eq)]
@@ -82,14 +45,14 @@ const COLUMNS: &str =
 
 fn stored_key(r: &sqlx::any::AnyRow) -> sqlx::Result<StoredKey> {
     Ok(StoredKey {
-        seq: r.try_get(0)?,
-        kid: r.try_get(1)?,
-        algorithm: r.try_get(2)?,
-        private_key: r.try_get(3)?,
-        sealed: r.try_get::<i64, _>(4)? != 0,
-        created_at: r.try_get(5)?,
-        activates_at: r.try_get(6)?,
-        retired_at: r.try_get(7)?,
+        seq: r.try_get("seq")?,
+        kid: r.try_get("kid")?,
+        algorithm: r.try_get("algorithm")?,
+        private_key: r.try_get("private_key")?,
+        sealed: r.try_get::<i64, _>("sealed")? != 0,
+        created_at: r.try_get("created_at")?,
+        activates_at: r.try_get("activates_at")?,
+        retired_at: r.try_get("retired_at")?,
     })
 }
 
@@ -115,7 +78,7 @@ impl Store {
             .bind(CHECK_ROW)
             .fetch_optional(self.pool())
             .await?;
-        row.map(|r| r.try_get(0)).transpose()
+        row.map(|r| r.try_get("check_value")).transpose()
     }
 
     /// Checks the database's key-check value against `check` (setting it if there is none) and
@@ -128,10 +91,10 @@ impl Store {
         seal: impl Fn(&str, &[u8]) -> anyhow::Result<Vec<u8>>,
     ) -> anyhow::Result<Sealing> {
         // Every start and key command comes here; most find nothing to do, and need no write.
-        let clear: i64 = sqlx::query("SELECT COUNT(*) FROM signing_keys WHERE sealed = 0")
+        let clear: i64 = sqlx::query("SELECT COUNT(*) AS clear FROM signing_keys WHERE sealed = 0")
             .fetch_one(self.pool())
             .await?
-            .try_get(0)?;
+            .try_get("clear")?;
         match self.key_check().await? {
             Some(stored) if stored != check => return Ok(Sealing::Mismatch),
             Some(_) if clear == 0 => return Ok(Sealing::Done(0)),
@@ -150,10 +113,11 @@ impl Store {
         .rows_affected()
             == 1;
         if claimed {
-            let sealed: i64 = sqlx::query("SELECT COUNT(*) FROM signing_keys WHERE sealed = 1")
-                .fetch_one(&mut *tx)
-                .await?
-                .try_get(0)?;
+            let sealed: i64 =
+                sqlx::query("SELECT COUNT(*) AS sealed FROM signing_keys WHERE sealed = 1")
+                    .fetch_one(&mut *tx)
+                    .await?
+                    .try_get("sealed")?;
             anyhow::ensure!(
                 sealed == 0,
                 "the database holds encrypted signing keys but no key-check value: the key_check table was emptied"
@@ -163,7 +127,7 @@ impl Store {
                 .bind(CHECK_ROW)
                 .fetch_one(&mut *tx)
                 .await?
-                .try_get(0)?;
+                .try_get("check_value")?;
             if stored != check {
                 return Ok(Sealing::Mismatch);
             }
@@ -173,8 +137,8 @@ impl Store {
             .await?;
         let mut count = 0;
         for row in rows {
-            let kid: String = row.try_get(0)?;
-            let der = secrecy::zeroize::Zeroizing::new(row.try_get::<Vec<u8>, _>(1)?);
+            let kid: String = row.try_get("kid")?;
+            let der = secrecy::zeroize::Zeroizing::new(row.try_get::<Vec<u8>, _>("private_key")?);
             count += sqlx::query(
                 "UPDATE signing_keys SET private_key = $1, sealed = 1 WHERE kid = $2 AND sealed = 0",
             )
@@ -270,7 +234,7 @@ impl Store {
                     .bind(kid)
                     .fetch_optional(&mut *tx)
                     .await?
-                    .map(|r| r.try_get(0))
+                    .map(|r| r.try_get("retired_at"))
                     .transpose()?;
             return Ok(match before {
                 Some(Some(at)) => Retirement::AlreadyRetired(at),
@@ -278,9 +242,9 @@ impl Store {
             });
         };
         let (seq, algorithm, activates_at): (i64, String, i64) = (
-            retired.try_get(0)?,
-            retired.try_get(1)?,
-            retired.try_get(2)?,
+            retired.try_get("seq")?,
+            retired.try_get("algorithm")?,
+            retired.try_get("activates_at")?,
         );
         let others: Vec<(i64, String, i64)> = sqlx::query(
             "SELECT seq, kid, activates_at FROM signing_keys \
@@ -290,7 +254,13 @@ impl Store {
         .fetch_all(&mut *tx)
         .await?
         .iter()
-        .map(|r| Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?)))
+        .map(|r| {
+            Ok((
+                r.try_get("seq")?,
+                r.try_get("kid")?,
+                r.try_get("activates_at")?,
+            ))
+        })
         .collect::<sqlx::Result<_>>()?;
         let was_signing = activates_at <= now
             && !others
@@ -339,5 +309,5 @@ async fn insert_key<'c>(
     .fetch_all(executor)
     .await
     .and_then(super::one_row)?
-    .try_get(0)
+    .try_get("seq")
 }

@@ -23,7 +23,7 @@ impl Store {
         .and_then(super::one_row)
         .map_err(WriteError::from_sqlx)?;
         Ok(Organization {
-            id: row.try_get(0)?,
+            id: row.try_get("id")?,
             name: name.to_owned(),
         })
     }
@@ -35,8 +35,8 @@ impl Store {
         rows.iter()
             .map(|r| {
                 Ok(Organization {
-                    id: r.try_get(0)?,
-                    name: r.try_get(1)?,
+                    id: r.try_get("id")?,
+                    name: r.try_get("name")?,
                 })
             })
             .collect()
@@ -49,8 +49,8 @@ impl Store {
             .await?;
         row.map(|r| {
             Ok(Organization {
-                id: r.try_get(0)?,
-                name: r.try_get(1)?,
+                id: r.try_get("id")?,
+                name: r.try_get("name")?,
             })
         })
         .transpose()
@@ -80,11 +80,11 @@ impl Store {
         .await?;
         rows.iter()
             .map(|r| {
-                let role: String = r.try_get(2)?;
+                let role: String = r.try_get("role")?;
                 Ok((
                     Organization {
-                        id: r.try_get(0)?,
-                        name: r.try_get(1)?,
+                        id: r.try_get("id")?,
+                        name: r.try_get("name")?,
                     },
                     role.parse().map_err(|e| sqlx::Error::Decode(Box::new(e)))?,
                 ))
@@ -93,11 +93,11 @@ impl Store {
     }
 
     pub async fn org_exists(&self, org: OrgId) -> sqlx::Result<bool> {
-        let row = sqlx::query("SELECT COUNT(*) FROM organizations WHERE id = $1")
+        let row = sqlx::query("SELECT COUNT(*) AS found FROM organizations WHERE id = $1")
             .bind(org.get())
             .fetch_one(self.pool())
             .await?;
-        Ok(row.try_get::<i64, _>(0)? > 0)
+        Ok(row.try_get::<i64, _>("found")? > 0)
     }
 
     /// Performs the first start when the database has no organization: creates the organization
@@ -120,10 +120,10 @@ impl Store {
         .await?
         .rows_affected()
             == 1;
-        let orgs: i64 = sqlx::query("SELECT COUNT(*) FROM organizations")
+        let orgs: i64 = sqlx::query("SELECT COUNT(*) AS orgs FROM organizations")
             .fetch_one(&mut *tx)
             .await?
-            .try_get(0)?;
+            .try_get("orgs")?;
         if !claimed || orgs > 0 {
             return Ok(None);
         }
@@ -134,7 +134,7 @@ impl Store {
         .bind(now)
         .fetch_one(&mut *tx)
         .await?
-        .try_get(0)?;
+        .try_get("id")?;
         let user: i64 = sqlx::query(
             "INSERT INTO users (username, password_hash, active, created_at) VALUES ($1, $2, 1, $3) RETURNING id",
         )
@@ -144,7 +144,7 @@ impl Store {
         .fetch_one(&mut *tx)
         .await
         .map_err(WriteError::from_sqlx)?
-        .try_get(0)?;
+        .try_get("id")?;
         sqlx::query(
             "INSERT INTO memberships (user_id, org_id, role, created_at) VALUES ($1, $2, $3, $4)",
         )

@@ -56,7 +56,7 @@ impl Store {
         .fetch_one(&mut *tx)
         .await
         .map_err(WriteError::from_sqlx)?;
-        let id: i64 = row.try_get(0)?;
+        let id: i64 = row.try_get("id")?;
         sqlx::query(
             "INSERT INTO memberships (user_id, org_id, role, created_at) VALUES ($1, $2, $3, $4)",
         )
@@ -77,9 +77,9 @@ impl Store {
             .await?;
         row.map(|r| {
             Ok(UserRecord {
-                id: UserId::from_db(r.try_get(0)?),
-                username: r.try_get(1)?,
-                active: r.try_get::<i64, _>(2)? != 0,
+                id: UserId::from_db(r.try_get("id")?),
+                username: r.try_get("username")?,
+                active: r.try_get::<i64, _>("active")? != 0,
             })
         })
         .transpose()
@@ -102,11 +102,11 @@ impl Store {
         .await?;
         row.map(|r| {
             Ok(LoginRecord {
-                user_id: UserId::from_db(r.try_get(0)?),
-                password_hash: r.try_get(1)?,
-                active: r.try_get::<i64, _>(2)? != 0,
+                user_id: UserId::from_db(r.try_get("id")?),
+                password_hash: r.try_get("password_hash")?,
+                active: r.try_get::<i64, _>("active")? != 0,
                 role: r
-                    .try_get::<Option<String>, _>(3)?
+                    .try_get::<Option<String>, _>("role")?
                     .as_deref()
                     .map(role_of)
                     .transpose()?,
@@ -187,10 +187,10 @@ impl Store {
 
 fn member_from_row(r: &sqlx::any::AnyRow) -> sqlx::Result<MemberRecord> {
     Ok(MemberRecord {
-        id: r.try_get(0)?,
-        username: r.try_get(1)?,
-        org_id: r.try_get(2)?,
-        role: r.try_get(3)?,
-        active: r.try_get::<i64, _>(4)? != 0,
+        id: r.try_get("id")?,
+        username: r.try_get("username")?,
+        org_id: r.try_get("org_id")?,
+        role: r.try_get("role")?,
+        active: r.try_get::<i64, _>("active")? != 0,
     })
 }

@@ -14,7 +14,6 @@ use secrecy::zeroize::Zeroizing;
 use secrecy::{ExposeSecret, SecretString};
 
 use crate::config::MasterKeySource;
-use crate::store::{DatabaseFile, Sealing, Store};
 
 /// What a derived key is for; each label gives an unrelated key.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -74,6 +73,17 @@ pub enum MasterKeyError {
 #[error("the private key of signing key {0} cannot be decrypted: its database row is damaged")]
 pub struct CorruptKey(pub String);
 
+/// Where the master key is when the settings name none.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DefaultKey {
+    /// Nowhere: the key must be given (PostgreSQL).
+    None,
+    /// A fresh key for this process only (an in-memory SQLite database, which ends with it).
+    Ephemeral,
+    /// `<database file>.key`, beside the SQLite database file at this path.
+    BesideDatabase(PathBuf),
+}
+
 /// The master key itself. `Debug` never shows it.
 #[derive(Clone)]
 pub struct MasterKey([u8; 32]);
@@ -103,7 +113,8 @@ impl Drop for MasterKey {
 }
 
 impl MasterKey {
-    /// A key from its 32 bytes (benchmarks and tests; servers load theirs with [`unlock`]).
+    /// A key from its 32 bytes (benchmarks and tests; servers load theirs with
+    /// [`MasterKey::load`]).
     pub fn from_bytes(bytes: [u8; 32]) -> Self {
         Self(bytes)
     }
@@ -195,14 +206,13 @@ impl MasterKey {
         Ok(body)
     }
 
-    /// The master key the settings name. `database` is the SQLite file the default key sits
-    /// beside (`None` on PostgreSQL, where there is no default, and for an in-memory database,
-    /// which gets a key for this process only); `sealed` whether the database already holds
-    /// keys sealed under some master key, in which case a missing default file is not created
-    /// afresh.
+    /// The master key the settings name. `default` is where the key is when the settings name
+    /// none; `sealed` whether the database already holds keys sealed under some master key, in
+    /// which case a missing default file is not created afresh. The caller reads that from the
+    /// database (its key-check value).
     pub fn load(
         source: &MasterKeySource,
-        database: Option<DatabaseFile>,
+        default: DefaultKey,
         sealed: bool,
     ) -> Result<Self, MasterKeyError> {
         match source {
@@ -210,15 +220,15 @@ impl MasterKey {
                 Self::parse(text.expose_secret(), "PORTEIRO_MASTER_KEY")
             }
             MasterKeySource::File(path) => Self::read(path),
-            MasterKeySource::Default => match database {
-                None => Err(MasterKeyError::Missing),
-                Some(DatabaseFile::Memory) => {
+            MasterKeySource::Default => match default {
+                DefaultKey::None => Err(MasterKeyError::Missing),
+                DefaultKey::Ephemeral => {
                     Self::generate().map_err(|e| MasterKeyError::Uncreatable {
                         path: ":memory:".into(),
                         reason: e.to_string(),
                     })
                 }
-                Some(DatabaseFile::Path(db)) => Self::default_file(&db, sealed),
+                DefaultKey::BesideDatabase(db) => Self::default_file(&db, sealed),
             },
         }
     }
@@ -256,7 +266,7 @@ impl MasterKey {
             })?;
             let text = key.to_base64();
             let line = Zeroizing::new(format!("{}\n", text.expose_secret()));
-            match crate::store::files::write_new_private(&path, line.as_bytes()) {
+            match crate::files::write_new_private(&path, line.as_bytes()) {
                 Ok(true) => {
                     tracing::info!(file = %path.display(), "created the master key file; back it up: without it the signing keys cannot be decrypted");
                     return Ok(key);
@@ -271,49 +281,9 @@ impl MasterKey {
                 }
             }
         }
-        crate::store::files::restrict_to_owner(&path);
+        crate::files::restrict_to_owner(&path);
         Self::read(&path)
     }
-}
-
-/// The master key a server or key command runs with: loaded from where the settings say (on
-/// SQLite, by default, `<database file>.key`, created at the first start), checked against the
-/// database's key-check value (set now if there is none), and with every key an older version
-/// left in clear text sealed under it. Errors the operator must fix are [`MasterKeyError`]s.
-pub async fn unlock(
-    store: &Store,
-    source: &MasterKeySource,
-    database_url: &str,
-) -> anyhow::Result<MasterKey> {
-    let sealed = store.key_check().await?.is_some();
-    let master = MasterKey::load(source, crate::store::sqlite_file(database_url), sealed)?;
-    let sealing = store
-        .seal_keys(&master.check_value(), |kid, der| master.seal(kid, der))
-        .await?;
-    match sealing {
-        Sealing::Mismatch => Err(MasterKeyError::Mismatch.into()),
-        Sealing::Done(0) => Ok(master),
-        Sealing::Done(n) => {
-            tracing::info!(keys = n, "encrypted the signing keys stored in clear text");
-            Ok(master)
-        }
-    }
-}
-
-/// Re-seals every signing key under `new` and makes `new` the database's master key, in one
-/// transaction: servers started afterwards need `new`, and refuse `current`. The number of keys.
-pub async fn rewrap(store: &Store, current: &MasterKey, new: &MasterKey) -> anyhow::Result<usize> {
-    let count = store
-        .reseal_keys(&current.check_value(), &new.check_value(), |key| {
-            let der = if key.sealed {
-                current.unseal(&key.kid, &key.private_key)?
-            } else {
-                Zeroizing::new(key.private_key.clone())
-            };
-            new.seal(&key.kid, &der)
-        })
-        .await?;
-    count.ok_or_else(|| MasterKeyError::Mismatch.into())
 }
 
 /// A key file that others can read is the operator's to fix (it may belong to another account

@@ -1,11 +1,13 @@
 //! Tokens: claims, signing keys, the key ring, and the signer/verifier that pins the configured
-//! algorithm.
+//! algorithm. No I/O on the database: the callers read and write the stored keys (see
+//! [`stored`]) and hand them to the ring.
 
 pub mod cache;
 pub mod claims;
 pub mod keys;
 pub mod master;
 pub mod ring;
+pub mod stored;
 
 use jsonwebtoken::Validation;
 

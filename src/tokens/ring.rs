@@ -1,17 +1,18 @@
 //! The key ring: every signing key of the configured algorithm, loaded from the database at
 //! start and reloaded every few seconds, so every instance signs and verifies alike. Keys are
 //! ordered by creation (the sequence the database assigns): of the keys whose activation time
-//! has passed, the latest signs. A retired key leaves the ring.
+//! has passed, the latest signs. A retired key leaves the ring. The ring does no I/O: whoever
+//! owns it reads the stored keys and hands them to [`KeyRing::load`].
 
 use std::sync::{Arc, RwLock};
 
 use secrecy::zeroize::Zeroizing;
 use secrecy::{ExposeSecret, SecretString};
 
-use super::keys::{SigningKey, generate_private_key, new_kid};
+use super::keys::SigningKey;
 use super::master::MasterKey;
+use super::stored::{NewKey, StoredKey};
 use crate::config::Algorithm;
-use crate::store::{NewKey, Retirement, Store, StoredKey};
 
 pub struct KeyRing {
     algorithm: Algorithm,
@@ -53,14 +54,21 @@ impl KeyRing {
         self.keys.read().unwrap_or_else(|e| e.into_inner()).clone()
     }
 
-    /// Reloads the ring from the database, opening only keys it has not seen before. A key that
-    /// cannot be opened is left out and reported once the rest is loaded, so that one damaged
-    /// row does not keep this instance from seeing a retirement.
-    pub async fn reload(&self, store: &Store) -> anyhow::Result<()> {
-        if self.algorithm == Algorithm::HS256 {
+    /// Whether the ring's keys are the database's: for every algorithm but HS256, whose one key
+    /// is the configured secret and is never stored.
+    pub fn is_stored(&self) -> bool {
+        self.algorithm != Algorithm::HS256
+    }
+
+    /// Replaces the ring's keys by those of `stored` (every stored key, in the order of
+    /// creation) of its algorithm that are not retired, opening only keys it has not seen
+    /// before. A key that cannot be opened is left out and reported once the rest is loaded, so
+    /// that one damaged row does not keep this instance from seeing a retirement. An HS256 ring
+    /// keeps its one key.
+    pub fn load(&self, stored: &[StoredKey]) -> anyhow::Result<()> {
+        if !self.is_stored() {
             return Ok(());
         }
-        let stored = store.list_keys().await?;
         let current = self.snapshot();
         let mut keys = Vec::with_capacity(stored.len());
         let mut failure = None;
@@ -105,36 +113,15 @@ impl KeyRing {
         )?)
     }
 
-    /// Makes sure a key of the configured algorithm signs now: on a fresh database (or after a
-    /// change of algorithm) one is created that activates at once, since nothing can have cached
-    /// a JWKS without it.
-    pub async fn ensure_signing_key(&self, store: &Store, now: i64) -> anyhow::Result<()> {
-        self.reload(store).await?;
-        if self.signing_key(now).is_none() {
-            self.create_key(store, now, now).await?;
-        }
-        Ok(())
+    /// A fresh key of the ring's algorithm to store, sealed under its master key: published from
+    /// `now`, signing from `activates_at`. The ring has it once it is stored and loaded.
+    pub fn new_key(&self, now: i64, activates_at: i64) -> anyhow::Result<NewKey> {
+        NewKey::generate(&self.master, self.algorithm, now, activates_at)
     }
 
-    /// Creates a key of the ring's algorithm that is published at once and signs from
-    /// `activates_at`, and reloads.
-    pub async fn create_key(
-        &self,
-        store: &Store,
-        now: i64,
-        activates_at: i64,
-    ) -> anyhow::Result<NewKey> {
-        let key = create_key(store, &self.master, self.algorithm, now, activates_at).await?;
-        self.reload(store).await?;
-        Ok(key)
-    }
-
-    /// Retires the key `kid` (see [`retire_key`]) and reloads: from now on this instance
-    /// refuses its tokens.
-    pub async fn retire(&self, store: &Store, kid: &str, now: i64) -> anyhow::Result<Retirement> {
-        let retirement = retire_key(store, &self.master, kid, now).await?;
-        self.reload(store).await?;
-        Ok(retirement)
+    /// The master key the ring opens its keys with.
+    pub fn master(&self) -> &MasterKey {
+        &self.master
     }
 
     /// The latest key whose activation time has passed.
@@ -174,55 +161,4 @@ impl KeyRing {
             .min();
         superseded_at.is_none_or(|at| at + self.retain >= now)
     }
-}
-
-/// Creates a key that is published at once and signs from `activates_at`, its private key
-/// sealed under `master`.
-pub async fn create_key(
-    store: &Store,
-    master: &MasterKey,
-    algorithm: Algorithm,
-    now: i64,
-    activates_at: i64,
-) -> anyhow::Result<NewKey> {
-    let key = new_key(master, algorithm, now, activates_at)?;
-    store.insert_key(&key).await?;
-    Ok(key)
-}
-
-fn new_key(
-    master: &MasterKey,
-    algorithm: Algorithm,
-    now: i64,
-    activates_at: i64,
-) -> anyhow::Result<NewKey> {
-    let kid = new_kid();
-    let der = Zeroizing::new(generate_private_key(algorithm)?);
-    Ok(NewKey {
-        sealed_key: master.seal(&kid, &der)?,
-        kid,
-        algorithm: algorithm.as_str().to_owned(),
-        created_at: now,
-        activates_at,
-    })
-}
-
-/// Withdraws a key at once: it leaves every ring at the next reload (so the JWKS, and every
-/// check of a token it signed). If it was the signing key, the newest other key of its
-/// algorithm signs from now, or, when there is none, a new key made now.
-pub async fn retire_key(
-    store: &Store,
-    master: &MasterKey,
-    kid: &str,
-    now: i64,
-) -> anyhow::Result<Retirement> {
-    store
-        .retire_key(kid, now, |algorithm| {
-            let algorithm =
-                <Algorithm as clap::ValueEnum>::from_str(algorithm, false).map_err(|_| {
-                    anyhow::anyhow!("a stored key has the unknown algorithm {algorithm}")
-                })?;
-            new_key(master, algorithm, now, now)
-        })
-        .await
 }

@@ -6,6 +6,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
+use crate::binary::{RunningServer, porteiro};
 use crate::helpers::*;
 use crate::postgres::{PgCluster, available};
 
@@ -141,51 +142,25 @@ async fn instances_starting_together_on_an_empty_database_perform_one_first_star
     let dir = tempfile::tempdir().unwrap();
     let database = fresh_database(&dir).await;
     let master_key = new_master_key();
-    let children: Vec<std::process::Child> = (0..3)
+    let servers: Vec<RunningServer> = (0..3)
         .map(|_| {
-            let port = std::net::TcpListener::bind("127.0.0.1:0")
-                .unwrap()
-                .local_addr()
-                .unwrap()
-                .port();
-            std::process::Command::new(env!("CARGO_BIN_EXE_porteiro"))
-                .args([
-                    "serve",
-                    "--listen",
-                    &format!("127.0.0.1:{port}"),
-                    "--database",
-                    &database,
-                ])
-                .env("PORTEIRO_ARGON2_MEMORY_KIB", "1024")
-                .env("PORTEIRO_ARGON2_ITERATIONS", "1")
+            let mut command = porteiro(dir.path());
+            command
+                .args(["serve", "--database", &database])
                 .env("PORTEIRO_LOG_FORMAT", "json")
                 .env(
                     "PORTEIRO_MASTER_KEY",
                     secrecy::ExposeSecret::expose_secret(&master_key),
-                )
-                .stdout(std::process::Stdio::piped())
-                .stderr(std::process::Stdio::null())
-                .spawn()
-                .unwrap()
+                );
+            RunningServer::spawn(command)
         })
         .collect();
     tokio::time::sleep(Duration::from_secs(4)).await;
     let mut first_starts = 0;
-    for mut child in children {
-        let _ = std::process::Command::new("kill")
-            .args(["-TERM", &child.id().to_string()])
-            .status();
+    for mut server in servers {
         let output = tokio::task::spawn_blocking(move || {
-            let _ = child.wait();
-            let mut out = String::new();
-            use std::io::Read;
-            child
-                .stdout
-                .take()
-                .unwrap()
-                .read_to_string(&mut out)
-                .unwrap();
-            out
+            server.terminate(Duration::from_secs(30));
+            server.stdout()
         })
         .await
         .unwrap();

@@ -12,11 +12,12 @@ use tokio::net::TcpStream;
 use tokio::net::tcp::OwnedReadHalf;
 use tokio::time::Instant;
 
+use crate::binary::{RunningServer, after_shell, porteiro};
 use crate::helpers::{TestApp, fresh_database, test_settings};
 
 const HEALTHZ: &[u8] = b"GET /healthz HTTP/1.1\r\nHost: porteiro\r\n\r\n";
 
-/// The owner the first start of a [`LimitedServer`] creates.
+/// The owner the first start of a server of [`start_limited`] creates.
 const ADMIN: &str = "owner@example.com";
 const ADMIN_PASSWORD: &str = "Owner-Password-123";
 
@@ -302,136 +303,46 @@ async fn stopping_the_server_finishes_a_request_in_flight_and_accepts_no_more() 
     assert!(TcpStream::connect(address).await.is_err());
 }
 
-/// `porteiro serve` started through `sh` after `ulimit <limit>`, its log (JSON) collected.
-struct LimitedServer {
-    child: std::process::Child,
-    address: SocketAddr,
-    log: Arc<std::sync::Mutex<String>>,
-    reader: Option<std::thread::JoinHandle<()>>,
-    _dir: tempfile::TempDir,
-}
-
-impl LimitedServer {
-    async fn start(ulimit: &str) -> Self {
-        let dir = tempfile::tempdir().unwrap();
-        let address = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap();
-        let mut command = std::process::Command::new("sh");
-        command
-            .arg("-c")
-            .arg(format!(r#"ulimit {ulimit} && exec "$@""#))
-            .arg("sh")
-            .arg(env!("CARGO_BIN_EXE_porteiro"))
-            .arg("--database")
-            .arg(format!("sqlite://{}/porteiro.db", dir.path().display()))
-            .args(["serve", "--listen", &address.to_string()]);
-        for (name, _) in std::env::vars_os() {
-            if name.to_string_lossy().starts_with("PORTEIRO_") {
-                command.env_remove(&name);
-            }
-        }
-        let mut child = command
-            .env_remove("RUST_LOG")
-            .env("PORTEIRO_LOG_FORMAT", "json")
-            .env("PORTEIRO_ARGON2_MEMORY_KIB", "1024")
-            .env("PORTEIRO_ARGON2_ITERATIONS", "1")
-            .env("PORTEIRO_ADMIN_USERNAME", ADMIN)
-            .env("PORTEIRO_ADMIN_PASSWORD", ADMIN_PASSWORD)
-            .current_dir(dir.path())
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::piped())
-            .spawn()
-            .unwrap();
-        let log = Arc::new(std::sync::Mutex::new(String::new()));
-        let stderr = child.stderr.take().unwrap();
-        let sink = log.clone();
-        let reader = std::thread::spawn(move || {
-            use std::io::BufRead;
-            for line in std::io::BufReader::new(stderr)
-                .lines()
-                .map_while(Result::ok)
-            {
-                sink.lock().unwrap().push_str(&format!("{line}\n"));
-            }
-        });
-        let server = LimitedServer {
-            child,
-            address,
-            log,
-            reader: Some(reader),
-            _dir: dir,
-        };
-        assert!(
-            server.healthy(Duration::from_secs(20)).await,
-            "serve never answered"
-        );
-        server
-    }
-
-    /// Whether `/healthz` answers within `within`, each try on a new connection (a kept-alive
-    /// one would need no accept).
-    async fn healthy(&self, within: Duration) -> bool {
-        let healthz = format!("http://{}/healthz", self.address);
-        let deadline = Instant::now() + within;
-        while Instant::now() < deadline {
-            let answer = reqwest::Client::new()
-                .get(&healthz)
-                .timeout(Duration::from_secs(1))
-                .send()
-                .await;
-            if answer.is_ok_and(|a| a.status() == 200) {
-                return true;
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-        false
-    }
-
-    /// Stops the server and answers everything it logged.
-    fn stop(mut self) -> String {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        if let Some(reader) = self.reader.take() {
-            reader.join().unwrap();
-        }
-        self.log.lock().unwrap().clone()
-    }
-}
-
-impl Drop for LimitedServer {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+/// `porteiro serve` started through `sh` after `ulimit <limit>`, logging JSON, with an owner made
+/// by the first start, on a database in `dir`.
+async fn start_limited(ulimit: &str, dir: &tempfile::TempDir) -> RunningServer {
+    let mut command = porteiro(dir.path());
+    command
+        .arg("--database")
+        .arg(format!("sqlite://{}/porteiro.db", dir.path().display()))
+        .arg("serve")
+        .env("PORTEIRO_LOG_FORMAT", "json")
+        .env("PORTEIRO_ADMIN_USERNAME", ADMIN)
+        .env("PORTEIRO_ADMIN_PASSWORD", ADMIN_PASSWORD);
+    RunningServer::start(after_shell(&format!("ulimit {ulimit}"), &command)).await
 }
 
 #[tokio::test]
 async fn with_few_open_files_a_flood_of_connections_neither_starves_the_database_nor_logs_errors() {
     // At most 64 open files: the server keeps those its database needs, and serves clients in
     // what is left, shedding the connection that waited longest when a new one comes.
-    let server = LimitedServer::start("-n 64").await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut server = start_limited("-n 64", &dir).await;
     let mut open = Vec::new();
     for _ in 0..50 {
-        open.push(TcpStream::connect(server.address).await.unwrap());
+        open.push(TcpStream::connect(server.address()).await.unwrap());
     }
     tokio::time::sleep(Duration::from_millis(300)).await;
 
     let login = reqwest::Client::new()
-        .post(format!("http://{}/api/v1/auth/token/1/", server.address))
+        .post(server.url("/api/v1/auth/token/1/"))
         .json(&serde_json::json!({"username": ADMIN, "password": ADMIN_PASSWORD}))
         .timeout(Duration::from_secs(5))
         .send()
         .await
         .map(|r| r.status());
     let ready = reqwest::Client::new()
-        .get(format!("http://{}/readyz", server.address))
+        .get(server.url("/readyz"))
         .timeout(Duration::from_secs(5))
         .send()
         .await
         .map(|r| r.status());
-    let log = server.stop();
+    let log = server.kill();
 
     assert_eq!(login.ok(), Some(reqwest::StatusCode::OK), "{log}");
     assert_eq!(ready.ok(), Some(reqwest::StatusCode::OK), "{log}");
@@ -447,15 +358,16 @@ async fn with_few_open_files_a_flood_of_connections_neither_starves_the_database
 async fn a_fresh_client_is_answered_at_once_although_idle_connections_used_up_the_descriptors() {
     // At most 64 open files, about 25 of them the server's own: 60 idle connections use up the
     // rest, and each would hold its descriptor for the header timeout (10 s).
-    let server = LimitedServer::start("-n 64").await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut server = start_limited("-n 64", &dir).await;
     let mut open = Vec::new();
     for _ in 0..60 {
-        open.push(TcpStream::connect(server.address).await.unwrap());
+        open.push(TcpStream::connect(server.address()).await.unwrap());
     }
     tokio::time::sleep(Duration::from_millis(300)).await;
 
-    let healthy = server.healthy(Duration::from_secs(3)).await;
-    let log = server.stop();
+    let healthy = server.answers_within(Duration::from_secs(3)).await;
+    let log = server.kill();
 
     assert!(
         healthy,
@@ -467,14 +379,15 @@ async fn a_fresh_client_is_answered_at_once_although_idle_connections_used_up_th
 #[tokio::test]
 async fn serve_raises_its_soft_open_files_limit_to_the_hard_limit() {
     // A soft limit of 64 (the hard one stays): 100 connections fit only once it is raised.
-    let server = LimitedServer::start("-S -n 64").await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut server = start_limited("-S -n 64", &dir).await;
 
     let mut open = Vec::new();
     for _ in 0..100 {
-        open.push(TcpStream::connect(server.address).await.unwrap());
+        open.push(TcpStream::connect(server.address()).await.unwrap());
     }
-    let healthy = server.healthy(Duration::from_secs(3)).await;
-    let log = server.stop();
+    let healthy = server.answers_within(Duration::from_secs(3)).await;
+    let log = server.kill();
 
     assert!(healthy, "no answer with 100 connections open: {log}");
     assert!(!log.contains("\"level\":\"ERROR\""), "{log}");

@@ -3,8 +3,7 @@
 //! load. Every client that held a token goes on, a consumed token is not accepted twice outside the
 //! grace window, and the database is whole afterwards.
 
-use std::fs::File;
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
@@ -14,10 +13,10 @@ use serde_json::{Value, json};
 use sqlx::Connection;
 use tempfile::TempDir;
 
+use crate::binary::{RunningServer, porteiro, run_to_completion};
 use crate::helpers::{claims, fresh_database, new_master_key};
 use crate::postgres::{PgCluster, available};
 
-const BINARY: &str = env!("CARGO_BIN_EXE_porteiro");
 const CLIENTS: usize = 16;
 /// SIGKILLs under load per test.
 const KILLS: usize = 4;
@@ -25,7 +24,6 @@ const KILLS: usize = 4;
 const HALTS: usize = 2;
 const USERNAME: &str = "load@example.com";
 const PASSWORD: &str = "Correct-Horse-42";
-const STARTUP_TIMEOUT: Duration = Duration::from_secs(20);
 
 /// A number in `low..high`, from the system's random source.
 fn random_between(low: u64, high: u64) -> u64 {
@@ -39,13 +37,12 @@ fn jti(token: &str) -> String {
     claims(token)["jti"].as_str().unwrap().to_owned()
 }
 
-/// One database and what every process on it needs: a directory for SQLite and the logs, the
+/// One database and what every process on it needs: a directory for SQLite, the
 /// master key on PostgreSQL.
 struct Deployment {
     dir: TempDir,
     database: String,
     master_key: Option<String>,
-    starts: usize,
 }
 
 impl Deployment {
@@ -57,25 +54,15 @@ impl Deployment {
             dir,
             database,
             master_key,
-            starts: 0,
         }
     }
 
     /// `porteiro --database <ours> <args>`, with cheap hashing and no inherited settings.
     fn command(&self, args: &[&str]) -> Command {
-        let mut command = Command::new(BINARY);
-        for (name, _) in std::env::vars_os() {
-            if name.to_string_lossy().starts_with("PORTEIRO_") {
-                command.env_remove(&name);
-            }
-        }
+        let mut command = porteiro(self.dir.path());
         command
-            .env_remove("RUST_LOG")
-            .env("PORTEIRO_ARGON2_MEMORY_KIB", "1024")
-            .env("PORTEIRO_ARGON2_ITERATIONS", "1")
             // Every start listens on a port of its own; the issuer, in every token, stays.
             .env("PORTEIRO_ISSUER", "http://porteiro.test")
-            .current_dir(self.dir.path())
             .arg("--database")
             .arg(&self.database)
             .args(args);
@@ -87,27 +74,7 @@ impl Deployment {
 
     /// Runs an admin command that must succeed and print one JSON value.
     fn admin(&self, args: &[&str], stdin: &str) -> Value {
-        use std::io::Write;
-        let mut child = self
-            .command(args)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        child
-            .stdin
-            .take()
-            .unwrap()
-            .write_all(stdin.as_bytes())
-            .unwrap();
-        let output = child.wait_with_output().unwrap();
-        assert!(
-            output.status.success(),
-            "{args:?}: {}",
-            String::from_utf8_lossy(&output.stderr)
-        );
-        serde_json::from_slice(&output.stdout).unwrap()
+        run_to_completion(self.command(args), stdin).json()
     }
 
     /// An organization with one member; answers the organization's id.
@@ -132,55 +99,10 @@ impl Deployment {
     }
 
     /// Starts `serve` with refresh rotation on a free port and waits until `/healthz` answers.
-    async fn serve(&mut self, extra: &[&str]) -> Server {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        self.starts += 1;
-        let log = self.dir.path().join(format!("serve-{}.log", self.starts));
-        let listen = format!("127.0.0.1:{port}");
-        let mut args = vec![
-            "serve",
-            "--listen",
-            &listen,
-            "--rotate-refresh-tokens",
-            "true",
-        ];
+    async fn serve(&self, extra: &[&str]) -> RunningServer {
+        let mut args = vec!["serve", "--rotate-refresh-tokens", "true"];
         args.extend_from_slice(extra);
-        let child = self
-            .command(&args)
-            .stdin(Stdio::null())
-            .stdout(File::create(self.dir.path().join("stdout.log")).unwrap())
-            .stderr(File::create(&log).unwrap())
-            .spawn()
-            .unwrap();
-        let mut server = Server {
-            child,
-            address: format!("http://{listen}"),
-            http: reqwest::Client::builder()
-                .timeout(Duration::from_secs(15))
-                .build()
-                .unwrap(),
-            log: log.display().to_string(),
-        };
-        let deadline = Instant::now() + STARTUP_TIMEOUT;
-        loop {
-            if let Some(status) = server.child.try_wait().unwrap() {
-                panic!("serve exited with {status}: {}", server.log());
-            }
-            let health = server.http.get(server.url("/healthz")).send().await;
-            if health.is_ok_and(|r| r.status() == 200) {
-                return server;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "serve did not answer: {}",
-                server.log()
-            );
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
+        RunningServer::start(self.command(&args)).await
     }
 
     /// Checks that the sessions table holds what the clients did: one session per login, every
@@ -234,38 +156,16 @@ impl Deployment {
     }
 }
 
-/// A running `porteiro serve`; killed when dropped.
-struct Server {
-    child: Child,
-    address: String,
-    http: reqwest::Client,
-    log: String,
+/// The requests of the clients under load.
+trait Requests {
+    async fn refresh(&self, token: &str) -> reqwest::Response;
+    async fn rotate(&self, token: &str, what: &str) -> String;
+    async fn logins(&self, org: i64, count: usize) -> Vec<String>;
 }
 
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl Server {
-    fn url(&self, path: &str) -> String {
-        format!("{}{path}", self.address)
-    }
-
-    fn log(&self) -> String {
-        std::fs::read_to_string(&self.log).unwrap_or_default()
-    }
-
-    /// SIGKILL: no shutdown, no checkpoint, connections cut wherever they are.
-    fn kill(mut self) {
-        self.child.kill().unwrap();
-        self.child.wait().unwrap();
-    }
-
+impl Requests for RunningServer {
     async fn refresh(&self, token: &str) -> reqwest::Response {
-        self.http
+        self.client
             .post(self.url("/api/v1/auth/token-refresh/"))
             .json(&json!({ "refresh": token }))
             .send()
@@ -287,7 +187,7 @@ impl Server {
         let mut tokens = Vec::new();
         for _ in 0..count {
             let response = self
-                .http
+                .client
                 .post(self.url(&format!("/api/v1/auth/token/{org}/")))
                 .json(&json!({ "username": USERNAME, "password": PASSWORD }))
                 .send()
@@ -368,7 +268,7 @@ async fn rotate_until_the_server_dies(
 /// retries it: both 200, with the same new `jti` (the retry gets the same newest token). Then,
 /// with a grace window of 1 s that has passed, a consumed token is reuse: 401 and its session
 /// ends. Every session row is coherent at the end.
-async fn kill_under_load_and_restart(deployment: &mut Deployment) {
+async fn kill_under_load_and_restart(deployment: &Deployment) {
     let org = deployment.seed();
     let mut server = deployment.serve(&[]).await;
     let mut holders: Vec<Holder> = server
@@ -384,7 +284,7 @@ async fn kill_under_load_and_restart(deployment: &mut Deployment) {
             .iter()
             .map(|h| {
                 tokio::spawn(rotate_until_the_server_dies(
-                    server.http.clone(),
+                    server.client.clone(),
                     url.clone(),
                     h.clone(),
                 ))
@@ -402,7 +302,7 @@ async fn kill_under_load_and_restart(deployment: &mut Deployment) {
         let during: u64 = holders.iter().map(|h| h.rotations).sum::<u64>() - before;
         assert!(during > 0, "no rotation before kill {kill}");
 
-        server = deployment.serve(&[]).await;
+        server.restart().await;
         for (i, holder) in holders.iter_mut().enumerate() {
             let what = format!("client {i} after kill {kill} ({:?})", endings[i]);
             let next = server.rotate(&holder.newest, &what).await;
@@ -427,7 +327,7 @@ async fn kill_under_load_and_restart(deployment: &mut Deployment) {
 
     // Outside the grace window a consumed token is reuse, also one rotated just before a crash.
     server.kill();
-    let server = deployment.serve(&["--refresh-reuse-grace", "1s"]).await;
+    let mut server = deployment.serve(&["--refresh-reuse-grace", "1s"]).await;
     tokio::time::sleep(Duration::from_millis(1200)).await;
     let reused = [
         (0, holders[0].first.clone()),
@@ -454,8 +354,8 @@ async fn kill_under_load_and_restart(deployment: &mut Deployment) {
 async fn sigkill_under_refresh_rotation_loses_no_token_and_leaves_the_database_intact() {
     let dir = tempfile::tempdir().unwrap();
     let database = fresh_database(&dir).await;
-    let mut deployment = Deployment::new(dir, database);
-    kill_under_load_and_restart(&mut deployment).await;
+    let deployment = Deployment::new(dir, database);
+    kill_under_load_and_restart(&deployment).await;
     if deployment.database.starts_with("sqlite") {
         deployment.assert_sqlite_intact().await;
     }
@@ -519,9 +419,9 @@ async fn postgres_stopped_at_once_under_refresh_rotation_gives_503s_then_serves_
         return;
     }
     let cluster = tokio::task::spawn_blocking(PgCluster::start).await.unwrap();
-    let mut deployment = Deployment::new(tempfile::tempdir().unwrap(), cluster.url());
+    let deployment = Deployment::new(tempfile::tempdir().unwrap(), cluster.url());
     let org = deployment.seed();
-    let server = deployment
+    let mut server = deployment
         .serve(&["--database-connect-timeout", "2s"])
         .await;
     let mut holders: Vec<Holder> = server
@@ -540,7 +440,7 @@ async fn postgres_stopped_at_once_under_refresh_rotation_gives_503s_then_serves_
             .iter()
             .map(|h| {
                 tokio::spawn(rotate_through_outages(
-                    server.http.clone(),
+                    server.client.clone(),
                     url.clone(),
                     h.clone(),
                     outage.clone(),

@@ -4,13 +4,14 @@
 //! `CAP_SYS_ADMIN`); where it is refused the test says so and passes without running.
 
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use reqwest::{Client, Response};
+use reqwest::Response;
 use serde_json::{Value, json};
 
-const BINARY: &str = env!("CARGO_BIN_EXE_porteiro");
+use crate::binary::{RunningServer, porteiro, run_to_completion};
+
 const PASSWORD: &str = "Correct-Horse-42";
 const OWNER: &str = "owner@example.com";
 
@@ -53,63 +54,29 @@ impl Drop for Tmpfs {
     }
 }
 
-/// `porteiro serve` on a free port, its standard error in a file; killed when dropped.
-struct Server {
-    child: Child,
-    base: String,
-    log: PathBuf,
-    client: Client,
+/// `porteiro serve` on `database`, run in `dir`, logging JSON at info level, with an owner made
+/// by the first start.
+async fn serve(dir: &Path, database: &str) -> RunningServer {
+    let mut command = porteiro(dir);
+    command
+        .args(["serve", "--database", database])
+        .args(["--rotate-refresh-tokens", "true", "--log-format", "json"])
+        .env("RUST_LOG", "info,sqlx=warn")
+        .env("PORTEIRO_ADMIN_USERNAME", OWNER)
+        .env("PORTEIRO_ADMIN_PASSWORD", PASSWORD);
+    RunningServer::start(command).await
 }
 
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+/// The requests of these tests, in each dialect.
+trait Requests {
+    async fn get(&self, path: &str) -> Option<Response>;
+    async fn login(&self) -> Response;
+    async fn refresh(&self, refresh: &str) -> Response;
+    async fn oauth_token(&self, key: &str, secret: &str) -> Response;
+    async fn integration_login(&self, key: &str, secret: &str) -> Response;
 }
 
-impl Server {
-    async fn start(database: &str, log: PathBuf) -> Self {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let child = Command::new(BINARY)
-            .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
-            .args(["--database", database])
-            .args(["--rotate-refresh-tokens", "true", "--log-format", "json"])
-            .env("RUST_LOG", "info,sqlx=warn")
-            .env("PORTEIRO_ADMIN_USERNAME", OWNER)
-            .env("PORTEIRO_ADMIN_PASSWORD", PASSWORD)
-            .env("PORTEIRO_ARGON2_MEMORY_KIB", "1024")
-            .env("PORTEIRO_ARGON2_ITERATIONS", "1")
-            .stdout(Stdio::null())
-            .stderr(std::fs::File::create(&log).unwrap())
-            .spawn()
-            .unwrap();
-        let server = Server {
-            child,
-            base: format!("http://127.0.0.1:{port}"),
-            log,
-            client: Client::new(),
-        };
-        let deadline = Instant::now() + Duration::from_secs(20);
-        loop {
-            let health = server.get("/healthz").await;
-            if health.is_some_and(|r| r.status() == 200) {
-                break;
-            }
-            assert!(Instant::now() < deadline, "serve did not start");
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-        server
-    }
-
-    fn url(&self, path: &str) -> String {
-        format!("{}{path}", self.base)
-    }
-
+impl Requests for RunningServer {
     async fn get(&self, path: &str) -> Option<Response> {
         self.client.get(self.url(path)).send().await.ok()
     }
@@ -150,15 +117,6 @@ impl Server {
             .await
             .unwrap()
     }
-
-    /// Stops the server (SIGTERM, so that it closes the database) and answers its log.
-    fn stop(mut self) -> String {
-        let _ = Command::new("kill")
-            .args(["-TERM", &self.child.id().to_string()])
-            .status();
-        let _ = self.child.wait();
-        std::fs::read_to_string(&self.log).unwrap()
-    }
 }
 
 async fn body(response: Response) -> Value {
@@ -189,7 +147,7 @@ async fn a_full_disk_answers_503_with_retry_after_in_every_dialect_and_service_r
     };
     let file = disk.path.join("p.db");
     let database = format!("sqlite://{}", file.display());
-    let server = Server::start(&database, dir.path().join("stderr.log")).await;
+    let server = serve(dir.path(), &database).await;
 
     // Before the disk fills: an owner's tokens and an integration.
     let tokens = body(server.login().await).await;
@@ -197,13 +155,11 @@ async fn a_full_disk_answers_503_with_retry_after_in_every_dialect_and_service_r
         tokens["access"].as_str().unwrap().to_owned(),
         tokens["refresh"].as_str().unwrap().to_owned(),
     );
-    let created = Command::new(BINARY)
+    let mut create = porteiro(dir.path());
+    create
         .args(["integration", "create", "--org", "1", "--name", "Billing"])
-        .args(["--json", "--database", &database])
-        .output()
-        .unwrap();
-    assert!(created.status.success(), "{created:?}");
-    let created: Value = serde_json::from_slice(&created.stdout).unwrap();
+        .args(["--json", "--database", &database]);
+    let created = run_to_completion(create, "").json();
     let (key, secret) = (
         created["consumer_key"].as_str().unwrap(),
         created["secret_key"].as_str().unwrap(),
@@ -268,10 +224,7 @@ async fn a_full_disk_answers_503_with_retry_after_in_every_dialect_and_service_r
     }
     assert_eq!(
         unavailable(
-            admin.unwrap_or_else(|| panic!(
-                "admin writes never failed: {}",
-                std::fs::read_to_string(dir.path().join("stderr.log")).unwrap()
-            )),
+            admin.unwrap_or_else(|| panic!("admin writes never failed: {}", server.log())),
             "the admin API"
         )
         .await,
@@ -374,16 +327,12 @@ async fn a_full_disk_answers_503_with_retry_after_in_every_dialect_and_service_r
 async fn a_read_only_database_answers_503_with_retry_after_and_is_not_ready() {
     let dir = tempfile::tempdir().unwrap();
     let database = format!("sqlite://{}/p.db", dir.path().display());
-    let first = Server::start(&database, dir.path().join("first.log")).await;
+    let first = serve(dir.path(), &database).await;
     assert_eq!(first.login().await.status(), 200);
     first.stop();
 
     // The same file, opened read-only: every write gets SQLITE_READONLY.
-    let server = Server::start(
-        &format!("{database}?mode=ro"),
-        dir.path().join("stderr.log"),
-    )
-    .await;
+    let server = serve(dir.path(), &format!("{database}?mode=ro")).await;
     assert_eq!(
         unavailable(server.login().await, "a login on a read-only database").await,
         json!({"detail": "Service temporarily unavailable, try again later."})

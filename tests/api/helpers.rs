@@ -7,7 +7,7 @@ use porteiro::auth::Auth;
 use porteiro::auth::admin;
 use porteiro::auth::hashing::hash_password;
 use porteiro::clock::{Clock, ManualClock, SystemClock};
-use porteiro::config::{MasterKeySource, Settings, SettingsArgs};
+use porteiro::config::{MasterKeySource, Settings};
 use porteiro::domain::{OrgId, Role, Username};
 use porteiro::store::Store;
 use porteiro::tokens::master::MasterKey;
@@ -91,14 +91,17 @@ pub async fn store_with_org() -> StoreFixture {
 /// PostgreSQL, which has no default master key, a fresh one inline (the instances of one test
 /// share it through their settings); on SQLite, the default file beside the database.
 pub fn test_settings(database: String) -> Settings {
-    let args = SettingsArgs {
-        listen: Some("127.0.0.1:0".parse().unwrap()),
-        database: Some(database),
-        argon2_memory_kib: Some(1024),
-        argon2_iterations: Some(1),
-        ..Default::default()
-    };
-    let mut settings = Settings::resolve(args, None).unwrap();
+    let mut settings = Settings::from_flags([
+        "--listen",
+        "127.0.0.1:0",
+        "--database",
+        &database,
+        "--argon2-memory-kib",
+        "1024",
+        "--argon2-iterations",
+        "1",
+    ])
+    .unwrap();
     if settings.database.starts_with("postgres") {
         settings.master_key = MasterKeySource::Inline(new_master_key());
     }
@@ -216,12 +219,14 @@ impl TestApp {
     /// now (the ring reloads itself).
     pub async fn create_key(&self, activates_in: i64) -> porteiro::store::NewKey {
         let now = self.now();
-        self.auth
-            .tokens()
-            .ring
-            .create_key(self.auth.store(), now, now + activates_in)
-            .await
-            .unwrap()
+        porteiro::auth::keys::create_key(
+            &self.auth.tokens().ring,
+            self.auth.store(),
+            now,
+            now + activates_in,
+        )
+        .await
+        .unwrap()
     }
 
     pub async fn create_org(&self, name: &str) -> OrgId {

@@ -7,10 +7,11 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use porteiro::app::Application;
+use porteiro::auth::keys::{create_key, retire_key, rewrap};
 use porteiro::config::{Algorithm, MasterKeySource};
 use porteiro::store::{Retirement, Successor};
 use porteiro::tokens::keys::generate_private_key;
-use porteiro::tokens::master::{MasterKey, MasterKeyError, rewrap};
+use porteiro::tokens::master::{MasterKey, MasterKeyError};
 use secrecy::ExposeSecret;
 use serde_json::{Value, json};
 use sqlx::Connection;
@@ -94,8 +95,8 @@ async fn of_two_keys_rotated_at_once_within_one_second_the_later_one_signs_every
     // The first start's key, and every key after it, in the same second of the test's clock.
     let now = app.now();
     for round in 0..6 {
-        ring.create_key(app.auth.store(), now, now).await.unwrap();
-        let newest = ring.create_key(app.auth.store(), now, now).await.unwrap();
+        create_key(ring, app.auth.store(), now, now).await.unwrap();
+        let newest = create_key(ring, app.auth.store(), now, now).await.unwrap();
 
         assert_eq!(access_kid(&app).await, newest.kid, "round {round}");
     }
@@ -390,11 +391,7 @@ async fn retiring_the_only_key_withdraws_it_and_its_tokens_at_once_and_a_new_key
     // Verified once, so the next check of it is a cache hit.
     assert_eq!(app.me(&access).await.status(), 200);
 
-    let retirement = app
-        .auth
-        .tokens()
-        .ring
-        .retire(app.auth.store(), &kid, app.now())
+    let retirement = retire_key(&app.auth.tokens().ring, app.auth.store(), &kid, app.now())
         .await
         .unwrap();
 
@@ -422,11 +419,7 @@ async fn retiring_the_signing_key_lets_the_newest_other_key_sign_at_once_even_if
     let now = app.now();
     let pending = app.create_key(300).await;
 
-    let retirement = app
-        .auth
-        .tokens()
-        .ring
-        .retire(app.auth.store(), &kid, now)
+    let retirement = retire_key(&app.auth.tokens().ring, app.auth.store(), &kid, now)
         .await
         .unwrap();
 
@@ -449,8 +442,7 @@ async fn retiring_a_key_that_does_not_sign_leaves_the_signing_key_alone() {
     let pending = app.create_key(300).await;
     let ring = &app.auth.tokens().ring;
 
-    let retirement = ring
-        .retire(app.auth.store(), &pending.kid, now)
+    let retirement = retire_key(ring, app.auth.store(), &pending.kid, now)
         .await
         .unwrap();
 
@@ -464,9 +456,9 @@ async fn retiring_a_key_that_does_not_sign_leaves_the_signing_key_alone() {
     assert_eq!(published_kids(&app).await, std::slice::from_ref(&signing));
     app.clock.advance(300);
     assert_eq!(access_kid(&app).await, signing);
-    let unknown = ring.retire(app.auth.store(), "nosuchkid", now).await;
+    let unknown = retire_key(ring, app.auth.store(), "nosuchkid", now).await;
     assert_eq!(unknown.unwrap(), Retirement::Unknown);
-    let again = ring.retire(app.auth.store(), &pending.kid, now + 1).await;
+    let again = retire_key(ring, app.auth.store(), &pending.kid, now + 1).await;
     assert_eq!(again.unwrap(), Retirement::AlreadyRetired(now));
 }
 
@@ -478,10 +470,7 @@ async fn a_retired_key_is_refused_by_every_other_instance_within_five_seconds() 
     let kid = header(&access)["kid"].as_str().unwrap().to_owned();
     assert_eq!(b.me(&access).await.status(), 200);
 
-    a.auth
-        .tokens()
-        .ring
-        .retire(a.auth.store(), &kid, a.now())
+    retire_key(&a.auth.tokens().ring, a.auth.store(), &kid, a.now())
         .await
         .unwrap();
 

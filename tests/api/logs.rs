@@ -1,46 +1,25 @@
 //! No log line, at any level, contains a password, a secret or a whole token.
 
-use std::process::Stdio;
-use std::time::Duration;
-
 use serde_json::{Value, json};
+
+use crate::binary::{RunningServer, porteiro, run_to_completion};
 
 /// Starts the real binary with `RUST_LOG=trace`, drives every user endpoint, and returns its
 /// standard error together with the secrets that went over the wire.
 async fn trace_a_session() -> (String, Vec<String>) {
     let dir = tempfile::tempdir().unwrap();
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
     let password = "Sup3r-Secret-Passw0rd";
-    let log_path = dir.path().join("stderr.log");
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_porteiro"))
-        .arg("serve")
-        .args(["--listen", &format!("127.0.0.1:{port}")])
-        .args([
-            "--database",
-            &format!("sqlite://{}/p.db", dir.path().display()),
-        ])
+    let database = format!("sqlite://{}/p.db", dir.path().display());
+    let mut command = porteiro(dir.path());
+    command
+        .args(["serve", "--database", &database])
         .args(["--rotate-refresh-tokens", "true", "--log-format", "json"])
         .env("RUST_LOG", "trace")
         .env("PORTEIRO_ADMIN_USERNAME", "owner@example.com")
-        .env("PORTEIRO_ADMIN_PASSWORD", password)
-        .env("PORTEIRO_ARGON2_MEMORY_KIB", "1024")
-        .env("PORTEIRO_ARGON2_ITERATIONS", "1")
-        .stdout(Stdio::null())
-        .stderr(std::fs::File::create(&log_path).unwrap())
-        .spawn()
-        .unwrap();
-    let base = format!("http://127.0.0.1:{port}");
-    let client = reqwest::Client::new();
-    for _ in 0..200 {
-        if client.get(format!("{base}/healthz")).send().await.is_ok() {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+        .env("PORTEIRO_ADMIN_PASSWORD", password);
+    let server = RunningServer::start(command).await;
+    let base = server.url("");
+    let client = server.client.clone();
     let login = |pw: &'static str| {
         client
             .post(format!("{base}/api/v1/auth/token/1/"))
@@ -84,24 +63,12 @@ async fn trace_a_session() -> (String, Vec<String>) {
         .await
         .unwrap();
     // An integration: its secret key, its tokens, and a refresh token in a query string.
-    let created = std::process::Command::new(env!("CARGO_BIN_EXE_porteiro"))
-        .args([
-            "integration",
-            "create",
-            "--org",
-            "1",
-            "--name",
-            "Billing",
-            "--json",
-        ])
-        .args([
-            "--database",
-            &format!("sqlite://{}/p.db", dir.path().display()),
-        ])
-        .env("RUST_LOG", "trace")
-        .output()
-        .unwrap();
-    let created: Value = serde_json::from_slice(&created.stdout).unwrap();
+    let mut create = porteiro(dir.path());
+    create
+        .args(["integration", "create", "--org", "1", "--name", "Billing"])
+        .args(["--json", "--database", &database])
+        .env("RUST_LOG", "trace");
+    let created = run_to_completion(create, "").json();
     let (key, secret) = (
         created["consumer_key"].as_str().unwrap(),
         created["secret_key"].as_str().unwrap(),
@@ -141,11 +108,7 @@ async fn trace_a_session() -> (String, Vec<String>) {
         .send()
         .await
         .unwrap();
-    let _ = std::process::Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status();
-    let _ = child.wait();
-    let log = std::fs::read_to_string(&log_path).unwrap();
+    let log = server.stop();
     let secrets = vec![
         password.to_owned(),
         "Wr0ng-Passw0rd-Guess".to_owned(),

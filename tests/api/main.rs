@@ -1,6 +1,7 @@
 //! Integration tests: the real application on port 0, a fresh SQLite database per test, HTTP over
 //! loopback.
 
+mod binary;
 mod helpers;
 
 mod admin_api;

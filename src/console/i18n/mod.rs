@@ -1,78 +1,19 @@
-//! The console's languages: Portuguese (Brazil), English and Spanish. Each language is one
+//! The console's strings in each language Porteiro speaks ([`crate::i18n`]). Each language is one
 //! [`Text`] value, so a string missing from one of them does not compile. The language comes from
-//! the `porteiro_lang` cookie, else from `Accept-Language`, else English.
+//! the `porteiro_lang` cookie, else from `Accept-Language`, else the default (English).
 
 mod en;
 mod es;
 mod pt_br;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Lang {
-    PtBr,
-    En,
-    Es,
-}
+use crate::i18n::Lang;
 
-impl Lang {
-    pub const ALL: [Lang; 3] = [Lang::PtBr, Lang::En, Lang::Es];
-
-    /// The BCP 47 tag: the `<html lang>` attribute and the cookie's value.
-    pub fn code(self) -> &'static str {
-        match self {
-            Lang::PtBr => "pt-BR",
-            Lang::En => "en",
-            Lang::Es => "es",
-        }
-    }
-
-    /// The language's name in itself, as the switcher shows it.
-    pub fn name(self) -> &'static str {
-        match self {
-            Lang::PtBr => "Português (Brasil)",
-            Lang::En => "English",
-            Lang::Es => "Español",
-        }
-    }
-
-    pub fn text(self) -> &'static Text {
-        match self {
-            Lang::PtBr => &pt_br::TEXT,
-            Lang::En => &en::TEXT,
-            Lang::Es => &es::TEXT,
-        }
-    }
-
-    /// A language tag as a cookie or `Accept-Language` holds it: any Portuguese is Brazilian.
-    pub fn from_tag(tag: &str) -> Option<Lang> {
-        let primary = tag.trim().split(['-', '_']).next().unwrap_or_default();
-        if primary.eq_ignore_ascii_case("pt") {
-            Some(Lang::PtBr)
-        } else if primary.eq_ignore_ascii_case("es") {
-            Some(Lang::Es)
-        } else if primary.eq_ignore_ascii_case("en") {
-            Some(Lang::En)
-        } else {
-            None
-        }
-    }
-
-    /// The preferred language of an `Accept-Language` header, by quality, that the console speaks.
-    pub fn negotiate(accept_language: &str) -> Lang {
-        let mut ranges: Vec<(f32, usize, Lang)> = accept_language
-            .split(',')
-            .enumerate()
-            .filter_map(|(position, item)| {
-                let mut parts = item.split(';');
-                let lang = Lang::from_tag(parts.next()?)?;
-                let quality = parts
-                    .filter_map(|p| p.trim().strip_prefix("q="))
-                    .find_map(|q| q.trim().parse::<f32>().ok())
-                    .unwrap_or(1.0);
-                (quality > 0.0).then_some((quality, position, lang))
-            })
-            .collect();
-        ranges.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
-        ranges.first().map_or(Lang::En, |r| r.2)
+/// The console's strings in `lang`.
+pub fn text(lang: Lang) -> &'static Text {
+    match lang {
+        Lang::PtBr => &pt_br::TEXT,
+        Lang::En => &en::TEXT,
+        Lang::Es => &es::TEXT,
     }
 }
 
@@ -261,26 +202,9 @@ mod tests {
     use super::*;
 
     #[test]
-    fn portuguese_and_spanish_tags_are_recognized_and_the_rest_is_english() {
-        assert_eq!(Lang::negotiate("pt-BR,pt;q=0.9,en;q=0.8"), Lang::PtBr);
-        assert_eq!(Lang::negotiate("pt"), Lang::PtBr);
-        assert_eq!(Lang::negotiate("pt-PT"), Lang::PtBr);
-        assert_eq!(Lang::negotiate("es-AR, en;q=0.5"), Lang::Es);
-        assert_eq!(Lang::negotiate("de-DE, fr;q=0.9"), Lang::En);
-        assert_eq!(Lang::negotiate(""), Lang::En);
-    }
-
-    #[test]
-    fn quality_values_order_the_preferences() {
-        assert_eq!(Lang::negotiate("en;q=0.4, es;q=0.8"), Lang::Es);
-        assert_eq!(Lang::negotiate("es;q=0, pt;q=0.1"), Lang::PtBr);
-        assert_eq!(Lang::negotiate("fr, en;q=0.9, es;q=0.9"), Lang::En);
-    }
-
-    #[test]
     fn every_language_names_every_event_kind_and_keeps_the_placeholder() {
         for lang in Lang::ALL {
-            let t = lang.text();
+            let t = text(lang);
             assert!(t.events.iter().all(|e| !e.is_empty()));
             assert!(t.locked_out.contains("{minutes}"), "{}", lang.code());
             assert_eq!(t.event_name("login_failed"), t.events[1]);

@@ -85,7 +85,7 @@ fn first_start_with_only_one_of_admin_username_and_password_exits_non_zero_with_
         let stdout = collect(child.stdout.take().unwrap());
         let stderr = collect(child.stderr.take().unwrap());
 
-        let status = wait_for_exit(&mut child, SERVE_STARTUP_TIMEOUT);
+        let status = wait_for_exit(&mut child, STARTUP_TIMEOUT);
 
         let (stdout, stderr) = (stdout.finish(), stderr.finish());
         let status = status.unwrap_or_else(|| panic!("serve with only {} kept running", env.0));

@@ -11,22 +11,7 @@ const EC_PUBLIC_KEY_OID: &[u8] = &[0x06, 0x07, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x0
 
 /// `command` run by `sh` under `umask`: the modes of the files it creates must not depend on it.
 fn under_umask(umask: &str, command: Command) -> Command {
-    let mut shell = Command::new("sh");
-    shell
-        .arg("-c")
-        .arg(format!("umask {umask} && exec \"$0\" \"$@\""))
-        .arg(command.get_program())
-        .args(command.get_args());
-    for (name, value) in command.get_envs() {
-        match value {
-            Some(value) => shell.env(name, value),
-            None => shell.env_remove(name),
-        };
-    }
-    if let Some(dir) = command.get_current_dir() {
-        shell.current_dir(dir);
-    }
-    shell
+    after_shell(&format!("umask {umask}"), &command)
 }
 
 #[cfg(unix)]
@@ -66,7 +51,7 @@ fn database_files_contain(porteiro: &Porteiro, needle: &[u8]) -> bool {
 }
 
 /// Waits until `server`'s JWKS no longer lists `kid`, for at most six seconds.
-async fn wait_until_unpublished(server: &Server, kid: &str) {
+async fn wait_until_unpublished(server: &RunningServer, kid: &str) {
     let deadline = Instant::now() + Duration::from_secs(6);
     loop {
         let jwks: Value = server

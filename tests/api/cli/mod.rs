@@ -2,66 +2,29 @@
 //! SQLite database per test, `serve` on a free loopback port, admin commands against the same file.
 
 mod first_start;
+mod help;
 mod integrations;
 mod keys;
 mod orgs;
 mod serving;
 mod users;
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::process::{Child, Command, ExitStatus, Stdio};
-use std::sync::{Arc, Mutex};
-use std::thread::JoinHandle;
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant, SystemTime};
 
 use serde_json::{Value, json};
 use tempfile::TempDir;
 
-const BINARY: &str = env!("CARGO_BIN_EXE_porteiro");
-/// How long an admin command may take before the test calls it hung.
-const COMMAND_TIMEOUT: Duration = Duration::from_secs(60);
-const SERVE_STARTUP_TIMEOUT: Duration = Duration::from_secs(20);
+use crate::binary::{
+    Outcome, RunningServer, STARTUP_TIMEOUT, after_shell, collect, free_port, porteiro,
+    run_to_completion, wait_for_exit,
+};
+
 const PASSWORD: &str = "Correct-Horse-42";
 
 /// One operator's workspace: a temporary directory holding the database every command uses.
 struct Porteiro {
     dir: TempDir,
-}
-
-/// What a finished command left behind.
-#[derive(Debug)]
-struct Outcome {
-    status: ExitStatus,
-    stdout: String,
-    stderr: String,
-}
-
-impl Outcome {
-    /// Asserts exit status 0 and parses standard output as exactly one JSON value on one line.
-    fn json(&self) -> Value {
-        assert!(self.status.success(), "command failed: {self:?}");
-        assert_eq!(
-            self.stdout.trim_end().lines().count(),
-            1,
-            "expected one line of JSON: {self:?}"
-        );
-        serde_json::from_str(&self.stdout).unwrap_or_else(|e| panic!("{e}: {self:?}"))
-    }
-
-    /// Asserts the contract's refusal: status 2 and a first line of standard error that starts
-    /// with `error:`.
-    fn assert_refused(&self) {
-        assert_eq!(
-            self.status.code(),
-            Some(2),
-            "expected exit status 2: {self:?}"
-        );
-        let first = self.stderr.lines().next().unwrap_or_default();
-        assert!(
-            first.starts_with("error:"),
-            "stderr must start with `error:`: {self:?}"
-        );
-    }
 }
 
 impl Porteiro {
@@ -81,18 +44,8 @@ impl Porteiro {
 
     /// `porteiro`, run in our directory with cheap hashing and no inherited settings.
     fn bare_command(&self, env: &[(&str, &str)]) -> Command {
-        let mut command = Command::new(BINARY);
-        for (name, _) in std::env::vars_os() {
-            if name.to_string_lossy().starts_with("PORTEIRO_") {
-                command.env_remove(&name);
-            }
-        }
-        command
-            .env_remove("RUST_LOG")
-            .env("PORTEIRO_ARGON2_MEMORY_KIB", "1024")
-            .env("PORTEIRO_ARGON2_ITERATIONS", "1")
-            .envs(env.iter().copied())
-            .current_dir(self.dir.path());
+        let mut command = porteiro(self.dir.path());
+        command.envs(env.iter().copied());
         command
     }
 
@@ -168,196 +121,32 @@ impl Porteiro {
         self.json(&format!("user list --org {org} --json"))
     }
 
-    async fn serve(&self) -> Server {
+    async fn serve(&self) -> RunningServer {
         self.serve_with_env(&[]).await
     }
 
     /// Starts `serve` on a free port and waits until `/healthz` answers.
-    async fn serve_with_env(&self, env: &[(&str, &str)]) -> Server {
+    async fn serve_with_env(&self, env: &[(&str, &str)]) -> RunningServer {
         self.serve_with(|args| self.command(args, env)).await
     }
 
-    /// Starts the command `make` builds for `serve`'s arguments (a free port), and waits until
-    /// `/healthz` answers.
-    async fn serve_with(&self, make: impl FnOnce(&[&str]) -> Command) -> Server {
-        let listen = format!("127.0.0.1:{}", free_port());
-        let mut child = make(&["serve", "--listen", &listen])
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let mut server = Server {
-            stdout: collect(child.stdout.take().unwrap()),
-            stderr: collect(child.stderr.take().unwrap()),
-            child,
-            address: format!("http://{listen}"),
-            client: reqwest::Client::new(),
-        };
-        server.wait_until_healthy().await;
-        server
+    /// Starts the command `make` builds for `serve`'s arguments (to which a free port is added),
+    /// and waits until `/healthz` answers.
+    async fn serve_with(&self, make: impl FnOnce(&[&str]) -> Command) -> RunningServer {
+        RunningServer::start(make(&["serve"])).await
     }
 }
 
-/// Runs an admin command to completion, feeding `stdin`, and panics if it hangs.
-fn run_to_completion(mut command: Command, stdin: &str) -> Outcome {
-    let mut child = command
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut input = child.stdin.take().unwrap();
-    let stdin = stdin.to_owned();
-    // A command that exits without reading its input must not leave the writer blocked.
-    let writer = std::thread::spawn(move || {
-        let _ = input.write_all(stdin.as_bytes());
-    });
-    let stdout = collect(child.stdout.take().unwrap());
-    let stderr = collect(child.stderr.take().unwrap());
-    let status = wait_for_exit(&mut child, COMMAND_TIMEOUT)
-        .unwrap_or_else(|| panic!("{command:?} did not finish"));
-    writer.join().unwrap();
-    Outcome {
-        status,
-        stdout: stdout.finish(),
-        stderr: stderr.finish(),
-    }
+/// The requests the CLI's tests make of a server they started.
+trait Requests {
+    async fn login(&self, org: i64, username: &str, password: &str) -> reqwest::Response;
+    async fn tokens(&self, org: i64, username: &str, password: &str) -> (String, String);
+    async fn integration_auth(&self, integration: &Value) -> reqwest::Response;
+    async fn me(&self, access: &str) -> reqwest::Response;
+    async fn refresh(&self, refresh: &str) -> reqwest::Response;
 }
 
-/// Standard output or error of a child, read to the end on a thread so the pipe never fills.
-struct Collected {
-    text: Arc<Mutex<String>>,
-    reader: Option<JoinHandle<()>>,
-}
-
-fn collect(pipe: impl Read + Send + 'static) -> Collected {
-    let text = Arc::new(Mutex::new(String::new()));
-    let sink = text.clone();
-    let reader = std::thread::spawn(move || {
-        for line in BufReader::new(pipe).lines() {
-            let Ok(line) = line else { break };
-            let mut sink = sink.lock().unwrap();
-            sink.push_str(&line);
-            sink.push('\n');
-        }
-    });
-    Collected {
-        text,
-        reader: Some(reader),
-    }
-}
-
-impl Collected {
-    fn so_far(&self) -> String {
-        self.text.lock().unwrap().clone()
-    }
-
-    /// Everything, once the child has exited and closed the pipe.
-    fn finish(mut self) -> String {
-        self.join();
-        self.so_far()
-    }
-
-    fn join(&mut self) {
-        if let Some(reader) = self.reader.take() {
-            let _ = reader.join();
-        }
-    }
-}
-
-/// Waits for `child` to exit; past `timeout` kills it and answers `None`.
-fn wait_for_exit(child: &mut Child, timeout: Duration) -> Option<ExitStatus> {
-    let deadline = Instant::now() + timeout;
-    loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            return Some(status);
-        }
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            let _ = child.wait();
-            return None;
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-}
-
-/// A port nobody listened on a moment ago (the listener is dropped before `serve` binds it).
-fn free_port() -> u16 {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    listener.local_addr().unwrap().port()
-}
-
-/// A running `porteiro serve`; killed when dropped, whatever the test did.
-struct Server {
-    child: Child,
-    address: String,
-    client: reqwest::Client,
-    stdout: Collected,
-    stderr: Collected,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl Server {
-    async fn wait_until_healthy(&mut self) {
-        let deadline = Instant::now() + SERVE_STARTUP_TIMEOUT;
-        loop {
-            if let Some(status) = self.child.try_wait().unwrap() {
-                self.stderr.join();
-                panic!("serve exited with {status}: {}", self.stderr.so_far());
-            }
-            let health = self.client.get(self.url("/healthz")).send().await;
-            if health.is_ok_and(|r| r.status() == 200) {
-                return;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "serve did not answer /healthz within 20 s: {}",
-                self.stderr.so_far()
-            );
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-    }
-
-    fn url(&self, path: &str) -> String {
-        format!("{}{path}", self.address)
-    }
-
-    /// Standard output so far (all of it after [`Server::terminate`]); first-start lines are
-    /// printed before the server answers.
-    /// What the server printed on standard output. The first start prints before the server
-    /// answers, but the thread reading the pipe may lag: give it until the curl line (the last
-    /// line of a first start) or two seconds.
-    fn stdout(&self) -> String {
-        let deadline = Instant::now() + Duration::from_secs(2);
-        loop {
-            let text = self.stdout.so_far();
-            if text.contains("\ncurl ") || Instant::now() > deadline {
-                return text;
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-    }
-
-    /// Sends SIGTERM and waits up to `timeout`; `None` if the server was still running then.
-    fn terminate(&mut self, timeout: Duration) -> Option<ExitStatus> {
-        let sent = Command::new("kill")
-            .args(["-TERM", &self.child.id().to_string()])
-            .status()
-            .unwrap();
-        assert!(sent.success(), "kill -TERM failed");
-        let status = wait_for_exit(&mut self.child, timeout);
-        self.stdout.join();
-        self.stderr.join();
-        status
-    }
-
+impl Requests for RunningServer {
     async fn login(&self, org: i64, username: &str, password: &str) -> reqwest::Response {
         self.client
             .post(self.url(&format!("/api/v1/auth/token/{org}/")))

@@ -1,6 +1,10 @@
 //! Building and running the server: `Application::build` binds (port 0 in tests), assembles the
-//! state and the background refreshers; `run_until_stopped` serves until the shutdown signal,
-//! lets in-flight requests finish, and closes the database.
+//! state and the background refreshers; `run_until_stopped` serves the route table (`routes`)
+//! over the connection server (`serve`) until the shutdown signal, lets in-flight requests
+//! finish, and closes the database.
+
+mod routes;
+mod serve;
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -10,11 +14,12 @@ use std::time::Duration;
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 
+use self::serve::{Limits, serve};
 use crate::auth::audit::AuditWriter;
+use crate::auth::keys;
 use crate::auth::{Auth, AuthSettings, Lifetimes, SessionSettings};
 use crate::clock::SharedClock;
 use crate::config::Settings;
-use crate::http::serve::{Limits, serve};
 use crate::store::{Backend, Store};
 use crate::tokens::{KeyRing, Tokens};
 
@@ -32,7 +37,8 @@ const PRUNE_EVERY: Duration = Duration::from_secs(60);
 /// recovered (see `Store::recover`).
 const RECOVER_EVERY: Duration = Duration::from_secs(1);
 
-/// What every request handler can reach.
+/// What the application serves with. Handlers reach `auth` through axum's state (every
+/// router is a `Router<Arc<Auth>>`), so neither surface names this type.
 #[derive(Clone)]
 pub struct AppState {
     pub auth: Arc<Auth>,
@@ -58,8 +64,7 @@ impl Application {
             settings.sqlite_synchronous,
         )
         .await?;
-        let master =
-            crate::tokens::master::unlock(&store, &settings.master_key, &settings.database).await?;
+        let master = keys::unlock(&store, &settings.master_key, &settings.database).await?;
         let listener = TcpListener::bind(settings.listen).await?;
         let issuer = settings.issuer_for(listener.local_addr()?);
         let now = clock.now();
@@ -69,7 +74,7 @@ impl Application {
             settings.hs256_secret.as_ref(),
             master.clone(),
         );
-        ring.ensure_signing_key(&store, now).await?;
+        keys::ensure_signing_key(&ring, &store, now).await?;
         let settings = Arc::new(settings);
         let tokens = Tokens::new(
             ring,
@@ -86,7 +91,9 @@ impl Application {
                 "reload signing keys",
                 KEY_RELOAD_EVERY,
                 auth.clone(),
-                |auth| async move { auth.tokens().ring.reload(&auth.store().background()).await },
+                |auth| async move {
+                    keys::reload_keys(&auth.tokens().ring, &auth.store().background()).await
+                },
             ),
             every(
                 "read ended sessions",
@@ -150,7 +157,7 @@ impl Application {
     ) -> anyhow::Result<()> {
         let store = self.state.auth.store().clone();
         let limits = Limits::of(&self.state.settings);
-        let router = crate::http::router(self.state);
+        let router = routes::routes(self.state.auth);
         serve(self.listener, router, limits, shutdown).await;
         for task in self.background {
             task.abort();
@@ -182,6 +189,7 @@ fn auth_settings(settings: &Settings, lockout_key: [u8; 32]) -> AuthSettings {
         lockout: settings.lockout.clone(),
         lockout_key,
         remember_ended_for: seconds(settings.longest_access_lifetime()),
+        trusted_proxies: settings.trusted_proxies.clone(),
     }
 }
 
