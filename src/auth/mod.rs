@@ -1,5 +1,5 @@
-//! The use-cases, each a method of a service type: [`Auth`] for users' logins ([`logins`]),
-//! sessions ([`sessions`]), integrations and OAuth clients ([`integrations`]) and console
+//! The use-cases, each a method of a service type: [`Auth`] for users' logins (`logins`),
+//! sessions ([`sessions`]), integrations and OAuth clients (`integrations`) and console
 //! sign-ins ([`console_sessions`]); [`admin::Administration`] and [`admin::OrgAdmin`] for the
 //! administration of organizations. Around them: the lockout ([`throttle`]), the password hashing
 //! pool ([`hashing`]), the audit log ([`audit`]) and records remembered for a moment

@@ -52,7 +52,7 @@ pub enum PasswordChoice<'a> {
     Reset { hash: &'a str },
 }
 
-/// What [`grant_by_operator`] did.
+/// What [`Administration::grant_by_operator`] did.
 #[derive(Debug)]
 pub struct Granted {
     pub member: MemberRecord,

@@ -49,7 +49,7 @@ fn yield_to_requests() {
 pub struct Checked {
     pub matches: bool,
     /// A fresh hash at the current parameters, when the password matched a hash made with any
-    /// other ones (see [`needs_rehash`]).
+    /// other ones (see `argon2id::needs_rehash`).
     pub rehash: Option<String>,
 }
 

@@ -1,5 +1,5 @@
-//! Sessions, whoever their subject: a session starts at a login ([`issue`]), its refresh token
-//! is refreshed with optional rotation ([`refresh`]), its tokens are verified, and it ends at a
+//! Sessions, whoever their subject: a session starts at a login (`issue`), its refresh token
+//! is refreshed with optional rotation (`refresh`), its tokens are verified, and it ends at a
 //! logout, by an administrator or by reuse of a consumed refresh token. The session writes of
 //! the token endpoints go through one batching writer ([`writes`]); the sessions ended are known
 //! in memory ([`ended`]), so that a bearer check costs no database round trip.
@@ -19,7 +19,7 @@ use crate::tokens::{Claims, TokenType};
 
 /// Who a session's tokens are for.
 #[derive(Debug, Clone)]
-pub enum Subject {
+pub(crate) enum Subject {
     User {
         user: UserId,
         org: OrgId,
