@@ -5,7 +5,7 @@
 //! Every token is an event, so under load the writer would otherwise commit a handful of events
 //! every few hundred microseconds, each time taking SQLite's one writer connection from the
 //! session writer that the token requests are waiting for. After a batch that did not fill up it
-//! pauses for [`PAUSE`]: an event of a quiet server is written at once, and a busy one commits
+//! pauses for `PAUSE`: an event of a quiet server is written at once, and a busy one commits
 //! its events a few hundred at a time, some fifty times a second.
 
 use std::net::IpAddr;

@@ -4,7 +4,7 @@
 //! to its log, so one statement per request would bound those endpoints at the speed of that
 //! round trip. Requests hand their write to the writer and wait for the answer; the writer takes
 //! whatever has queued up meanwhile — one write when the server is quiet, dozens under load,
-//! after letting the requests already under way join the batch (see [`next_batch`]) — and performs
+//! after letting the requests already under way join the batch (see `next_batch`) — and performs
 //! all the new sessions with one guarded statement and all the rotations with another (see
 //! [`WriterConnection`]).
 //!
