@@ -162,6 +162,7 @@ impl IntoResponse for ConsoleError {
                 other => internal(&anyhow::anyhow!("unexpected: {other}")),
             },
         };
+        // Replaced by the layer; a route outside it would answer a bare 500, never a leak.
         let mut response = StatusCode::INTERNAL_SERVER_ERROR.into_response();
         response.extensions_mut().insert(unrendered);
         response

@@ -34,7 +34,8 @@ use axum::routing::{get, post};
 use crate::auth::Auth;
 use error::ConsoleError;
 
-/// Every console route, under `/console`, with the hardening headers.
+/// Every console route, under `/console`, with the hardening headers and the layer that answers
+/// a `ConsoleError` (so every route goes above it).
 pub fn router(auth: &Arc<Auth>) -> Router<Arc<Auth>> {
     Router::new()
         .route(
