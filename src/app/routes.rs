@@ -22,7 +22,7 @@ pub fn routes(auth: Arc<Auth>) -> Router {
     let https = auth.tokens().issuer.starts_with("https://");
     let router = Router::new()
         .merge(crate::http::router())
-        .merge(crate::console::router())
+        .merge(crate::console::router(&auth))
         .fallback(|| async { errors::not_found() })
         .layer(middleware::from_fn_with_state(auth.clone(), watch_database))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))

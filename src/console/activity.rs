@@ -2,16 +2,15 @@
 //! integration, a page at a time (`before` is the id of the last event seen).
 
 use std::collections::HashMap;
-use std::sync::Arc;
 
 use askama::Template;
-use axum::extract::{Query, State};
+use axum::extract::Query;
 use axum::response::Response;
 
+use super::error::ConsoleError;
+use super::extract::Admin;
 use super::i18n::Text;
 use super::view::{self, Chrome, Frame, Notice};
-use super::web::Signed;
-use crate::auth::Auth;
 use crate::auth::audit::Kind;
 use crate::store::AuditFilter;
 
@@ -51,12 +50,10 @@ struct ActivityPage {
 
 /// `GET /console/activity?kind=…&who=…&before=…`.
 pub async fn page(
-    State(auth): State<Arc<Auth>>,
-    signed: Signed,
+    admin: Admin,
     Query(query): Query<HashMap<String, String>>,
-) -> Result<Response, Response> {
-    let admin = signed.admin(&auth).await?;
-    let t = signed.t();
+) -> Result<Response, ConsoleError> {
+    let t = admin.t();
     let kind = query
         .get("kind")
         .and_then(|k| Kind::parse(k))
@@ -72,8 +69,7 @@ pub async fn page(
         before_id: before,
         limit: PAGE_SIZE as i64 + 1,
     };
-    let failed = |e| view::failed(&signed.visit, e);
-    let mut events = admin.activity(&filter).await.map_err(failed)?;
+    let mut events = admin.activity(&filter).await?;
     let more = events.len() > PAGE_SIZE;
     events.truncate(PAGE_SIZE);
     let link = |before: Option<i64>| {
@@ -107,10 +103,8 @@ pub async fn page(
         .collect();
     let page = ActivityPage {
         t,
-        frame: Frame::new(&signed.visit),
-        chrome: Chrome::new(&signed, &admin, "activity")
-            .await
-            .map_err(failed)?,
+        frame: Frame::new(admin.visit()),
+        chrome: Chrome::new(&admin, "activity").await?,
         notice: None,
         rows,
         kinds: Kind::ALL

@@ -2,18 +2,18 @@
 //! the answer to the POST itself), and revoking one after a confirmation step.
 
 use std::collections::HashMap;
-use std::sync::Arc;
 
 use askama::Template;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, Query};
 use axum::http::StatusCode;
 use axum::response::Response;
 
+use super::error::{ConsoleError, Refusals, refusal};
+use super::extract::{Admin, Form};
 use super::i18n::Text;
-use super::view::{self, Chrome, ConfirmPage, Frame, Notice, Refusals, SecretPage};
-use super::web::{Posted, Signed, see_other};
-use crate::auth::Auth;
-use crate::auth::admin::OrgAdmin;
+use super::view::{self, Chrome, ConfirmPage, Frame, Notice, SecretPage};
+use super::web::see_other;
+use crate::auth::admin::AdminError;
 use crate::store::IntegrationRecord;
 
 pub struct IntegrationRow {
@@ -54,27 +54,17 @@ struct IntegrationsPage {
     scopes: String,
 }
 
-async fn chrome(signed: &Signed, admin: &OrgAdmin) -> Result<Chrome, Response> {
-    Chrome::new(signed, admin, "integrations")
-        .await
-        .map_err(|e| view::failed(&signed.visit, e))
-}
-
 async fn render(
-    signed: &Signed,
-    admin: &OrgAdmin,
+    admin: &Admin,
     status: StatusCode,
     notice: Option<Notice>,
     typed: (String, String),
-) -> Result<Response, Response> {
-    let chrome = chrome(signed, admin).await?;
-    let list = admin
-        .integrations()
-        .await
-        .map_err(|e| view::failed(&signed.visit, e))?;
+) -> Result<Response, ConsoleError> {
+    let chrome = Chrome::new(admin, "integrations").await?;
+    let list = admin.integrations().await?;
     let page = IntegrationsPage {
-        t: signed.t(),
-        frame: Frame::new(&signed.visit),
+        t: admin.t(),
+        frame: Frame::new(admin.visit()),
         chrome,
         notice,
         rows: list.iter().map(IntegrationRow::from).collect(),
@@ -82,6 +72,23 @@ async fn render(
         scopes: typed.1,
     };
     Ok(view::render_with(status, &page))
+}
+
+/// The list again with the refusal of an action, keeping what was typed into the creation form.
+async fn refused(
+    admin: &Admin,
+    e: AdminError,
+    words: Refusals,
+    typed: (String, String),
+) -> ConsoleError {
+    let (status, text) = match refusal(e, words) {
+        Ok(refused) => refused,
+        Err(failure) => return failure,
+    };
+    match render(admin, status, Notice::error(text), typed).await {
+        Ok(page) => ConsoleError::refused(page),
+        Err(failure) => failure,
+    }
 }
 
 fn refusals(t: &'static Text) -> Refusals {
@@ -95,92 +102,68 @@ fn refusals(t: &'static Text) -> Refusals {
 
 /// `GET /console/integrations`.
 pub async fn page(
-    State(auth): State<Arc<Auth>>,
-    signed: Signed,
+    admin: Admin,
     Query(query): Query<HashMap<String, String>>,
-) -> Result<Response, Response> {
-    let admin = signed.admin(&auth).await?;
-    let notice = Notice::from_done(signed.t(), query.get("done").map(String::as_str));
-    render(&signed, &admin, StatusCode::OK, notice, Default::default()).await
+) -> Result<Response, ConsoleError> {
+    let notice = Notice::from_done(admin.t(), query.get("done").map(String::as_str));
+    render(&admin, StatusCode::OK, notice, Default::default()).await
 }
 
 /// `POST /console/integrations`: create one and show its secret, once.
-pub async fn create(State(auth): State<Arc<Auth>>, posted: Posted) -> Result<Response, Response> {
-    let signed = &posted.signed;
-    let admin = signed.admin(&auth).await?;
-    let t = signed.t();
-    let name = posted.field("name");
-    let scopes = posted
-        .field("scopes")
+pub async fn create(Form(admin, fields): Form<Admin>) -> Result<Response, ConsoleError> {
+    let t = admin.t();
+    let name = fields.get("name");
+    let scopes = fields
+        .get("scopes")
         .split_whitespace()
         .collect::<Vec<_>>()
         .join(" ");
-    match admin
+    let created = admin
         .create_integration(&name, std::slice::from_ref(&scopes))
-        .await
-    {
-        Ok((record, secret)) => {
-            let page = SecretPage {
-                t,
-                frame: Frame::new(&signed.visit),
-                chrome: chrome(signed, &admin).await?,
-                notice: None,
-                title: t.integration_created,
-                facts: vec![
-                    (t.name, record.name.clone()),
-                    (t.consumer_key, record.consumer_key.clone()),
-                ],
-                secret_label: t.secret_key,
-                secret: secret.expose().to_owned(),
-                warning: t.secret_warning,
-                back_href: "/console/integrations",
-                back_label: t.secret_copied_back,
-            };
-            Ok(view::render_with(StatusCode::CREATED, &page))
-        }
-        Err(e) => {
-            let (status, text) = view::refusal(&signed.visit, e, refusals(t))?;
-            render(signed, &admin, status, Notice::error(text), (name, scopes)).await
-        }
-    }
+        .await;
+    let (record, secret) = match created {
+        Ok(created) => created,
+        Err(e) => return Err(refused(&admin, e, refusals(t), (name, scopes)).await),
+    };
+    let page = SecretPage {
+        t,
+        frame: Frame::new(admin.visit()),
+        chrome: Chrome::new(&admin, "integrations").await?,
+        notice: None,
+        title: t.integration_created,
+        facts: vec![
+            (t.name, record.name.clone()),
+            (t.consumer_key, record.consumer_key.clone()),
+        ],
+        secret_label: t.secret_key,
+        secret: secret.expose().to_owned(),
+        warning: t.secret_warning,
+        back_href: "/console/integrations",
+        back_label: t.secret_copied_back,
+    };
+    Ok(view::render_with(StatusCode::CREATED, &page))
 }
 
 /// The integration `key` of this organization, for a confirmation page.
-async fn find(signed: &Signed, admin: &OrgAdmin, key: &str) -> Result<IntegrationRecord, Response> {
-    let list = admin
-        .integrations()
-        .await
-        .map_err(|e| view::failed(&signed.visit, e))?;
+async fn find(admin: &Admin, key: &str) -> Result<IntegrationRecord, ConsoleError> {
+    let list = admin.integrations().await?;
     match list.into_iter().find(|i| i.consumer_key == key) {
         Some(found) => Ok(found),
         None => {
-            let t = signed.t();
-            let notice = Notice::error(t.integration_not_found);
-            Err(render(
-                signed,
-                admin,
-                StatusCode::NOT_FOUND,
-                notice,
-                Default::default(),
-            )
-            .await?)
+            let notice = Notice::error(admin.t().integration_not_found);
+            let page = render(admin, StatusCode::NOT_FOUND, notice, Default::default()).await?;
+            Err(ConsoleError::refused(page))
         }
     }
 }
 
-async fn confirm(
-    auth: &Arc<Auth>,
-    signed: Signed,
-    key: &str,
-    rotate: bool,
-) -> Result<Response, Response> {
-    let admin = signed.admin(auth).await?;
-    let found = find(&signed, &admin, key).await?;
-    let t = signed.t();
+async fn confirm(admin: Admin, key: &str, rotate: bool) -> Result<Response, ConsoleError> {
+    let found = find(&admin, key).await?;
+    let t = admin.t();
     let page = ConfirmPage {
         t,
-        frame: Frame::new(&signed.visit),
-        chrome: chrome(&signed, &admin).await?,
+        frame: Frame::new(admin.visit()),
+        chrome: Chrome::new(&admin, "integrations").await?,
         notice: None,
         title: if rotate {
             t.confirm_rotate_title
@@ -209,98 +192,74 @@ async fn confirm(
 
 /// `GET /console/integrations/{key}/rotate`: the confirmation step.
 pub async fn confirm_rotate(
-    State(auth): State<Arc<Auth>>,
-    signed: Signed,
+    admin: Admin,
     Path(key): Path<String>,
-) -> Result<Response, Response> {
-    confirm(&auth, signed, &key, true).await
+) -> Result<Response, ConsoleError> {
+    confirm(admin, &key, true).await
 }
 
 /// `GET /console/integrations/{key}/revoke`: the confirmation step.
 pub async fn confirm_revoke(
-    State(auth): State<Arc<Auth>>,
-    signed: Signed,
+    admin: Admin,
     Path(key): Path<String>,
-) -> Result<Response, Response> {
-    confirm(&auth, signed, &key, false).await
+) -> Result<Response, ConsoleError> {
+    confirm(admin, &key, false).await
+}
+
+/// What a rotation or revocation is told when refused.
+fn revocation_refusals(t: &'static Text) -> Refusals {
+    Refusals {
+        invalid: t.integration_already_revoked,
+        ..refusals(t)
+    }
 }
 
 /// `POST /console/integrations/{key}/rotate`: a new secret, shown once.
 pub async fn rotate(
-    State(auth): State<Arc<Auth>>,
     Path(key): Path<String>,
-    posted: Posted,
-) -> Result<Response, Response> {
-    let signed = &posted.signed;
-    let admin = signed.admin(&auth).await?;
-    let t = signed.t();
-    match admin.rotate_integration_secret(&key).await {
-        Ok(secret) => {
-            let name = admin
-                .integrations()
-                .await
-                .ok()
-                .and_then(|list| list.into_iter().find(|i| i.consumer_key == key))
-                .map(|i| i.name)
-                .unwrap_or_default();
-            let page = SecretPage {
-                t,
-                frame: Frame::new(&signed.visit),
-                chrome: chrome(signed, &admin).await?,
-                notice: None,
-                title: t.secret_rotated,
-                facts: vec![(t.name, name), (t.consumer_key, key)],
-                secret_label: t.secret_key,
-                secret: secret.expose().to_owned(),
-                warning: t.secret_warning,
-                back_href: "/console/integrations",
-                back_label: t.secret_copied_back,
-            };
-            Ok(view::render(&page))
-        }
+    Form(admin, _): Form<Admin>,
+) -> Result<Response, ConsoleError> {
+    let t = admin.t();
+    let secret = match admin.rotate_integration_secret(&key).await {
+        Ok(secret) => secret,
         Err(e) => {
-            let words = Refusals {
-                invalid: t.integration_already_revoked,
-                ..refusals(t)
-            };
-            let (status, text) = view::refusal(&signed.visit, e, words)?;
-            render(
-                signed,
-                &admin,
-                status,
-                Notice::error(text),
-                Default::default(),
-            )
-            .await
+            let words = revocation_refusals(t);
+            return Err(refused(&admin, e, words, Default::default()).await);
         }
-    }
+    };
+    let name = admin
+        .integrations()
+        .await
+        .ok()
+        .and_then(|list| list.into_iter().find(|i| i.consumer_key == key))
+        .map(|i| i.name)
+        .unwrap_or_default();
+    let page = SecretPage {
+        t,
+        frame: Frame::new(admin.visit()),
+        chrome: Chrome::new(&admin, "integrations").await?,
+        notice: None,
+        title: t.secret_rotated,
+        facts: vec![(t.name, name), (t.consumer_key, key)],
+        secret_label: t.secret_key,
+        secret: secret.expose().to_owned(),
+        warning: t.secret_warning,
+        back_href: "/console/integrations",
+        back_label: t.secret_copied_back,
+    };
+    Ok(view::render(&page))
 }
 
 /// `POST /console/integrations/{key}/revoke`.
 pub async fn revoke(
-    State(auth): State<Arc<Auth>>,
     Path(key): Path<String>,
-    posted: Posted,
-) -> Result<Response, Response> {
-    let signed = &posted.signed;
-    let admin = signed.admin(&auth).await?;
-    let t = signed.t();
+    Form(admin, _): Form<Admin>,
+) -> Result<Response, ConsoleError> {
     match admin.revoke_integration(&key).await {
         Ok(()) => Ok(see_other("/console/integrations?done=revoked")),
         Err(e) => {
-            let words = Refusals {
-                invalid: t.integration_already_revoked,
-                ..refusals(t)
-            };
-            let (status, text) = view::refusal(&signed.visit, e, words)?;
-            render(
-                signed,
-                &admin,
-                status,
-                Notice::error(text),
-                Default::default(),
-            )
-            .await
+            let words = revocation_refusals(admin.t());
+            Err(refused(&admin, e, words, Default::default()).await)
         }
     }
 }

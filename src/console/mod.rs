@@ -2,12 +2,13 @@
 //! English and Spanish over the same use-cases as the admin API (`auth::admin::OrgAdmin`).
 //! Actions post a form with the session's CSRF token and redirect (post-redirect-get), except
 //! those that show a secret or a generated password once: those answer with the page itself.
-
-// Handlers return early with a finished page as their error; boxing it would only add noise.
-#![allow(clippy::result_large_err)]
+//! Handlers take who is asking from extractors (`extract`) and return `Result<_, ConsoleError>`
+//! (`error`), whose every case is answered with the console's own pages.
 
 mod activity;
 mod assets;
+mod error;
+mod extract;
 mod i18n;
 mod integrations;
 mod sessions;
@@ -31,9 +32,11 @@ use axum::response::{Redirect, Response};
 use axum::routing::{get, post};
 
 use crate::auth::Auth;
+use error::ConsoleError;
 
-/// Every console route, under `/console`, with the hardening headers.
-pub fn router() -> Router<Arc<Auth>> {
+/// Every console route, under `/console`, with the hardening headers and the layer that answers
+/// a `ConsoleError` (so every route goes above it).
+pub fn router(auth: &Arc<Auth>) -> Router<Arc<Auth>> {
     Router::new()
         .route(
             "/console",
@@ -76,11 +79,16 @@ pub fn router() -> Router<Arc<Auth>> {
         .route("/console/activity", get(activity::page))
         .route("/console/static/{file}", get(assets::serve))
         .route("/console/{*rest}", get(not_found))
+        // Inside `harden`, so that the pages it renders get the headers too.
+        .layer(middleware::from_fn_with_state(
+            auth.clone(),
+            error::answer_failures,
+        ))
         .layer(middleware::from_fn(harden))
 }
 
-async fn not_found(visit: web::Visit) -> Response {
-    view::not_found(&visit)
+async fn not_found() -> ConsoleError {
+    ConsoleError::NotFound
 }
 
 /// Headers on every console response: no framing, no sniffing, nothing from elsewhere, and no

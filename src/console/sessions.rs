@@ -2,18 +2,17 @@
 //! of a user's.
 
 use std::collections::HashMap;
-use std::sync::Arc;
 
 use askama::Template;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, Query};
 use axum::http::StatusCode;
 use axum::response::Response;
 
+use super::error::{ConsoleError, Refusals, refusal};
+use super::extract::{Admin, Form};
 use super::i18n::Text;
-use super::view::{self, Chrome, Frame, Notice, Refusals};
-use super::web::{Posted, Signed, see_other};
-use crate::auth::Auth;
-use crate::auth::admin::OrgAdmin;
+use super::view::{self, Chrome, Frame, Notice};
+use super::web::see_other;
 use crate::domain::Role;
 
 pub struct SessionRow {
@@ -42,20 +41,15 @@ struct SessionsPage {
 }
 
 pub async fn render(
-    signed: &Signed,
-    admin: &OrgAdmin,
+    admin: &Admin,
     status: StatusCode,
     notice: Option<Notice>,
-) -> Result<Response, Response> {
-    let failed = |e| view::failed(&signed.visit, e);
-    let chrome = Chrome::new(signed, admin, "sessions")
-        .await
-        .map_err(failed)?;
-    let members = admin.members().await.map_err(failed)?;
+) -> Result<Response, ConsoleError> {
+    let chrome = Chrome::new(admin, "sessions").await?;
+    let members = admin.members().await?;
     let rows = admin
         .sessions()
-        .await
-        .map_err(failed)?
+        .await?
         .into_iter()
         .map(|s| {
             let is_user = s.kind == "user";
@@ -75,8 +69,8 @@ pub async fn render(
         })
         .collect();
     let page = SessionsPage {
-        t: signed.t(),
-        frame: Frame::new(&signed.visit),
+        t: admin.t(),
+        frame: Frame::new(admin.visit()),
         chrome,
         notice,
         rows,
@@ -86,35 +80,31 @@ pub async fn render(
 
 /// `GET /console/sessions`.
 pub async fn page(
-    State(auth): State<Arc<Auth>>,
-    signed: Signed,
+    admin: Admin,
     Query(query): Query<HashMap<String, String>>,
-) -> Result<Response, Response> {
-    let admin = signed.admin(&auth).await?;
-    let notice = Notice::from_done(signed.t(), query.get("done").map(String::as_str));
-    render(&signed, &admin, StatusCode::OK, notice).await
+) -> Result<Response, ConsoleError> {
+    let notice = Notice::from_done(admin.t(), query.get("done").map(String::as_str));
+    render(&admin, StatusCode::OK, notice).await
 }
 
 /// `POST /console/sessions/{sid}/end`.
 pub async fn end(
-    State(auth): State<Arc<Auth>>,
     Path(sid): Path<String>,
-    posted: Posted,
-) -> Result<Response, Response> {
-    let signed = &posted.signed;
-    let admin = signed.admin(&auth).await?;
+    Form(admin, _): Form<Admin>,
+) -> Result<Response, ConsoleError> {
     match admin.end_session(&sid).await {
         Ok(()) => Ok(see_other("/console/sessions?done=ended")),
         Err(e) => {
-            let t = signed.t();
+            let t = admin.t();
             let words = Refusals {
                 invalid: t.session_not_found,
                 not_found: t.session_not_found,
                 duplicate: t.session_not_found,
                 forbidden: t.cannot_end_owner_sessions,
             };
-            let (status, text) = view::refusal(&signed.visit, e, words)?;
-            render(signed, &admin, status, Notice::error(text)).await
+            let (status, text) = refusal(e, words)?;
+            let page = render(&admin, status, Notice::error(text)).await?;
+            Err(ConsoleError::refused(page))
         }
     }
 }

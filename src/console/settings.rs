@@ -1,18 +1,17 @@
 //! Settings: the organization's name (owners rename it) and its id.
 
 use std::collections::HashMap;
-use std::sync::Arc;
 
 use askama::Template;
-use axum::extract::{Query, State};
+use axum::extract::Query;
 use axum::http::StatusCode;
 use axum::response::Response;
 
+use super::error::{ConsoleError, Refusals, refusal};
+use super::extract::{Admin, Form};
 use super::i18n::Text;
-use super::view::{self, Chrome, Frame, Notice, Refusals};
-use super::web::{Posted, Signed, see_other};
-use crate::auth::Auth;
-use crate::auth::admin::OrgAdmin;
+use super::view::{self, Chrome, Frame, Notice};
+use super::web::see_other;
 use crate::domain::Role;
 
 #[derive(Template)]
@@ -30,20 +29,16 @@ struct SettingsPage {
 }
 
 async fn render(
-    signed: &Signed,
-    admin: &OrgAdmin,
+    admin: &Admin,
     status: StatusCode,
     notice: Option<Notice>,
     typed: Option<String>,
-) -> Response {
-    let chrome = match Chrome::new(signed, admin, "settings").await {
-        Ok(chrome) => chrome,
-        Err(e) => return view::failed(&signed.visit, e),
-    };
-    let t = signed.t();
+) -> Result<Response, ConsoleError> {
+    let chrome = Chrome::new(admin, "settings").await?;
+    let t = admin.t();
     let page = SettingsPage {
         t,
-        frame: Frame::new(&signed.visit),
+        frame: Frame::new(admin.visit()),
         can_rename: admin.role == Role::Owner,
         name: typed.unwrap_or_else(|| chrome.org_name.clone()),
         role: t.role_name(admin.role.as_str()),
@@ -51,37 +46,34 @@ async fn render(
         chrome,
         notice,
     };
-    view::render_with(status, &page)
+    Ok(view::render_with(status, &page))
 }
 
 /// `GET /console/settings`.
 pub async fn page(
-    State(auth): State<Arc<Auth>>,
-    signed: Signed,
+    admin: Admin,
     Query(query): Query<HashMap<String, String>>,
-) -> Result<Response, Response> {
-    let admin = signed.admin(&auth).await?;
-    let notice = Notice::from_done(signed.t(), query.get("done").map(String::as_str));
-    Ok(render(&signed, &admin, StatusCode::OK, notice, None).await)
+) -> Result<Response, ConsoleError> {
+    let notice = Notice::from_done(admin.t(), query.get("done").map(String::as_str));
+    render(&admin, StatusCode::OK, notice, None).await
 }
 
 /// `POST /console/settings`: rename the organization.
-pub async fn rename(State(auth): State<Arc<Auth>>, posted: Posted) -> Result<Response, Response> {
-    let signed = &posted.signed;
-    let admin = signed.admin(&auth).await?;
-    let name = posted.field("name");
+pub async fn rename(Form(admin, fields): Form<Admin>) -> Result<Response, ConsoleError> {
+    let name = fields.get("name");
     match admin.rename(&name).await {
         Ok(_) => Ok(see_other("/console/settings?done=renamed")),
         Err(e) => {
-            let t = signed.t();
+            let t = admin.t();
             let words = Refusals {
                 invalid: t.invalid_org_name,
                 not_found: t.not_found,
                 duplicate: t.org_name_taken,
                 forbidden: t.only_owners_rename,
             };
-            let (status, text) = view::refusal(&signed.visit, e, words)?;
-            Ok(render(signed, &admin, status, Notice::error(text), Some(name)).await)
+            let (status, text) = refusal(e, words)?;
+            let page = render(&admin, status, Notice::error(text), Some(name)).await?;
+            Err(ConsoleError::refused(page))
         }
     }
 }

@@ -10,18 +10,16 @@ use axum::http::{HeaderValue, StatusCode};
 use axum::response::Response;
 use secrecy::SecretString;
 
+use super::error::ConsoleError;
+use super::extract::{Form, Signed};
 use super::i18n::Text;
 use super::view::{self, Frame, Notice};
-use super::web::{
-    CSRF_COOKIE, CSRF_FIELD, LANG_COOKIE, Posted, SESSION_COOKIE, Visit, see_other, tokens_match,
-    with_cookie,
-};
+use super::web::{CSRF_COOKIE, LANG_COOKIE, SESSION_COOKIE, Visit, see_other, with_cookie};
 use crate::auth::Auth;
 use crate::auth::AuthError;
 use crate::auth::console_sessions::SignInError;
 use crate::domain::OrgId;
 use crate::i18n::Lang;
-use crate::request::Body;
 use crate::tokens::claims::random_id;
 
 /// The language cookie lasts a year.
@@ -42,13 +40,11 @@ pub async fn page(
     State(auth): State<Arc<Auth>>,
     visit: Visit,
     Query(query): Query<HashMap<String, String>>,
-) -> Response {
-    if let Some(token) = visit.cookie(SESSION_COOKIE) {
-        match auth.console_user(token).await {
-            Ok(Some(_)) => return see_other("/console/settings"),
-            Ok(None) => {}
-            Err(e) => return view::auth_failure(&visit, e),
-        }
+) -> Result<Response, ConsoleError> {
+    if let Some(token) = visit.cookie(SESSION_COOKIE)
+        && auth.console_user(token).await?.is_some()
+    {
+        return Ok(see_other("/console/settings"));
     }
     let t = visit.t();
     let notice = match query.get("note").map(String::as_str) {
@@ -61,7 +57,7 @@ pub async fn page(
     if visit.cookie(SESSION_COOKIE).is_some() {
         response = with_cookie(response, visit.clear_cookie(SESSION_COOKIE));
     }
-    response
+    Ok(response)
 }
 
 /// The sign-in form with a double-submit CSRF token: the same random value in a Strict cookie
@@ -85,93 +81,99 @@ fn form(visit: &Visit, status: StatusCode, notice: Option<Notice>, username: &st
     )
 }
 
-/// `POST /console/sign-in`.
-pub async fn submit(State(auth): State<Arc<Auth>>, visit: Visit, Body(fields): Body) -> Response {
-    let fields = fields.unwrap_or_default();
-    let presented = fields.string(CSRF_FIELD).ok();
-    let Some(expected) = visit.cookie(CSRF_COOKIE) else {
-        return view::forbidden_form(&visit);
-    };
-    if !tokens_match(presented.as_deref(), expected) {
-        return view::forbidden_form(&visit);
-    }
+/// Why a sign-in was refused.
+#[derive(Debug, Clone, Copy)]
+pub enum SignInRefusal {
+    NoPassword,
+    WrongCredentials,
+    /// The password was right, but the user administers no organization.
+    NoAccess,
+    LockedOut {
+        retry_after: u64,
+    },
+}
+
+/// The sign-in form again, with why the last attempt was refused.
+pub fn refused(visit: &Visit, why: SignInRefusal, username: &str) -> Response {
     let t = visit.t();
-    let username = fields.text("username").unwrap_or_default();
-    let username = username.trim();
-    let Ok(password) = fields.text("password") else {
-        return form(
-            &visit,
-            StatusCode::BAD_REQUEST,
-            Notice::error(t.wrong_credentials),
-            username,
-        );
+    let (status, text) = match why {
+        SignInRefusal::NoPassword => (StatusCode::BAD_REQUEST, t.wrong_credentials.to_owned()),
+        SignInRefusal::WrongCredentials => {
+            (StatusCode::UNAUTHORIZED, t.wrong_credentials.to_owned())
+        }
+        SignInRefusal::NoAccess => (StatusCode::FORBIDDEN, t.no_access.to_owned()),
+        SignInRefusal::LockedOut { retry_after } => {
+            (StatusCode::TOO_MANY_REQUESTS, t.locked_out_for(retry_after))
+        }
+    };
+    let mut response = form(visit, status, Notice::error(&text), username);
+    if let SignInRefusal::LockedOut { retry_after } = why {
+        response
+            .headers_mut()
+            .insert(RETRY_AFTER, HeaderValue::from(retry_after));
+    }
+    response
+}
+
+/// `POST /console/sign-in`.
+pub async fn submit(
+    State(auth): State<Arc<Auth>>,
+    Form(visit, fields): Form<Visit>,
+) -> Result<Response, ConsoleError> {
+    let username = fields.get("username");
+    let refused = |why| ConsoleError::SignInRefused {
+        why,
+        username: username.clone(),
+    };
+    let Some(password) = fields.as_typed("password") else {
+        return Err(refused(SignInRefusal::NoPassword));
     };
     let outcome = auth
-        .console_sign_in(username, SecretString::from(password), visit.client)
+        .console_sign_in(&username, SecretString::from(password), visit.client)
         .await;
     match outcome {
-        Ok(signed_in) => with_cookie(
+        Ok(signed_in) => Ok(with_cookie(
             see_other("/console/settings"),
             visit.set_cookie(SESSION_COOKIE, &signed_in.token, None),
-        ),
-        Err(SignInError::NoAccess) => form(
-            &visit,
-            StatusCode::FORBIDDEN,
-            Notice::error(t.no_access),
-            username,
-        ),
-        Err(SignInError::Auth(AuthError::InvalidCredentials)) => form(
-            &visit,
-            StatusCode::UNAUTHORIZED,
-            Notice::error(t.wrong_credentials),
-            username,
-        ),
-        Err(SignInError::Auth(AuthError::LockedOut { retry_after })) => {
-            let mut response = form(
-                &visit,
-                StatusCode::TOO_MANY_REQUESTS,
-                Notice::error(&t.locked_out_for(retry_after)),
-                username,
-            );
-            response
-                .headers_mut()
-                .insert(RETRY_AFTER, HeaderValue::from(retry_after));
-            response
+        )),
+        Err(SignInError::NoAccess) => Err(refused(SignInRefusal::NoAccess)),
+        Err(SignInError::Auth(AuthError::InvalidCredentials)) => {
+            Err(refused(SignInRefusal::WrongCredentials))
         }
-        Err(SignInError::Auth(e)) => view::auth_failure(&visit, e),
+        Err(SignInError::Auth(AuthError::LockedOut { retry_after })) => {
+            Err(refused(SignInRefusal::LockedOut { retry_after }))
+        }
+        Err(SignInError::Auth(e)) => Err(e.into()),
     }
 }
 
 /// `POST /console/sign-out`.
-pub async fn sign_out(State(auth): State<Arc<Auth>>, posted: Posted) -> Response {
-    let visit = &posted.signed.visit;
-    if let Err(e) = auth.console_sign_out(&posted.signed.token).await {
-        return view::auth_failure(visit, e);
-    }
-    with_cookie(
+pub async fn sign_out(
+    State(auth): State<Arc<Auth>>,
+    Form(signed, _): Form<Signed>,
+) -> Result<Response, ConsoleError> {
+    auth.console_sign_out(&signed.token).await?;
+    Ok(with_cookie(
         see_other("/console/?note=signed_out"),
-        visit.clear_cookie(SESSION_COOKIE),
-    )
+        signed.visit.clear_cookie(SESSION_COOKIE),
+    ))
 }
 
 /// `POST /console/switch`: administer another organization.
-pub async fn switch(State(auth): State<Arc<Auth>>, posted: Posted) -> Response {
-    let signed = &posted.signed;
-    let Ok(org) = posted.field("org").parse::<OrgId>() else {
-        return view::not_found(&signed.visit);
+pub async fn switch(
+    State(auth): State<Arc<Auth>>,
+    Form(signed, fields): Form<Signed>,
+) -> Result<Response, ConsoleError> {
+    let Ok(org) = fields.get("org").parse::<OrgId>() else {
+        return Err(ConsoleError::NotFound);
     };
-    match auth
+    if auth
         .console_switch(&signed.token, signed.user.user, org)
-        .await
+        .await?
     {
-        Ok(true) => see_other("/console/settings"),
-        Ok(false) => view::message(
-            &signed.visit,
-            StatusCode::FORBIDDEN,
-            signed.t().error,
-            signed.t().lost_access,
-        ),
-        Err(e) => view::auth_failure(&signed.visit, e),
+        Ok(see_other("/console/settings"))
+    } else {
+        Err(ConsoleError::Forbidden)
     }
 }
 

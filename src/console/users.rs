@@ -3,19 +3,18 @@
 //! account, and removing a member after a confirmation step.
 
 use std::collections::HashMap;
-use std::sync::Arc;
 
 use askama::Template;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, Query};
 use axum::http::StatusCode;
 use axum::response::Response;
 
+use super::error::{ConsoleError, Refusals, refusal};
+use super::extract::{Admin, Form};
 use super::i18n::Text;
-use super::view::{self, Chrome, ConfirmPage, Frame, Notice, Refusals, SecretPage};
-use super::web::{Posted, Signed, see_other};
-use crate::auth::Auth;
+use super::view::{self, Chrome, ConfirmPage, Frame, Notice, SecretPage};
+use super::web::see_other;
 use crate::auth::admin::AdminError;
-use crate::auth::admin::OrgAdmin;
 use crate::domain::Role;
 use crate::store::MemberRecord;
 
@@ -49,29 +48,16 @@ struct UsersPage {
     username: String,
 }
 
-async fn chrome(signed: &Signed, admin: &OrgAdmin) -> Result<Chrome, Response> {
-    Chrome::new(signed, admin, "users")
-        .await
-        .map_err(|e| view::failed(&signed.visit, e))
-}
-
-async fn members(signed: &Signed, admin: &OrgAdmin) -> Result<Vec<MemberRecord>, Response> {
-    admin
-        .members()
-        .await
-        .map_err(|e| view::failed(&signed.visit, e))
-}
-
 async fn render(
-    signed: &Signed,
-    admin: &OrgAdmin,
+    admin: &Admin,
     status: StatusCode,
     notice: Option<Notice>,
     username: String,
-) -> Result<Response, Response> {
-    let t = signed.t();
-    let chrome = chrome(signed, admin).await?;
-    let rows = members(signed, admin)
+) -> Result<Response, ConsoleError> {
+    let t = admin.t();
+    let chrome = Chrome::new(admin, "users").await?;
+    let rows = admin
+        .members()
         .await?
         .iter()
         .map(|m| MemberRow {
@@ -102,7 +88,7 @@ async fn render(
     }
     let page = UsersPage {
         t,
-        frame: Frame::new(&signed.visit),
+        frame: Frame::new(admin.visit()),
         chrome,
         notice,
         rows,
@@ -121,65 +107,40 @@ fn refusals(t: &'static Text) -> Refusals {
     }
 }
 
-/// Renders the list with the refusal of an action, or the failure page.
-async fn refused(
-    signed: &Signed,
-    admin: &OrgAdmin,
-    e: AdminError,
-    words: Refusals,
-    username: String,
-) -> Result<Response, Response> {
-    let (status, text) = view::refusal(&signed.visit, e, words)?;
-    render(signed, admin, status, Notice::error(text), username).await
+/// The list again with the refusal of an action, keeping the username typed to add a member.
+async fn refused(admin: &Admin, e: AdminError, words: Refusals, username: String) -> ConsoleError {
+    let (status, text) = match refusal(e, words) {
+        Ok(refused) => refused,
+        Err(failure) => return failure,
+    };
+    match render(admin, status, Notice::error(text), username).await {
+        Ok(page) => ConsoleError::refused(page),
+        Err(failure) => failure,
+    }
 }
 
 /// `GET /console/users`.
 pub async fn page(
-    State(auth): State<Arc<Auth>>,
-    signed: Signed,
+    admin: Admin,
     Query(query): Query<HashMap<String, String>>,
-) -> Result<Response, Response> {
-    let admin = signed.admin(&auth).await?;
-    let notice = Notice::from_done(signed.t(), query.get("done").map(String::as_str));
-    render(&signed, &admin, StatusCode::OK, notice, String::new()).await
+) -> Result<Response, ConsoleError> {
+    let notice = Notice::from_done(admin.t(), query.get("done").map(String::as_str));
+    render(&admin, StatusCode::OK, notice, String::new()).await
 }
 
 /// `POST /console/users`: add an existing user, or create one and show its password once.
-pub async fn add(State(auth): State<Arc<Auth>>, posted: Posted) -> Result<Response, Response> {
-    let signed = &posted.signed;
-    let admin = signed.admin(&auth).await?;
-    let t = signed.t();
-    let username = posted.field("username");
-    let role = posted.field("role").parse::<Role>().unwrap_or(Role::Member);
-    match admin.add_member(&username, role).await {
-        Ok((_, None)) => Ok(see_other("/console/users?done=added")),
-        Ok((member, Some(password))) => {
-            let page = SecretPage {
-                t,
-                frame: Frame::new(&signed.visit),
-                chrome: chrome(signed, &admin).await?,
-                notice: None,
-                title: t.user_created,
-                facts: vec![
-                    (t.username, member.username.clone()),
-                    (t.role, t.role_name(&member.role).to_owned()),
-                ],
-                secret_label: t.password,
-                secret: password.expose().to_owned(),
-                warning: t.password_warning,
-                back_href: "/console/users",
-                back_label: t.password_copied_back,
-            };
-            Ok(view::render_with(StatusCode::CREATED, &page))
-        }
+pub async fn add(Form(admin, fields): Form<Admin>) -> Result<Response, ConsoleError> {
+    let t = admin.t();
+    let username = fields.get("username");
+    let role = fields.get("role").parse::<Role>().unwrap_or(Role::Member);
+    let (member, password) = match admin.add_member(&username, role).await {
+        Ok((_, None)) => return Ok(see_other("/console/users?done=added")),
+        Ok((member, Some(password))) => (member, password),
         Err(e) => {
             // A duplicate is either a member already, or an existing account that only the
             // operator may bring in: one message for it, whatever organizations it belongs to.
             let wanted = username.trim().to_lowercase();
-            let is_member = members(signed, &admin)
-                .await?
-                .iter()
-                .any(|m| m.username == wanted);
+            let is_member = admin.members().await?.iter().any(|m| m.username == wanted);
             let words = Refusals {
                 forbidden: t.cannot_make_owner,
                 duplicate: if is_member {
@@ -189,49 +150,55 @@ pub async fn add(State(auth): State<Arc<Auth>>, posted: Posted) -> Result<Respon
                 },
                 ..refusals(t)
             };
-            refused(signed, &admin, e, words, username).await
+            return Err(refused(&admin, e, words, username).await);
         }
-    }
+    };
+    let page = SecretPage {
+        t,
+        frame: Frame::new(admin.visit()),
+        chrome: Chrome::new(&admin, "users").await?,
+        notice: None,
+        title: t.user_created,
+        facts: vec![
+            (t.username, member.username.clone()),
+            (t.role, t.role_name(&member.role).to_owned()),
+        ],
+        secret_label: t.password,
+        secret: password.expose().to_owned(),
+        warning: t.password_warning,
+        back_href: "/console/users",
+        back_label: t.password_copied_back,
+    };
+    Ok(view::render_with(StatusCode::CREATED, &page))
 }
 
 /// The member `id` of this organization, or the list with a "not a member" notice.
-async fn member(signed: &Signed, admin: &OrgAdmin, id: &str) -> Result<MemberRecord, Response> {
+async fn member(admin: &Admin, id: &str) -> Result<MemberRecord, ConsoleError> {
     let found = match id.parse::<i64>() {
-        Ok(id) => members(signed, admin)
-            .await?
-            .into_iter()
-            .find(|m| m.id == id),
+        Ok(id) => admin.members().await?.into_iter().find(|m| m.id == id),
         Err(_) => None,
     };
     match found {
         Some(m) => Ok(m),
         None => {
-            let notice = Notice::error(signed.t().member_not_found);
-            Err(render(signed, admin, StatusCode::NOT_FOUND, notice, String::new()).await?)
+            let notice = Notice::error(admin.t().member_not_found);
+            let page = render(admin, StatusCode::NOT_FOUND, notice, String::new()).await?;
+            Err(ConsoleError::refused(page))
         }
     }
 }
 
 /// `POST /console/users/{id}/role`.
 pub async fn change_role(
-    State(auth): State<Arc<Auth>>,
     Path(id): Path<String>,
-    posted: Posted,
-) -> Result<Response, Response> {
-    let signed = &posted.signed;
-    let admin = signed.admin(&auth).await?;
-    let t = signed.t();
-    let target = member(signed, &admin, &id).await?;
-    let Ok(role) = posted.field("role").parse::<Role>() else {
+    Form(admin, fields): Form<Admin>,
+) -> Result<Response, ConsoleError> {
+    let t = admin.t();
+    let target = member(&admin, &id).await?;
+    let Ok(role) = fields.get("role").parse::<Role>() else {
         let notice = Notice::error(t.internal_error);
-        return render(
-            signed,
-            &admin,
-            StatusCode::BAD_REQUEST,
-            notice,
-            String::new(),
-        )
-        .await;
+        let page = render(&admin, StatusCode::BAD_REQUEST, notice, String::new()).await?;
+        return Err(ConsoleError::refused(page));
     };
     match admin.change_role(target.id, role).await {
         Ok(_) => Ok(see_other("/console/users?done=role")),
@@ -245,22 +212,19 @@ pub async fn change_role(
                 forbidden,
                 ..refusals(t)
             };
-            refused(signed, &admin, e, words, String::new()).await
+            Err(refused(&admin, e, words, String::new()).await)
         }
     }
 }
 
 /// `POST /console/users/{id}/active`: `active=false` disables the account, `true` enables it.
 pub async fn set_active(
-    State(auth): State<Arc<Auth>>,
     Path(id): Path<String>,
-    posted: Posted,
-) -> Result<Response, Response> {
-    let signed = &posted.signed;
-    let admin = signed.admin(&auth).await?;
-    let t = signed.t();
-    let target = member(signed, &admin, &id).await?;
-    let active = posted.field("active") == "true";
+    Form(admin, fields): Form<Admin>,
+) -> Result<Response, ConsoleError> {
+    let t = admin.t();
+    let target = member(&admin, &id).await?;
+    let active = fields.get("active") == "true";
     match admin.set_member_active(target.id, active).await {
         Ok(()) if active => Ok(see_other("/console/users?done=enabled")),
         Ok(()) => Ok(see_other("/console/users?done=disabled")),
@@ -276,24 +240,22 @@ pub async fn set_active(
                 forbidden,
                 ..refusals(t)
             };
-            refused(signed, &admin, e, words, String::new()).await
+            Err(refused(&admin, e, words, String::new()).await)
         }
     }
 }
 
 /// `GET /console/users/{id}/remove`: the confirmation step.
 pub async fn confirm_remove(
-    State(auth): State<Arc<Auth>>,
-    signed: Signed,
+    admin: Admin,
     Path(id): Path<String>,
-) -> Result<Response, Response> {
-    let admin = signed.admin(&auth).await?;
-    let target = member(&signed, &admin, &id).await?;
-    let t = signed.t();
+) -> Result<Response, ConsoleError> {
+    let target = member(&admin, &id).await?;
+    let t = admin.t();
     let page = ConfirmPage {
         t,
-        frame: Frame::new(&signed.visit),
-        chrome: chrome(&signed, &admin).await?,
+        frame: Frame::new(admin.visit()),
+        chrome: Chrome::new(&admin, "users").await?,
         notice: None,
         title: t.confirm_remove_title,
         text: t.confirm_remove_text,
@@ -310,38 +272,33 @@ pub async fn confirm_remove(
 
 /// `POST /console/users/{id}/remove`.
 pub async fn remove(
-    State(auth): State<Arc<Auth>>,
     Path(id): Path<String>,
-    posted: Posted,
-) -> Result<Response, Response> {
-    let signed = &posted.signed;
-    let admin = signed.admin(&auth).await?;
-    let target = member(signed, &admin, &id).await?;
+    Form(admin, _): Form<Admin>,
+) -> Result<Response, ConsoleError> {
+    let target = member(&admin, &id).await?;
     match admin.remove_member(target.id).await {
         Ok(()) => Ok(see_other("/console/users?done=removed")),
-        Err(e) => refused(signed, &admin, e, refusals(signed.t()), String::new()).await,
+        Err(e) => Err(refused(&admin, e, refusals(admin.t()), String::new()).await),
     }
 }
 
 /// `POST /console/users/{id}/sessions/end`: end every open session of a member.
 pub async fn end_sessions(
-    State(auth): State<Arc<Auth>>,
     Path(id): Path<String>,
-    posted: Posted,
-) -> Result<Response, Response> {
-    let signed = &posted.signed;
-    let admin = signed.admin(&auth).await?;
-    let target = member(signed, &admin, &id).await?;
+    Form(admin, _): Form<Admin>,
+) -> Result<Response, ConsoleError> {
+    let target = member(&admin, &id).await?;
     match admin.end_user_sessions(target.id).await {
         Ok(_) => Ok(see_other("/console/sessions?done=ended_all")),
         Err(e) => {
-            let t = signed.t();
+            let t = admin.t();
             let words = Refusals {
                 forbidden: t.cannot_end_owner_sessions,
                 ..refusals(t)
             };
-            let (status, text) = view::refusal(&signed.visit, e, words)?;
-            super::sessions::render(signed, &admin, status, Notice::error(text)).await
+            let (status, text) = refusal(e, words)?;
+            let page = super::sessions::render(&admin, status, Notice::error(text)).await?;
+            Err(ConsoleError::refused(page))
         }
     }
 }

@@ -1,16 +1,14 @@
 //! What every page shares: the frame (language, switcher), the signed-in chrome (navigation,
-//! organization switcher), notices, dates, rendering, and the pages for failures.
+//! organization switcher), notices, dates, rendering, and the page with one message.
 
 use askama::Template;
-use axum::http::header::RETRY_AFTER;
-use axum::http::{HeaderValue, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
 
+use super::extract::Admin;
 use super::i18n::Text;
-use super::web::{Signed, Visit};
-use crate::auth::AuthError;
+use super::web::Visit;
 use crate::auth::admin::AdminError;
-use crate::auth::admin::OrgAdmin;
 use crate::domain::Role;
 use crate::i18n::Lang;
 
@@ -65,11 +63,7 @@ pub struct Chrome {
 }
 
 impl Chrome {
-    pub async fn new(
-        signed: &Signed,
-        admin: &OrgAdmin,
-        section: &'static str,
-    ) -> Result<Self, AdminError> {
+    pub async fn new(admin: &Admin, section: &'static str) -> Result<Self, AdminError> {
         let org = admin.organization().await?;
         let orgs = admin
             .organizations()
@@ -87,7 +81,7 @@ impl Chrome {
             org_id: org.id,
             org_name: org.name,
             orgs,
-            csrf: signed.user.csrf_token.clone(),
+            csrf: admin.signed.user.csrf_token.clone(),
             section,
         })
     }
@@ -216,111 +210,6 @@ pub fn message(visit: &Visit, status: StatusCode, title: &str, text: &str) -> Re
             message: text,
         },
     )
-}
-
-/// 403 for a form whose CSRF token is missing or wrong.
-pub fn forbidden_form(visit: &Visit) -> Response {
-    let t = visit.t();
-    message(visit, StatusCode::FORBIDDEN, t.error, t.form_expired)
-}
-
-pub fn not_found(visit: &Visit) -> Response {
-    let t = visit.t();
-    message(visit, StatusCode::NOT_FOUND, t.error, t.not_found)
-}
-
-/// 503 with `Retry-After` while the database is away (marked with its cause, for the middleware
-/// that keeps the instance unready meanwhile); 500 (logged, opaque) for anything else.
-pub fn auth_failure(visit: &Visit, e: AuthError) -> Response {
-    let t = visit.t();
-    match e {
-        AuthError::Busy | AuthError::Unavailable(_) => {
-            let mut response = message(
-                visit,
-                StatusCode::SERVICE_UNAVAILABLE,
-                t.error,
-                t.unavailable,
-            );
-            response
-                .headers_mut()
-                .insert(RETRY_AFTER, HeaderValue::from_static("5"));
-            if let AuthError::Unavailable(cause) = e {
-                response.extensions_mut().insert(cause);
-            }
-            response
-        }
-        AuthError::Internal(e) => internal(visit, &e),
-        other => internal(visit, &anyhow::anyhow!("unexpected: {other}")),
-    }
-}
-
-pub fn internal(visit: &Visit, e: &anyhow::Error) -> Response {
-    tracing::error!(error = format!("{e:#}"), "internal error");
-    let t = visit.t();
-    message(
-        visit,
-        StatusCode::INTERNAL_SERVER_ERROR,
-        t.error,
-        t.internal_error,
-    )
-}
-
-/// What to tell the user when a use-case refuses, by kind of refusal, in the words of the action.
-pub struct Refusals {
-    pub invalid: &'static str,
-    pub not_found: &'static str,
-    pub duplicate: &'static str,
-    pub forbidden: &'static str,
-}
-
-/// The status and message for a refused action, or the finished page for a failure.
-pub fn refusal(
-    visit: &Visit,
-    e: AdminError,
-    words: Refusals,
-) -> Result<(StatusCode, &'static str), Response> {
-    match e {
-        AdminError::Malformed(_)
-        | AdminError::BadName(_)
-        | AdminError::PasswordChoiceNeeded { .. }
-        | AdminError::IntegrationRevoked(_) => Ok((StatusCode::BAD_REQUEST, words.invalid)),
-        AdminError::UnknownOrganization(_)
-        | AdminError::OrganizationGone
-        | AdminError::UnknownUser(_)
-        | AdminError::UnknownMember(_)
-        | AdminError::NotMember { .. }
-        | AdminError::UnknownIntegration(_)
-        | AdminError::UnknownSession => Ok((StatusCode::NOT_FOUND, words.not_found)),
-        AdminError::OrganizationNameTaken(_)
-        | AdminError::AlreadyMember(_)
-        | AdminError::UsernameTaken(_)
-        | AdminError::NotAddable
-        | AdminError::ConsumerKeyCollision
-        | AdminError::IntegrationAlreadyRevoked(_) => Ok((StatusCode::CONFLICT, words.duplicate)),
-        AdminError::OwnersOnly(_) | AdminError::OwnMembership | AdminError::BelongsElsewhere => {
-            Ok((StatusCode::FORBIDDEN, words.forbidden))
-        }
-        e @ (AdminError::Busy | AdminError::Unavailable(_) | AdminError::Internal(_)) => {
-            Err(failed(visit, e))
-        }
-    }
-}
-
-/// The page for a use-case that failed where no refusal was expected.
-pub fn failed(visit: &Visit, e: AdminError) -> Response {
-    match e {
-        AdminError::Busy => auth_failure(visit, AuthError::Busy),
-        AdminError::Unavailable(cause) => auth_failure(visit, AuthError::Unavailable(cause)),
-        AdminError::Internal(e) => internal(visit, &e),
-        AdminError::UnknownOrganization(_)
-        | AdminError::OrganizationGone
-        | AdminError::UnknownUser(_)
-        | AdminError::UnknownMember(_)
-        | AdminError::NotMember { .. }
-        | AdminError::UnknownIntegration(_)
-        | AdminError::UnknownSession => not_found(visit),
-        other => internal(visit, &anyhow::anyhow!("unexpected: {other}")),
-    }
 }
 
 #[cfg(test)]

@@ -1,24 +1,20 @@
 //! What every console request carries — its language, whether it came over HTTPS, the client's
-//! address, its cookies — and the two guards in front of every handler: the signed-in session
-//! (else a redirect to sign-in) and, for every form, the CSRF token compared in constant time.
+//! address, its cookies — and the console's cookies, redirects and CSRF comparison.
 
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 
 use aws_lc_rs::constant_time::verify_slices_are_equal;
-use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Request};
+use axum::extract::{ConnectInfo, FromRequestParts};
 use axum::http::header::{COOKIE, LOCATION, SET_COOKIE};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 
 use super::i18n::{self, Text};
-use super::view;
 use crate::auth::Auth;
-use crate::auth::admin::{Access, OrgAdmin};
-use crate::auth::console_sessions::ConsoleUser;
 use crate::i18n::Lang;
-use crate::request::{Body, Fields, client_address};
+use crate::request::client_address;
 
 /// The console session: the token `Auth::console_sign_in` returned.
 pub const SESSION_COOKIE: &str = "porteiro_console";
@@ -29,6 +25,7 @@ pub const LANG_COOKIE: &str = "porteiro_lang";
 pub const CSRF_FIELD: &str = "csrf";
 
 /// One console request, before anyone is known.
+#[derive(Clone)]
 pub struct Visit {
     pub lang: Lang,
     /// Whether the browser reached us over HTTPS, as far as we can know: only a trusted proxy's
@@ -50,6 +47,10 @@ impl FromRequestParts<Arc<Auth>> for Visit {
         parts: &mut Parts,
         auth: &Arc<Auth>,
     ) -> Result<Self, Self::Rejection> {
+        // Read once per request, by the console's layer (`error::answer_failures`).
+        if let Some(visit) = parts.extensions.get::<Visit>() {
+            return Ok(visit.clone());
+        }
         let peer = parts
             .extensions
             .get::<ConnectInfo<SocketAddr>>()
@@ -197,95 +198,6 @@ pub fn see_other(location: &str) -> Response {
 pub fn with_cookie(mut response: Response, cookie: HeaderValue) -> Response {
     response.headers_mut().append(SET_COOKIE, cookie);
     response
-}
-
-/// A signed-in console user on a request.
-pub struct Signed {
-    pub visit: Visit,
-    pub token: String,
-    pub user: ConsoleUser,
-}
-
-impl FromRequestParts<Arc<Auth>> for Signed {
-    type Rejection = Response;
-
-    async fn from_request_parts(
-        parts: &mut Parts,
-        auth: &Arc<Auth>,
-    ) -> Result<Self, Self::Rejection> {
-        let Ok(visit) = Visit::from_request_parts(parts, auth).await;
-        let Some(token) = visit.cookie(SESSION_COOKIE).map(str::to_owned) else {
-            return Err(see_other("/console/"));
-        };
-        match auth.console_user(&token).await {
-            Ok(Some(user)) => Ok(Signed { visit, token, user }),
-            // A cookie without a live session: idle too long, or ended elsewhere.
-            Ok(None) => Err(with_cookie(
-                see_other("/console/?note=expired"),
-                visit.clear_cookie(SESSION_COOKIE),
-            )),
-            Err(e) => Err(view::auth_failure(&visit, e)),
-        }
-    }
-}
-
-impl Signed {
-    pub fn t(&self) -> &'static Text {
-        self.visit.t()
-    }
-
-    /// The user as administrator of the session's organization. Someone who lost that role since
-    /// signing in is signed out.
-    pub async fn admin(&self, auth: &Arc<Auth>) -> Result<OrgAdmin, Response> {
-        match auth
-            .org_admin(self.user.user, self.user.org, self.visit.client)
-            .await
-        {
-            Ok(admin) => Ok(admin),
-            Err(Access::Forbidden) => {
-                if let Err(e) = auth.console_sign_out(&self.token).await {
-                    return Err(view::auth_failure(&self.visit, e));
-                }
-                Err(with_cookie(
-                    see_other("/console/?note=lost_access"),
-                    self.visit.clear_cookie(SESSION_COOKIE),
-                ))
-            }
-            Err(Access::Unauthenticated(e)) => Err(view::auth_failure(&self.visit, e)),
-        }
-    }
-}
-
-/// A form posted by a signed-in user, its CSRF token checked.
-pub struct Posted {
-    pub signed: Signed,
-    pub fields: Fields,
-}
-
-impl FromRequest<Arc<Auth>> for Posted {
-    type Rejection = Response;
-
-    async fn from_request(request: Request, auth: &Arc<Auth>) -> Result<Self, Self::Rejection> {
-        let (mut parts, body) = request.into_parts();
-        let signed = Signed::from_request_parts(&mut parts, auth).await?;
-        let Ok(Body(fields)) = Body::from_request(Request::from_parts(parts, body), auth).await;
-        let fields = fields.unwrap_or_default();
-        let presented = fields.string(CSRF_FIELD).ok();
-        if !tokens_match(presented.as_deref(), &signed.user.csrf_token) {
-            return Err(view::forbidden_form(&signed.visit));
-        }
-        Ok(Posted { signed, fields })
-    }
-}
-
-impl Posted {
-    /// A text field, trimmed; empty when missing.
-    pub fn field(&self, name: &str) -> String {
-        self.fields
-            .text(name)
-            .map(|s| s.trim().to_owned())
-            .unwrap_or_default()
-    }
 }
 
 #[cfg(test)]
