@@ -6,6 +6,7 @@ use porteiro::app::Application;
 use porteiro::auth::Auth;
 use porteiro::auth::admin;
 use porteiro::auth::hashing::hash_password;
+use porteiro::auth::keys::Keys;
 use porteiro::clock::{Clock, ManualClock, SystemClock};
 use porteiro::config::{MasterKeySource, Settings};
 use porteiro::domain::{OrgId, Role, Username};
@@ -219,14 +220,11 @@ impl TestApp {
     /// now (the ring reloads itself).
     pub async fn create_key(&self, activates_in: i64) -> porteiro::store::NewKey {
         let now = self.now();
-        porteiro::auth::keys::create_key(
-            &self.auth.tokens().ring,
-            self.auth.store(),
-            now,
-            now + activates_in,
-        )
-        .await
-        .unwrap()
+        let ring = &self.auth.tokens().ring;
+        Keys::of_ring(self.auth.store(), ring)
+            .create_and_reload(ring, now, now + activates_in)
+            .await
+            .unwrap()
     }
 
     pub async fn create_org(&self, name: &str) -> OrgId {

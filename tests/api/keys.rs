@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use porteiro::app::Application;
-use porteiro::auth::keys::{create_key, retire_key, rewrap};
+use porteiro::auth::keys::Keys;
 use porteiro::config::{Algorithm, MasterKeySource};
 use porteiro::store::{Retirement, Successor};
 use porteiro::tokens::keys::generate_private_key;
@@ -95,8 +95,9 @@ async fn of_two_keys_rotated_at_once_within_one_second_the_later_one_signs_every
     // The first start's key, and every key after it, in the same second of the test's clock.
     let now = app.now();
     for round in 0..6 {
-        create_key(ring, app.auth.store(), now, now).await.unwrap();
-        let newest = create_key(ring, app.auth.store(), now, now).await.unwrap();
+        let keys = Keys::of_ring(app.auth.store(), ring);
+        keys.create_and_reload(ring, now, now).await.unwrap();
+        let newest = keys.create_and_reload(ring, now, now).await.unwrap();
 
         assert_eq!(access_kid(&app).await, newest.kid, "round {round}");
     }
@@ -353,7 +354,10 @@ async fn after_a_rewrap_the_new_master_key_starts_and_the_old_one_is_refused() {
     let old = master_key_of(&app);
     let new = MasterKey::generate().unwrap();
 
-    let count = rewrap(app.auth.store(), &old, &new).await.unwrap();
+    let count = Keys::new(app.auth.store(), &old)
+        .rewrap(&new)
+        .await
+        .unwrap();
 
     assert_eq!(count, 1);
     let refused = Application::build(settings_with(&app, inline(&old)), app.clock.clone()).await;
@@ -372,7 +376,7 @@ async fn after_a_rewrap_the_new_master_key_starts_and_the_old_one_is_refused() {
         .await
         .unwrap();
     assert_eq!(me.status(), 200, "a token of the rewrapped key verifies");
-    let again = rewrap(app.auth.store(), &old, &new).await;
+    let again = Keys::new(app.auth.store(), &old).rewrap(&new).await;
     assert!(
         again
             .err()
@@ -391,7 +395,9 @@ async fn retiring_the_only_key_withdraws_it_and_its_tokens_at_once_and_a_new_key
     // Verified once, so the next check of it is a cache hit.
     assert_eq!(app.me(&access).await.status(), 200);
 
-    let retirement = retire_key(&app.auth.tokens().ring, app.auth.store(), &kid, app.now())
+    let ring = &app.auth.tokens().ring;
+    let retirement = Keys::of_ring(app.auth.store(), ring)
+        .retire_and_reload(ring, &kid, app.now())
         .await
         .unwrap();
 
@@ -419,7 +425,9 @@ async fn retiring_the_signing_key_lets_the_newest_other_key_sign_at_once_even_if
     let now = app.now();
     let pending = app.create_key(300).await;
 
-    let retirement = retire_key(&app.auth.tokens().ring, app.auth.store(), &kid, now)
+    let ring = &app.auth.tokens().ring;
+    let retirement = Keys::of_ring(app.auth.store(), ring)
+        .retire_and_reload(ring, &kid, now)
         .await
         .unwrap();
 
@@ -441,8 +449,10 @@ async fn retiring_a_key_that_does_not_sign_leaves_the_signing_key_alone() {
     let now = app.now();
     let pending = app.create_key(300).await;
     let ring = &app.auth.tokens().ring;
+    let keys = Keys::of_ring(app.auth.store(), ring);
 
-    let retirement = retire_key(ring, app.auth.store(), &pending.kid, now)
+    let retirement = keys
+        .retire_and_reload(ring, &pending.kid, now)
         .await
         .unwrap();
 
@@ -456,9 +466,9 @@ async fn retiring_a_key_that_does_not_sign_leaves_the_signing_key_alone() {
     assert_eq!(published_kids(&app).await, std::slice::from_ref(&signing));
     app.clock.advance(300);
     assert_eq!(access_kid(&app).await, signing);
-    let unknown = retire_key(ring, app.auth.store(), "nosuchkid", now).await;
+    let unknown = keys.retire_and_reload(ring, "nosuchkid", now).await;
     assert_eq!(unknown.unwrap(), Retirement::Unknown);
-    let again = retire_key(ring, app.auth.store(), &pending.kid, now + 1).await;
+    let again = keys.retire_and_reload(ring, &pending.kid, now + 1).await;
     assert_eq!(again.unwrap(), Retirement::AlreadyRetired(now));
 }
 
@@ -470,7 +480,9 @@ async fn a_retired_key_is_refused_by_every_other_instance_within_five_seconds() 
     let kid = header(&access)["kid"].as_str().unwrap().to_owned();
     assert_eq!(b.me(&access).await.status(), 200);
 
-    retire_key(&a.auth.tokens().ring, a.auth.store(), &kid, a.now())
+    let ring = &a.auth.tokens().ring;
+    Keys::of_ring(a.auth.store(), ring)
+        .retire_and_reload(ring, &kid, a.now())
         .await
         .unwrap();
 
