@@ -1,6 +1,7 @@
 //! The reference model: what the API's contract (its model, both dialects and the tokens) and the
-//! README's "Sessions" say each operation answers, kept as small as the rules allow. It knows tokens by their claims, never by their
-//! signatures, and time by the test's clock in milliseconds.
+//! README's "Sessions" say each operation answers, kept as small as the rules allow. It knows
+//! tokens by their claims, never by their signatures, and time by the test's clock in
+//! milliseconds.
 
 /// Lifetimes and grace window of the test's settings.
 pub const ACCESS: i64 = 60;
