@@ -10,6 +10,7 @@ use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
 use secrecy::SecretString;
 use tokio::runtime::Runtime;
 
+use porteiro::auth::keys::Keys;
 use porteiro::auth::throttle::Throttle;
 use porteiro::config::{Algorithm, LockoutSettings};
 use porteiro::domain::SecretKey;
@@ -76,7 +77,7 @@ fn tokens(rt: &Runtime, store: &Store, algorithm: Algorithm, now: i64) -> Tokens
         Some(&secret),
         bench_master_key(),
     );
-    rt.block_on(porteiro::auth::keys::ensure_signing_key(&ring, store, now))
+    rt.block_on(Keys::of_ring(store, &ring).ensure_signing_key(&ring, now))
         .expect("a signing key");
     Tokens::new(ring, algorithm, ISSUER.to_owned(), LEEWAY)
 }
@@ -161,7 +162,7 @@ fn tokens_from_store(rt: &Runtime, store: &Store, algorithm: Algorithm) -> Token
         Some(&secret),
         bench_master_key(),
     );
-    rt.block_on(porteiro::auth::keys::reload_keys(&ring, store))
+    rt.block_on(Keys::of_ring(store, &ring).reload(&ring))
         .expect("the keys load");
     Tokens::new(ring, algorithm, ISSUER.to_owned(), LEEWAY)
 }

@@ -8,7 +8,6 @@ pub mod layers;
 mod resolve;
 
 use std::net::SocketAddr;
-use std::path::PathBuf;
 use std::time::Duration;
 
 use anyhow::bail;
@@ -17,59 +16,15 @@ use secrecy::SecretString;
 
 pub use crate::auth::hashing::Argon2Settings;
 pub use crate::auth::throttle::LockoutSettings;
+pub use crate::store::SqliteSynchronous;
+pub use crate::tokens::Algorithm;
+pub use crate::tokens::master::MasterKeySource;
 
-/// The token signing algorithms Porteiro can be pinned to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum Algorithm {
-    #[value(name = "ES256")]
-    ES256,
-    #[value(name = "EdDSA")]
-    EdDSA,
-    #[value(name = "RS256")]
-    RS256,
-    #[value(name = "HS256")]
-    HS256,
-}
-
-impl Algorithm {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Algorithm::ES256 => "ES256",
-            Algorithm::EdDSA => "EdDSA",
-            Algorithm::RS256 => "RS256",
-            Algorithm::HS256 => "HS256",
-        }
-    }
-}
-
+/// How log lines are written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum LogFormat {
     Pretty,
     Json,
-}
-
-/// How hard SQLite works to keep a commit: its `synchronous` pragma in WAL mode. Both keep every
-/// commit across a crash of the process; they differ when the machine loses power or the kernel
-/// fails.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
-pub enum SqliteSynchronous {
-    /// The log is synced at checkpoints only: a power loss may take the last commits with it,
-    /// answers already sent included (a rotation whose new token the client holds).
-    #[default]
-    Normal,
-    /// The log is synced at every commit, before the answer: a commit that was answered survives a
-    /// power loss, at the cost of one `fsync` per write transaction.
-    Full,
-}
-
-impl SqliteSynchronous {
-    /// The pragma's value, as SQLite reads it back: 1 for NORMAL, 2 for FULL.
-    pub fn pragma_value(self) -> i64 {
-        match self {
-            SqliteSynchronous::Normal => 1,
-            SqliteSynchronous::Full => 2,
-        }
-    }
 }
 
 /// The resolved configuration of one Porteiro process.
@@ -105,29 +60,6 @@ pub struct Settings {
     /// How long a keep-alive connection may wait for its next request: 60 s, not a flag (tests
     /// lower it).
     pub idle_timeout: Duration,
-}
-
-/// Where the master key comes from.
-#[derive(Clone, Default)]
-pub enum MasterKeySource {
-    /// Not configured: on SQLite `<database file>.key`, created at first start; on PostgreSQL
-    /// an error.
-    #[default]
-    Default,
-    /// `--master-key-file` / `PORTEIRO_MASTER_KEY_FILE`.
-    File(PathBuf),
-    /// `PORTEIRO_MASTER_KEY`: the key itself, base64.
-    Inline(SecretString),
-}
-
-impl std::fmt::Debug for MasterKeySource {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            MasterKeySource::Default => f.write_str("Default"),
-            MasterKeySource::File(path) => f.debug_tuple("File").field(path).finish(),
-            MasterKeySource::Inline(_) => f.write_str("Inline([redacted])"),
-        }
-    }
 }
 
 impl Settings {

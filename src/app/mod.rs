@@ -16,7 +16,7 @@ use tokio::task::JoinHandle;
 
 use self::serve::{Limits, serve};
 use crate::auth::audit::AuditWriter;
-use crate::auth::keys;
+use crate::auth::keys::Keys;
 use crate::auth::{Auth, AuthSettings, Lifetimes, SessionSettings};
 use crate::clock::SharedClock;
 use crate::config::Settings;
@@ -64,7 +64,7 @@ impl Application {
             settings.sqlite_synchronous,
         )
         .await?;
-        let master = keys::unlock(&store, &settings.master_key, &settings.database).await?;
+        let master = Keys::unlock(&store, &settings.master_key, &settings.database).await?;
         let listener = TcpListener::bind(settings.listen).await?;
         let issuer = settings.issuer_for(listener.local_addr()?);
         let now = clock.now();
@@ -74,7 +74,9 @@ impl Application {
             settings.hs256_secret.as_ref(),
             master.clone(),
         );
-        keys::ensure_signing_key(&ring, &store, now).await?;
+        Keys::new(&store, &master)
+            .ensure_signing_key(&ring, now)
+            .await?;
         let settings = Arc::new(settings);
         let tokens = Tokens::new(
             ring,
@@ -92,7 +94,10 @@ impl Application {
                 KEY_RELOAD_EVERY,
                 auth.clone(),
                 |auth| async move {
-                    keys::reload_keys(&auth.tokens().ring, &auth.store().background()).await
+                    let ring = &auth.tokens().ring;
+                    Keys::of_ring(&auth.store().background(), ring)
+                        .reload(ring)
+                        .await
                 },
             ),
             every(

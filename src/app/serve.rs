@@ -1,4 +1,4 @@
-//! Accepting and serving connections (CONTRACT §9 "Connections"): at most `--max-connections`
+//! Accepting and serving connections, as the API's contract sets it: at most `--max-connections`
 //! open at once, each with a header timeout and a keep-alive idle timeout, and a graceful stop
 //! that lets the requests in flight finish. When the connections or the descriptors run out,
 //! the connection that has waited longest for a request is shed to make room for a new one.

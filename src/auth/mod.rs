@@ -1,9 +1,9 @@
 //! The use-cases, each a method of a service type: [`Auth`] for users' logins (`logins`),
 //! sessions ([`sessions`]), integrations and OAuth clients (`integrations`) and console
 //! sign-ins ([`console_sessions`]); [`admin::Administration`] and [`admin::OrgAdmin`] for the
-//! administration of organizations. Around them: the lockout ([`throttle`]), the password hashing
-//! pool ([`hashing`]), the audit log ([`audit`]) and records remembered for a moment
-//! ([`recent`]). This layer knows rules, never wire formats.
+//! administration of organizations; [`keys::Keys`] for the signing keys. Around them: the
+//! lockout ([`throttle`]), the password hashing pool ([`hashing`]), the audit log ([`audit`])
+//! and records remembered for a moment ([`recent`]). This layer knows rules, never wire formats.
 
 pub mod admin;
 pub mod audit;

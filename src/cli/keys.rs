@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 use super::Failure;
 use super::Output;
 use crate::auth::admin::AdminError;
-use crate::auth::keys::{self, create_stored_key, retire_stored_key};
+use crate::auth::keys::Keys;
 use crate::clock::format_rfc3339_millis;
 use crate::config::args::{AlgorithmArg, CommonArgs, parse_duration};
 use crate::config::{Algorithm, MasterKeySource};
@@ -57,7 +57,7 @@ async fn unlock(store: &Store, common: &CommonArgs) -> Result<MasterKey, Failure
     let source = common
         .master_key_source()
         .map_err(|e| Failure::Refused(format!("{e:#}")))?;
-    keys::unlock(store, &source, &common.database)
+    Keys::unlock(store, &source, &common.database)
         .await
         .map_err(master_key_error)
 }
@@ -131,7 +131,9 @@ pub(super) async fn keys_command(
                 )));
             }
             let activates = now + activate_in.as_secs() as i64;
-            let key = create_stored_key(store, &master, algorithm, now, activates).await?;
+            let key = Keys::new(store, &master)
+                .create(algorithm, now, activates)
+                .await?;
             Ok(Output {
                 human: format!(
                     "created key {} ({}), published now, signing from {}",
@@ -194,7 +196,7 @@ pub(super) async fn keys_command(
         }
         KeysCommand::Retire { kid } => {
             let master = unlock(store, common).await?;
-            match retire_stored_key(store, &master, &kid, now).await? {
+            match Keys::new(store, &master).retire(&kid, now).await? {
                 Retirement::Unknown => {
                     Err(Failure::Refused(format!("there is no signing key {kid}")))
                 }
@@ -239,7 +241,8 @@ pub(super) async fn keys_command(
             )
             .map_err(|e| Failure::Refused(e.to_string()))?;
             let current = unlock(store, common).await?;
-            let count = keys::rewrap(store, &current, &new)
+            let count = Keys::new(store, &current)
+                .rewrap(&new)
                 .await
                 .map_err(master_key_error)?;
             let file = new_master_key_file.display();

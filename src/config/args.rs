@@ -8,7 +8,8 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use anyhow::bail;
-use clap::{ArgAction, Args, Command};
+use clap::builder::PossibleValue;
+use clap::{ArgAction, Args, Command, ValueEnum};
 use secrecy::{ExposeSecret, SecretString};
 
 use super::{
@@ -28,6 +29,40 @@ const HASHING: &str = "Password hashing";
 /// Parses a duration written the humantime way: `90s`, `15m`, `1h`, `2d`.
 pub fn parse_duration(s: &str) -> Result<Duration, humantime::DurationError> {
     humantime::parse_duration(s)
+}
+
+// The value types belong to the layers that use them (`tokens`, `store`), which know nothing of
+// clap: how a flag names their values is said here.
+
+impl ValueEnum for Algorithm {
+    fn value_variants<'a>() -> &'a [Self] {
+        &Algorithm::ALL
+    }
+
+    fn to_possible_value(&self) -> Option<PossibleValue> {
+        Some(PossibleValue::new(self.as_str()))
+    }
+}
+
+impl ValueEnum for SqliteSynchronous {
+    fn value_variants<'a>() -> &'a [Self] {
+        &[SqliteSynchronous::Normal, SqliteSynchronous::Full]
+    }
+
+    fn to_possible_value(&self) -> Option<PossibleValue> {
+        Some(match self {
+            SqliteSynchronous::Normal => PossibleValue::new("normal").help(
+                "The log is synced at checkpoints only: a power loss may take the last commits \
+                 with it, answers already sent included (a rotation whose new token the client \
+                 holds)",
+            ),
+            SqliteSynchronous::Full => PossibleValue::new("full").help(
+                "The log is synced at every commit, before the answer: a commit that was \
+                 answered survives a power loss, at the cost of one `fsync` per write \
+                 transaction",
+            ),
+        })
+    }
 }
 
 /// The settings of every command: where the database and its master key are, and how to log.

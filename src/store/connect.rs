@@ -8,7 +8,6 @@ use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{ConnectOptions, Connection, Executor};
 
 use super::{Backend, Store};
-use crate::config::SqliteSynchronous;
 use crate::files;
 
 /// A PostgreSQL connection idle for this long is tested before it is used again (see
@@ -21,6 +20,30 @@ const UNTESTED_IDLE: Duration = Duration::from_secs(1);
 /// once it has passed. Opening one again costs a thread, a file open and four pragmas, well
 /// under a millisecond; a connection in use at least every few seconds is never closed.
 const SQLITE_READER_IDLE: Duration = Duration::from_secs(5);
+
+/// How hard SQLite works to keep a commit: its `synchronous` pragma in WAL mode. Both keep every
+/// commit across a crash of the process; they differ when the machine loses power or the kernel
+/// fails.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum SqliteSynchronous {
+    /// The log is synced at checkpoints only: a power loss may take the last commits with it,
+    /// answers already sent included (a rotation whose new token the client holds).
+    #[default]
+    Normal,
+    /// The log is synced at every commit, before the answer: a commit that was answered survives a
+    /// power loss, at the cost of one `fsync` per write transaction.
+    Full,
+}
+
+impl SqliteSynchronous {
+    /// The pragma's value, as SQLite reads it back: 1 for NORMAL, 2 for FULL.
+    pub fn pragma_value(self) -> i64 {
+        match self {
+            SqliteSynchronous::Normal => 1,
+            SqliteSynchronous::Full => 2,
+        }
+    }
+}
 
 /// What a pool of [`Store::open`] is for.
 #[derive(Clone, Copy, PartialEq, Eq)]

@@ -29,7 +29,7 @@ use sqlx::AnyPool;
 pub use access::AccessChange;
 pub use attempts::{AttemptCount, Counter};
 pub use audit::{AuditEvent, AuditFilter};
-pub use connect::{DatabaseFile, OpenError, check_url, sqlite_file};
+pub use connect::{DatabaseFile, OpenError, SqliteSynchronous, check_url, sqlite_file};
 pub use console::ConsoleSession;
 pub use errors::{Unavailable, WriteError, is_unavailable, unavailability, unavailability_in};
 pub use integrations::IntegrationRecord;

@@ -1,4 +1,5 @@
-//! The claims every Porteiro token carries (CONTRACT §4).
+//! The claims every Porteiro token carries: its type, lifetime, `jti`, issuer, subject, session
+//! and organization, and the user's id or the integration's consumer key and scopes.
 
 use serde::{Deserialize, Serialize};
 

@@ -12,7 +12,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
 use jsonwebtoken::DecodingKey;
 use serde_json::json;
 
-use crate::config::Algorithm;
+use super::Algorithm;
 
 /// A key ready to sign and verify with.
 pub struct SigningKey {

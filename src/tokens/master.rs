@@ -13,8 +13,6 @@ use base64::engine::{DecodePaddingMode, general_purpose};
 use secrecy::zeroize::Zeroizing;
 use secrecy::{ExposeSecret, SecretString};
 
-use crate::config::MasterKeySource;
-
 /// What a derived key is for; each label gives an unrelated key.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Purpose {
@@ -72,6 +70,29 @@ pub enum MasterKeyError {
 #[derive(Debug, thiserror::Error)]
 #[error("the private key of signing key {0} cannot be decrypted: its database row is damaged")]
 pub struct CorruptKey(pub String);
+
+/// Where the master key comes from, as configured.
+#[derive(Clone, Default)]
+pub enum MasterKeySource {
+    /// Not configured: on SQLite `<database file>.key`, created at first start; on PostgreSQL
+    /// an error.
+    #[default]
+    Default,
+    /// `--master-key-file` / `PORTEIRO_MASTER_KEY_FILE`.
+    File(PathBuf),
+    /// `PORTEIRO_MASTER_KEY`: the key itself, base64.
+    Inline(SecretString),
+}
+
+impl std::fmt::Debug for MasterKeySource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            MasterKeySource::Default => f.write_str("Default"),
+            MasterKeySource::File(path) => f.debug_tuple("File").field(path).finish(),
+            MasterKeySource::Inline(_) => f.write_str("Inline([redacted])"),
+        }
+    }
+}
 
 /// Where the master key is when the settings name none.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -14,7 +14,50 @@ use jsonwebtoken::Validation;
 pub use claims::{Claims, TokenType};
 pub use ring::KeyRing;
 
-use crate::config::Algorithm;
+/// The token signing algorithms Porteiro can be pinned to, named as in a JWT's `alg`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Algorithm {
+    ES256,
+    EdDSA,
+    RS256,
+    HS256,
+}
+
+impl Algorithm {
+    /// Every algorithm, in the order `--help` lists them.
+    pub const ALL: [Algorithm; 4] = [
+        Algorithm::ES256,
+        Algorithm::EdDSA,
+        Algorithm::RS256,
+        Algorithm::HS256,
+    ];
+
+    /// The algorithm's name: a JWT's `alg`, the value of `--algorithm`, a stored key's algorithm.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Algorithm::ES256 => "ES256",
+            Algorithm::EdDSA => "EdDSA",
+            Algorithm::RS256 => "RS256",
+            Algorithm::HS256 => "HS256",
+        }
+    }
+}
+
+/// A name that is not one of [`Algorithm::ALL`]'s, exactly as written (case counts).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown signing algorithm {0}")]
+pub struct UnknownAlgorithm(pub String);
+
+impl std::str::FromStr for Algorithm {
+    type Err = UnknownAlgorithm;
+
+    fn from_str(name: &str) -> Result<Self, Self::Err> {
+        Algorithm::ALL
+            .into_iter()
+            .find(|algorithm| algorithm.as_str() == name)
+            .ok_or_else(|| UnknownAlgorithm(name.to_owned()))
+    }
+}
 
 /// Longer than any token Porteiro signs; anything longer is refused before parsing.
 const MAX_TOKEN_LEN: usize = 8 * 1024;

@@ -9,10 +9,10 @@ use std::sync::{Arc, RwLock};
 use secrecy::zeroize::Zeroizing;
 use secrecy::{ExposeSecret, SecretString};
 
+use super::Algorithm;
 use super::keys::SigningKey;
 use super::master::MasterKey;
-use super::stored::{NewKey, StoredKey};
-use crate::config::Algorithm;
+use super::stored::StoredKey;
 
 pub struct KeyRing {
     algorithm: Algorithm,
@@ -113,10 +113,9 @@ impl KeyRing {
         )?)
     }
 
-    /// A fresh key of the ring's algorithm to store, sealed under its master key: published from
-    /// `now`, signing from `activates_at`. The ring has it once it is stored and loaded.
-    pub fn new_key(&self, now: i64, activates_at: i64) -> anyhow::Result<NewKey> {
-        NewKey::generate(&self.master, self.algorithm, now, activates_at)
+    /// The algorithm of every key in the ring.
+    pub fn algorithm(&self) -> Algorithm {
+        self.algorithm
     }
 
     /// The master key the ring opens its keys with.

@@ -3,9 +3,9 @@
 
 use secrecy::zeroize::Zeroizing;
 
+use super::Algorithm;
 use super::keys::{generate_private_key, new_kid};
 use super::master::MasterKey;
-use crate::config::Algorithm;
 
 /// A signing key as the database holds it.
 #[derive(Clone)]
@@ -72,7 +72,8 @@ impl NewKey {
         now: i64,
         activates_at: i64,
     ) -> anyhow::Result<Self> {
-        let algorithm = <Algorithm as clap::ValueEnum>::from_str(algorithm, false)
+        let algorithm: Algorithm = algorithm
+            .parse()
             .map_err(|_| anyhow::anyhow!("a stored key has the unknown algorithm {algorithm}"))?;
         Self::generate(master, algorithm, now, activates_at)
     }

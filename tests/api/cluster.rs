@@ -1,4 +1,4 @@
-//! Several instances on one PostgreSQL behave as one service (CONTRACT §8), and an unreachable
+//! Several instances on one PostgreSQL behave as one service, and an unreachable
 //! database gives quick 503s, then service resumes by itself.
 
 use std::sync::Arc;

@@ -1,4 +1,4 @@
-//! Connections (CONTRACT §9): the header timeout, the keep-alive idle timeout, the connection
+//! Connections: the header timeout, the keep-alive idle timeout, the connection
 //! limit, and a graceful stop, seen from raw TCP clients.
 
 use std::net::SocketAddr;

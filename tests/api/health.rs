@@ -1,4 +1,4 @@
-//! Liveness, readiness and metrics (CONTRACT §8).
+//! Liveness, readiness and metrics: `/healthz`, `/readyz` and `/metrics`.
 
 use crate::helpers::*;
 

@@ -1,4 +1,4 @@
-//! `POST /api/v1/auth/token/{organization_id}/` (CONTRACT §2).
+//! `POST /api/v1/auth/token/{organization_id}/`: a user's login, in the user dialect.
 
 use porteiro::domain::Role;
 use serde_json::json;

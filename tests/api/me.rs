@@ -1,4 +1,4 @@
-//! `GET /api/v1/me` (CONTRACT §7).
+//! `GET /api/v1/me`: who a valid access token belongs to.
 
 use serde_json::json;
 

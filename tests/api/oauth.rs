@@ -1,4 +1,4 @@
-//! OAuth 2 (CONTRACT §6): the token endpoint, introspection, revocation and discovery.
+//! OAuth 2: the token endpoint, introspection, revocation and discovery.
 
 use serde_json::{Value, json};
 

@@ -1,4 +1,4 @@
-//! token-refresh, token-verify and token-blacklist (CONTRACT §2), and refresh rotation (§4).
+//! token-refresh, token-verify and token-blacklist of the user dialect, and refresh rotation.
 
 use std::collections::HashSet;
 

@@ -1,4 +1,4 @@
-//! Headers on every answer (CONTRACT §9): `X-Content-Type-Options: nosniff` always, and
+//! Headers on every answer: `X-Content-Type-Options: nosniff` always, and
 //! `Strict-Transport-Security` when the issuer is `https://`.
 
 use reqwest::Response;

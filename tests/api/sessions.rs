@@ -1,5 +1,5 @@
 //! Sessions end when their user is disabled, changes password or leaves the organization, and
-//! Porteiro's own checks refuse their tokens at once (CONTRACT §1).
+//! Porteiro's own checks (`/api/v1/me`, token-verify, introspection) refuse their tokens at once.
 
 use porteiro::auth::admin;
 use porteiro::domain::Username;

@@ -1,4 +1,4 @@
-//! Token format, algorithms, pinning and key rotation (CONTRACT §4).
+//! Token format, algorithms, pinning and key rotation.
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;

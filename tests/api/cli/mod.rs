@@ -1,4 +1,4 @@
-//! The command line as an operator meets it (CONTRACT §8): the real `porteiro` binary, one fresh
+//! The command line as an operator meets it: the real `porteiro` binary, one fresh
 //! SQLite database per test, `serve` on a free loopback port, admin commands against the same file.
 
 mod first_start;

@@ -1,5 +1,5 @@
-//! With an `https://` issuer the console's cookies are `Secure` and `__Host-` prefixed (CONTRACT
-//! §9), and only those are read back.
+//! With an `https://` issuer the console's cookies are `Secure` and `__Host-` prefixed, and only
+//! those are read back.
 
 use porteiro::domain::Role;
 

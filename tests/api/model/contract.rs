@@ -1,6 +1,7 @@
-//! The reference model: what CONTRACT §1–§4 and the README's "Sessions" say each operation
-//! answers, kept as small as the rules allow. It knows tokens by their claims, never by their
-//! signatures, and time by the test's clock in milliseconds.
+//! The reference model: what the API's contract (its model, both dialects and the tokens) and the
+//! README's "Sessions" say each operation answers, kept as small as the rules allow. It knows
+//! tokens by their claims, never by their signatures, and time by the test's clock in
+//! milliseconds.
 
 /// Lifetimes and grace window of the test's settings.
 pub const ACCESS: i64 = 60;
@@ -115,7 +116,8 @@ impl Model {
         !integration.revoked && integration.secret == secret
     }
 
-    /// Presenting a refresh token to a dialect's refresh endpoint (CONTRACT §2, §3, §4).
+    /// Presenting a refresh token to a dialect's refresh endpoint: token-refresh for users,
+    /// `/auth` refresh for integrations.
     pub fn refresh(&mut self, token: usize, dialect: Dialect, now_ms: i64) -> Refresh {
         let t = &self.tokens[token];
         let s = &self.sessions[t.session];

@@ -1,0 +1,7 @@
+//! Creating and managing users and memberships.
+
+mod create;
+mod manage;
+mod password_choice;
+
+use super::*;
