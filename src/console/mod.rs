@@ -8,7 +8,7 @@
 
 mod activity;
 mod assets;
-mod i18n;
+pub mod i18n;
 mod integrations;
 mod sessions;
 mod settings;

@@ -11,7 +11,7 @@ mod health;
 pub mod i18n;
 mod integration;
 mod me;
-mod oauth;
+pub mod oauth;
 pub mod serve;
 mod user_login;
 mod well_known;
