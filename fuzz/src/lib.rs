@@ -17,6 +17,7 @@
 //! fuzzer stays free to mutate them away.
 
 use std::cell::RefCell;
+use std::mem::ManuallyDrop;
 use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -100,6 +101,7 @@ impl Server {
             std::process::id(),
             STARTED.fetch_add(1, Ordering::Relaxed)
         ));
+        remove_stale_directories();
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).expect("a temporary directory");
         let mut settings = settings(format!("sqlite://{}/porteiro.db", dir.display()));
@@ -182,6 +184,24 @@ impl Server {
                 .expect("a response body can be read");
             (parts.status, parts.headers, body)
         })
+    }
+}
+
+/// Removes the databases of fuzzing processes that have exited (a server is not dropped at exit,
+/// see `with_server`, so its directory stays behind).
+fn remove_stale_directories() {
+    let Ok(entries) = std::fs::read_dir(std::env::temp_dir()) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(rest) = name.to_str().and_then(|n| n.strip_prefix("porteiro-fuzz-")) else {
+            continue;
+        };
+        let pid = rest.split('-').next().unwrap_or_default();
+        if !std::path::Path::new(&format!("/proc/{pid}")).exists() {
+            let _ = std::fs::remove_dir_all(entry.path());
+        }
     }
 }
 
@@ -271,7 +291,9 @@ pub fn parse_request(input: &str, path_prefix: &str) -> Option<Request<Body>> {
 }
 
 thread_local! {
-    static SERVER: RefCell<Option<(Server, usize)>> = const { RefCell::new(None) };
+    // Never dropped at exit: by then Tokio's own thread-locals are gone, and a background task
+    // dropped with the runtime (a database query in flight) would panic for want of them.
+    static SERVER: RefCell<Option<(ManuallyDrop<Server>, usize)>> = const { RefCell::new(None) };
 }
 
 /// Runs `f` on this thread's server, started by `start` on first use and started afresh every
@@ -281,13 +303,17 @@ pub fn with_server(generation: usize, start: fn() -> Server, f: impl FnOnce(&Ser
     SERVER.with(|cell| {
         let mut slot = cell.borrow_mut();
         if slot.as_ref().is_none_or(|(_, used)| *used >= generation) {
-            *slot = None;
-            *slot = Some((start(), 0));
+            if let Some((old, _)) = slot.take() {
+                drop(ManuallyDrop::into_inner(old));
+            }
+            *slot = Some((ManuallyDrop::new(start()), 0));
         }
         let (server, used) = slot.as_mut().expect("a server");
         *used += 1;
         if !f(server) {
-            *slot = None;
+            if let Some((old, _)) = slot.take() {
+                drop(ManuallyDrop::into_inner(old));
+            }
         }
     });
 }
