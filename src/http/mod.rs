@@ -12,7 +12,7 @@ mod health;
 pub mod i18n;
 mod integration;
 mod me;
-mod oauth;
+pub mod oauth;
 mod user_login;
 mod well_known;
 

@@ -22,6 +22,7 @@ use crate::request::{Body, Fields};
 use crate::store::IntegrationRecord;
 use crate::tokens::TokenType;
 
+/// The OAuth endpoints.
 pub fn router() -> Router<Arc<Auth>> {
     Router::new()
         .route("/oauth/token", post_only(token))
@@ -76,8 +77,8 @@ fn form_decode(s: &str) -> String {
 }
 
 /// The client's credentials: HTTP Basic, or `client_id` and `client_secret` in the body — one
-/// method only.
-fn client_credentials_of(headers: &HeaderMap, fields: &Fields) -> Result<ClientAuth, Response> {
+/// method only. Public for the fuzz targets.
+pub fn client_credentials_of(headers: &HeaderMap, fields: &Fields) -> Result<ClientAuth, Response> {
     let basic = headers
         .get(AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
