@@ -9,7 +9,7 @@
 use axum::http::header::AUTHORIZATION;
 use axum::http::{HeaderMap, HeaderValue};
 use libfuzzer_sys::fuzz_target;
-use porteiro::http::extract::Fields;
+use porteiro::request::Fields;
 use porteiro::http::oauth::client_credentials_of;
 
 fuzz_target!(|data: &[u8]| {

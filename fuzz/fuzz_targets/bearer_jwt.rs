@@ -37,7 +37,7 @@ fn ring(algorithm: Algorithm) -> Ring {
     let kid = server
         .state()
         .auth
-        .tokens
+        .tokens()
         .ring
         .signing_key(now)
         .expect("a signing key")
@@ -73,9 +73,9 @@ fn expand(ring: &Ring, text: &str) -> String {
 
 fn verify(ring: &Ring, token: &str) {
     let auth = &ring.server.state().auth;
-    if let Ok(claims) = auth.tokens.verify(token, auth.now()) {
+    if let Ok(claims) = auth.tokens().verify(token, auth.now()) {
         assert_eq!(
-            claims.iss, auth.tokens.issuer,
+            claims.iss, auth.tokens().issuer,
             "a verified token has our issuer"
         );
     }

@@ -10,7 +10,7 @@ use std::net::IpAddr;
 use axum::http::{HeaderMap, HeaderValue};
 use ipnet::IpNet;
 use libfuzzer_sys::fuzz_target;
-use porteiro::http::extract::client_address;
+use porteiro::request::client_address;
 
 const PEERS: [&str; 6] = [
     "10.0.0.2",

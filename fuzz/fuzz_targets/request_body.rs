@@ -8,7 +8,7 @@
 
 use libfuzzer_sys::fuzz_target;
 use porteiro::domain::{ConsumerKey, OrgId, Password, Role, Scopes, UserId, Username};
-use porteiro::http::extract::{BodyError, FieldError, Fields, MAX_BODY_BYTES};
+use porteiro::request::{BodyError, FieldError, Fields, MAX_BODY_BYTES};
 use secrecy::SecretString;
 
 const NAMES: [&str; 16] = [

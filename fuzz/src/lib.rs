@@ -29,10 +29,10 @@ use axum::extract::ConnectInfo;
 use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, Request, StatusCode, Uri};
 use base64::Engine;
 use porteiro::app::{AppState, Application};
-use porteiro::auth::admin::{self, Actor};
-use porteiro::auth::password::hash_password;
+use porteiro::auth::admin::Administration;
+use porteiro::auth::hashing::hash_password;
 use porteiro::clock::{Clock, ManualClock, SystemClock};
-use porteiro::config::{Settings, SettingsArgs};
+use porteiro::config::Settings;
 use porteiro::domain::{OrgId, Role, Scopes, Username};
 use secrecy::SecretString;
 use tower::ServiceExt;
@@ -80,15 +80,19 @@ impl Drop for Server {
 /// Settings for fuzzing: port 0, argon2 at its cheapest (no input may pay for a real hash), and
 /// 10.0.0.0/8 and fd00::/8 as trusted proxies.
 pub fn settings(database: String) -> Settings {
-    let args = SettingsArgs {
-        listen: Some("127.0.0.1:0".parse().expect("an address")),
-        database: Some(database),
-        argon2_memory_kib: Some(8),
-        argon2_iterations: Some(1),
-        trusted_proxies: Some("10.0.0.0/8,fd00::/8".into()),
-        ..Default::default()
-    };
-    Settings::resolve(args, None).expect("valid settings")
+    Settings::from_flags([
+        "--listen",
+        "127.0.0.1:0",
+        "--database",
+        &database,
+        "--argon2-memory-kib",
+        "8",
+        "--argon2-iterations",
+        "1",
+        "--trusted-proxies",
+        "10.0.0.0/8,fd00::/8",
+    ])
+    .expect("valid settings")
 }
 
 impl Server {
@@ -118,7 +122,7 @@ impl Server {
             let live = seed(app.state(), clock.now()).await;
             (app, live)
         });
-        let router = porteiro::http::router(app.state().clone());
+        let router = porteiro::app::routes(app.state().auth.clone());
         Server {
             live,
             router,
@@ -207,27 +211,29 @@ fn remove_stale_directories() {
 
 async fn seed(state: &AppState, now: i64) -> Live {
     let auth = &state.auth;
-    let store = &auth.store;
-    let cli = Actor::cli();
-    let org = admin::create_org(store, "Acme", now)
+    let operator = Administration::operator(auth.store());
+    let org = operator
+        .create_org("Acme", now)
         .await
         .expect("an organization");
     let org_id = OrgId::from_db(org.id);
-    let hash = hash_password(&SecretString::from(PASSWORD), auth.settings.argon2).expect("a hash");
+    let hash = hash_password(&SecretString::from(PASSWORD), state.settings.argon2).expect("a hash");
     let mut ids = Vec::new();
     for (name, role) in [
         ("owner@example.com", Role::Owner),
         ("member@example.com", Role::Member),
     ] {
         let username = Username::parse(name).expect("a username");
-        let member = admin::create_user(store, &cli, org_id, &username, role, &hash, now)
+        let member = operator
+            .create_user(org_id, &username, role, &hash, now)
             .await
             .expect("a user");
         ids.push(member.id);
     }
     let scopes = Scopes::parse(&["read", "write"]).expect("scopes");
     let (integration, secret) =
-        admin::create_integration(store, &cli, org_id, "Billing", &scopes, now)
+        operator
+            .create_integration(org_id, "Billing", &scopes, now)
             .await
             .expect("an integration");
     let client: IpAddr = [10, 0, 0, 2].into();

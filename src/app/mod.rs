@@ -6,6 +6,8 @@
 mod routes;
 mod serve;
 
+pub use routes::routes;
+
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
