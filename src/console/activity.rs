@@ -13,7 +13,7 @@ use super::view::{self, Chrome, Frame, Notice};
 use super::web::Signed;
 use crate::auth::Auth;
 use crate::auth::audit::Kind;
-use crate::store::AuditFilter;
+use crate::domain::AuditFilter;
 
 const PAGE_SIZE: usize = 50;
 

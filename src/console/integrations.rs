@@ -14,7 +14,7 @@ use super::view::{self, Chrome, ConfirmPage, Frame, Notice, Refusals, SecretPage
 use super::web::{Posted, Signed, see_other};
 use crate::auth::Auth;
 use crate::auth::admin::OrgAdmin;
-use crate::store::IntegrationRecord;
+use crate::domain::Integration as IntegrationRecord;
 
 pub struct IntegrationRow {
     pub consumer_key: String,

@@ -16,8 +16,8 @@ use super::web::{Posted, Signed, see_other};
 use crate::auth::Auth;
 use crate::auth::admin::AdminError;
 use crate::auth::admin::OrgAdmin;
+use crate::domain::Member as MemberRecord;
 use crate::domain::Role;
-use crate::store::MemberRecord;
 
 pub struct MemberRow {
     pub id: i64,

@@ -17,9 +17,8 @@ use super::errors::oauth;
 use super::extract::ClientAddr;
 use crate::auth::Auth;
 use crate::auth::{ClientAuth, Introspection};
-use crate::domain::{Scopes, SecretKey};
+use crate::domain::{Integration, Scopes, SecretKey};
 use crate::request::{Body, Fields};
-use crate::store::IntegrationRecord;
 use crate::tokens::TokenType;
 
 pub fn router() -> Router<Arc<Auth>> {
@@ -117,7 +116,7 @@ async fn authenticated(
     fields: &Fields,
     client: std::net::IpAddr,
     for_tokens: bool,
-) -> Result<IntegrationRecord, Response> {
+) -> Result<Integration, Response> {
     let credentials = client_credentials_of(headers, fields)?;
     auth.authenticate_client(&credentials, client, for_tokens)
         .await
@@ -252,7 +251,7 @@ async fn client_and_token(
     client: std::net::IpAddr,
     headers: &HeaderMap,
     body: Body,
-) -> Result<(IntegrationRecord, String), Response> {
+) -> Result<(Integration, String), Response> {
     let fields = form(headers, body)?;
     let integration = authenticated(auth, headers, &fields, client, false).await?;
     let token = fields
