@@ -15,6 +15,8 @@ pub mod files;
 pub mod http;
 pub mod i18n;
 pub mod metrics;
+pub mod outage;
 pub mod request;
 pub mod store;
 pub mod tokens;
+pub mod views;

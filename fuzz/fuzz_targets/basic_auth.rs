@@ -9,8 +9,8 @@
 use axum::http::header::AUTHORIZATION;
 use axum::http::{HeaderMap, HeaderValue};
 use libfuzzer_sys::fuzz_target;
-use porteiro::request::Fields;
 use porteiro::http::oauth::client_credentials_of;
+use porteiro::request::Fields;
 
 fuzz_target!(|data: &[u8]| {
     let (first, body) = match data.iter().position(|&b| b == b'\n') {

@@ -75,7 +75,8 @@ fn verify(ring: &Ring, token: &str) {
     let auth = &ring.server.state().auth;
     if let Ok(claims) = auth.tokens().verify(token, auth.now()) {
         assert_eq!(
-            claims.iss, auth.tokens().issuer,
+            claims.iss,
+            auth.tokens().issuer,
             "a verified token has our issuer"
         );
     }

@@ -231,11 +231,10 @@ async fn seed(state: &AppState, now: i64) -> Live {
         ids.push(member.id);
     }
     let scopes = Scopes::parse(&["read", "write"]).expect("scopes");
-    let (integration, secret) =
-        operator
-            .create_integration(org_id, "Billing", &scopes, now)
-            .await
-            .expect("an integration");
+    let (integration, secret) = operator
+        .create_integration(org_id, "Billing", &scopes, now)
+        .await
+        .expect("an integration");
     let client: IpAddr = [10, 0, 0, 2].into();
     let password = || SecretString::from(PASSWORD);
     let admin = auth

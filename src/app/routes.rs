@@ -52,7 +52,7 @@ pub fn routes(auth: Arc<Auth>) -> Router {
 /// be written to again.
 async fn watch_database(State(auth): State<Arc<Auth>>, request: Request, next: Next) -> Response {
     let response = next.run(request).await;
-    if let Some(cause) = response.extensions().get::<crate::store::Unavailable>() {
+    if let Some(cause) = response.extensions().get::<crate::outage::Unavailable>() {
         auth.store().note_unavailable(*cause);
     }
     response

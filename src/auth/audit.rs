@@ -14,8 +14,9 @@ use std::time::Duration;
 use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
 
+use crate::domain::AuditEvent;
 use crate::domain::OrgId;
-use crate::store::{AuditEvent, Store};
+use crate::store::Store;
 
 /// What happened.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

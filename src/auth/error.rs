@@ -24,7 +24,7 @@ pub enum AuthError {
     Busy,
     /// The database said "try later" (unreachable, disk full, read-only, …): 503.
     #[error("{0}")]
-    Unavailable(store::Unavailable),
+    Unavailable(crate::outage::Unavailable),
     #[error(transparent)]
     Internal(anyhow::Error),
 }

@@ -7,9 +7,9 @@ use std::net::IpAddr;
 use super::audit::{Kind, event};
 use super::sessions::{Identity, Subject, TokenPair};
 use super::{Auth, AuthError};
-use crate::domain::{ConsumerKey, OrgId, Scopes, SecretKey};
+use crate::domain::{ConsumerKey, Integration, OrgId, Scopes, SecretKey};
 use crate::metrics::{Outcome, Principal};
-use crate::store::{EndReason, IntegrationRecord};
+use crate::store::EndReason;
 use crate::tokens::claims::jti_digest;
 use crate::tokens::{Claims, TokenType};
 
@@ -31,7 +31,7 @@ pub struct Introspection {
 /// Compared against when the consumer key is unknown, so that case does the same work.
 const NO_SECRET_DIGEST: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 
-fn subject_of_integration(record: &IntegrationRecord, scopes: Scopes) -> Subject {
+fn subject_of_integration(record: &Integration, scopes: Scopes) -> Subject {
     Subject::Integration {
         id: record.id,
         org: record.org_id,
@@ -52,7 +52,7 @@ impl Auth {
         secret: &SecretKey,
         client: IpAddr,
         for_tokens: bool,
-    ) -> Result<IntegrationRecord, AuthError> {
+    ) -> Result<Integration, AuthError> {
         let keys = self.throttle.integration_keys(key.as_str(), client);
         let now = self.now();
         let peek = self.throttle.peek(&keys, now).await?;
@@ -115,7 +115,7 @@ impl Auth {
     pub(crate) async fn integration_record(
         &self,
         key: &ConsumerKey,
-    ) -> Result<Option<IntegrationRecord>, AuthError> {
+    ) -> Result<Option<Integration>, AuthError> {
         let now = self.now();
         if let Some(record) = self.integrations.get(key.as_str(), now) {
             return Ok(Some(record));
@@ -185,7 +185,7 @@ impl Auth {
     pub async fn refresh_integration(
         &self,
         token: &str,
-        client: Option<&IntegrationRecord>,
+        client: Option<&Integration>,
     ) -> Result<TokenPair, AuthError> {
         let claims = self.verify_open(token)?;
         if claims.token_type != TokenType::Refresh || claims.user_id.is_some() {
@@ -211,7 +211,7 @@ impl Auth {
         auth: &ClientAuth,
         client: IpAddr,
         for_tokens: bool,
-    ) -> Result<IntegrationRecord, AuthError> {
+    ) -> Result<Integration, AuthError> {
         let key = ConsumerKey::parse(&auth.client_id).map_err(|_| AuthError::InvalidClient)?;
         self.authenticate_integration(&key, &auth.client_secret, client, for_tokens)
             .await
@@ -225,7 +225,7 @@ impl Auth {
     /// integration's when none are asked for).
     pub async fn client_credentials(
         &self,
-        record: &IntegrationRecord,
+        record: &Integration,
         requested: Option<Scopes>,
         client: IpAddr,
     ) -> Result<(TokenPair, Scopes), AuthError> {
@@ -254,7 +254,7 @@ impl Auth {
     /// it is its session's current one.
     pub async fn introspect(
         &self,
-        client: &IntegrationRecord,
+        client: &Integration,
         token: &str,
     ) -> Result<Option<Introspection>, AuthError> {
         let Ok(claims) = self.verify_open(token) else {
@@ -279,11 +279,7 @@ impl Auth {
     }
 
     /// RFC 7009: a client revokes its own token, ending its session; anything else is ignored.
-    pub async fn revoke_token(
-        &self,
-        client: &IntegrationRecord,
-        token: &str,
-    ) -> Result<(), AuthError> {
+    pub async fn revoke_token(&self, client: &Integration, token: &str) -> Result<(), AuthError> {
         let Ok(claims) = self.verify_open(token) else {
             return Ok(());
         };

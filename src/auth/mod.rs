@@ -26,7 +26,7 @@ pub use sessions::{Identity, Lifetimes, SessionSettings, TokenPair};
 
 use crate::clock::SharedClock;
 use crate::metrics::Metrics;
-use crate::store::{self, Store};
+use crate::store::Store;
 use crate::tokens::Tokens;
 use sessions::ended::EndedSessions;
 use sessions::writes::SessionWrites;
@@ -61,7 +61,7 @@ pub struct Auth {
     metrics: Metrics,
     audit: audit::AuditLog,
     identities: recent::Recent<Identity>,
-    integrations: recent::Recent<store::IntegrationRecord>,
+    integrations: recent::Recent<crate::domain::Integration>,
     session_writes: SessionWrites,
 }
 
@@ -106,6 +106,18 @@ impl Auth {
 
     pub fn store(&self) -> &Store {
         &self.store
+    }
+
+    /// Whether the database can be used now: it answers, and no outage is under way (or a
+    /// probe write just ended one; see `Store::ready`). What `/readyz` answers.
+    pub async fn database_ready(&self) -> bool {
+        self.store.ready().await
+    }
+
+    /// Whether the database answers and no outage is under way, without a probe write: what
+    /// the metrics show.
+    pub async fn database_up(&self) -> bool {
+        self.store.trouble().is_none() && self.store.ping().await
     }
 
     pub fn tokens(&self) -> &Tokens {

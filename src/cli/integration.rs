@@ -6,9 +6,9 @@ use serde_json::{Value, json};
 use super::Failure;
 use super::Output;
 use crate::auth::admin::Administration;
-use crate::clock::format_rfc3339_millis;
 use crate::domain::{ConsumerKey, OrgId, Scopes};
 use crate::store::Store;
+use crate::views;
 
 #[derive(Debug, Subcommand)]
 pub(super) enum IntegrationCommand {
@@ -48,18 +48,6 @@ fn parse_consumer_key(s: &str) -> Result<ConsumerKey, crate::domain::ParseError>
     ConsumerKey::parse(s)
 }
 
-fn integration_json(i: &crate::store::IntegrationRecord) -> Value {
-    json!({
-        "consumer_key": i.consumer_key,
-        "org_id": i.org_id.get(),
-        "name": i.name,
-        "scope": i.scopes.items(),
-        "created": format_rfc3339_millis(i.created_at),
-        "last_used": i.last_used_at.map(format_rfc3339_millis),
-        "revoked": i.revoked_at.map(format_rfc3339_millis),
-    })
-}
-
 pub(super) async fn integration_command(
     command: IntegrationCommand,
     store: &Store,
@@ -80,6 +68,8 @@ pub(super) async fn integration_command(
                     record.consumer_key,
                     secret.expose()
                 ),
+                // Not `views::integration` with the secret added: the contract fixes this
+                // object to these five keys, what a client needs to obtain tokens.
                 json: json!({
                     "consumer_key": record.consumer_key,
                     "secret_key": secret.expose(),
@@ -111,7 +101,7 @@ pub(super) async fn integration_command(
                     })
                     .collect::<Vec<_>>()
                     .join("\n"),
-                json: Value::Array(list.iter().map(integration_json).collect()),
+                json: Value::Array(list.iter().map(views::integration).collect()),
             })
         }
         IntegrationCommand::Revoke { consumer_key } => {

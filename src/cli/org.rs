@@ -1,12 +1,12 @@
 //! `porteiro org`: organizations.
 
 use clap::Subcommand;
-use serde_json::json;
 
 use super::Failure;
 use super::Output;
 use crate::auth::admin::Administration;
 use crate::store::Store;
+use crate::views;
 
 #[derive(Debug, Subcommand)]
 pub(super) enum OrgCommand {
@@ -32,7 +32,7 @@ pub(super) async fn org_command(
                 .await?;
             Ok(Output {
                 human: format!("created organization {} ({})", org.id, org.name),
-                json: json!({"id": org.id, "name": org.name}),
+                json: views::organization(&org),
             })
         }
         OrgCommand::List => {
@@ -43,7 +43,7 @@ pub(super) async fn org_command(
                     .map(|o| format!("{}\t{}", o.id, o.name))
                     .collect::<Vec<_>>()
                     .join("\n"),
-                json: json!(orgs),
+                json: orgs.iter().map(views::organization).collect(),
             })
         }
     }

@@ -4,7 +4,7 @@ use std::io::BufRead;
 
 use clap::Subcommand;
 use secrecy::SecretString;
-use serde_json::{Value, json};
+use serde_json::json;
 
 use super::Failure;
 use super::Output;
@@ -14,6 +14,7 @@ use crate::config::Argon2Settings;
 use crate::config::args::HashingArgs;
 use crate::domain::{OrgId, Password, Role, Username};
 use crate::store::Store;
+use crate::views;
 
 #[derive(Debug, Subcommand)]
 pub(super) enum UserCommand {
@@ -153,10 +154,6 @@ async fn hash_with(password: &Password, params: Argon2Settings) -> Result<String
         .map_err(AdminError::Internal)
 }
 
-fn member_json(m: &crate::store::MemberRecord) -> Value {
-    json!({"id": m.id, "username": m.username, "org_id": m.org_id, "role": m.role})
-}
-
 pub(super) async fn user_command(
     command: UserCommand,
     input: Option<Input>,
@@ -183,7 +180,7 @@ pub(super) async fn user_command(
             let member = Administration::operator(store)
                 .create_user(org, &username, role, &hash, now)
                 .await?;
-            let mut out = member_json(&member);
+            let mut out = views::membership(&member);
             let mut human = format!(
                 "created user {} ({}) in organization {} as {}",
                 member.id, member.username, member.org_id, member.role
@@ -221,7 +218,7 @@ pub(super) async fn user_command(
                 .grant_by_operator(&username, org, role, choice, now)
                 .await?;
             let member = &granted.member;
-            let mut json = member_json(member);
+            let mut json = views::membership(member);
             let mut human = format!(
                 "{} is {} of organization {}",
                 member.username, member.role, member.org_id
@@ -261,7 +258,7 @@ pub(super) async fn user_command(
                     })
                     .collect::<Vec<_>>()
                     .join("\n"),
-                json: json!(members),
+                json: members.iter().map(views::member).collect(),
             })
         }
         UserCommand::Disable { username } => set_active(store, &username, false, now).await,

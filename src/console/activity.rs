@@ -12,7 +12,7 @@ use super::extract::Admin;
 use super::i18n::Text;
 use super::view::{self, Chrome, Frame, Notice};
 use crate::auth::audit::Kind;
-use crate::store::AuditFilter;
+use crate::domain::AuditFilter;
 
 const PAGE_SIZE: usize = 50;
 

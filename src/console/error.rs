@@ -20,7 +20,7 @@ use super::view::message;
 use super::web::{SESSION_COOKIE, Visit, see_other, with_cookie};
 use crate::auth::admin::AdminError;
 use crate::auth::{Auth, AuthError};
-use crate::store;
+use crate::outage::Unavailable;
 
 /// Why a console request was not answered with the page it asked for.
 #[derive(Debug)]
@@ -125,7 +125,7 @@ enum Unrendered {
         username: String,
     },
     /// The database's cause, for the middleware that keeps the instance unready meanwhile.
-    Unavailable(Option<store::Unavailable>),
+    Unavailable(Option<Unavailable>),
     Internal,
 }
 

@@ -14,7 +14,7 @@ use super::i18n::Text;
 use super::view::{self, Chrome, ConfirmPage, Frame, Notice, SecretPage};
 use super::web::see_other;
 use crate::auth::admin::AdminError;
-use crate::store::IntegrationRecord;
+use crate::domain::Integration;
 
 pub struct IntegrationRow {
     pub consumer_key: String,
@@ -27,8 +27,8 @@ pub struct IntegrationRow {
     pub revoked: bool,
 }
 
-impl From<&IntegrationRecord> for IntegrationRow {
-    fn from(i: &IntegrationRecord) -> Self {
+impl From<&Integration> for IntegrationRow {
+    fn from(i: &Integration) -> Self {
         IntegrationRow {
             consumer_key: i.consumer_key.clone(),
             name: i.name.clone(),
@@ -145,7 +145,7 @@ pub async fn create(Form(admin, fields): Form<Admin>) -> Result<Response, Consol
 }
 
 /// The integration `key` of this organization, for a confirmation page.
-async fn find(admin: &Admin, key: &str) -> Result<IntegrationRecord, ConsoleError> {
+async fn find(admin: &Admin, key: &str) -> Result<Integration, ConsoleError> {
     let list = admin.integrations().await?;
     match list.into_iter().find(|i| i.consumer_key == key) {
         Some(found) => Ok(found),

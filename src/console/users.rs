@@ -15,8 +15,7 @@ use super::i18n::Text;
 use super::view::{self, Chrome, ConfirmPage, Frame, Notice, SecretPage};
 use super::web::see_other;
 use crate::auth::admin::AdminError;
-use crate::domain::Role;
-use crate::store::MemberRecord;
+use crate::domain::{Member, Role};
 
 pub struct MemberRow {
     pub id: i64,
@@ -173,7 +172,7 @@ pub async fn add(Form(admin, fields): Form<Admin>) -> Result<Response, ConsoleEr
 }
 
 /// The member `id` of this organization, or the list with a "not a member" notice.
-async fn member(admin: &Admin, id: &str) -> Result<MemberRecord, ConsoleError> {
+async fn member(admin: &Admin, id: &str) -> Result<Member, ConsoleError> {
     let found = match id.parse::<i64>() {
         Ok(id) => admin.members().await?.into_iter().find(|m| m.id == id),
         Err(_) => None,

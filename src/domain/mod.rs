@@ -3,12 +3,14 @@
 mod ids;
 mod integration;
 mod password;
+mod records;
 mod role;
 mod username;
 
 pub use ids::{OrgId, UserId};
 pub use integration::{ConsumerKey, Scopes, SecretKey};
 pub use password::Password;
+pub use records::{AuditEvent, AuditFilter, Integration, Member, OpenSession, Organization};
 pub use role::Role;
 pub use username::Username;
 

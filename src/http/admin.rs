@@ -20,8 +20,8 @@ use crate::auth::admin::AdminError;
 use crate::auth::admin::{Access, OrgAdmin};
 use crate::auth::{Auth, AuthError};
 use crate::clock::format_rfc3339_millis;
-use crate::domain::Role;
-use crate::store::{AuditFilter, IntegrationRecord, MemberRecord, OpenSession};
+use crate::domain::{AuditFilter, OpenSession, Role};
+use crate::views;
 
 pub fn router() -> Router<Arc<Auth>> {
     Router::new()
@@ -185,23 +185,6 @@ fn failure(e: ApiError) -> Response {
     }
 }
 
-pub fn integration_json(i: &IntegrationRecord) -> Value {
-    json!({
-        "consumer_key": i.consumer_key,
-        "name": i.name,
-        "org_id": i.org_id.get(),
-        "scope": i.scopes.items(),
-        "created": format_rfc3339_millis(i.created_at),
-        "last_used": i.last_used_at.map(format_rfc3339_millis),
-        "revoked": i.revoked_at.map(format_rfc3339_millis),
-        "status": if i.revoked_at.is_some() { "revoked" } else { "active" },
-    })
-}
-
-pub fn member_json(m: &MemberRecord) -> Value {
-    json!({"id": m.id, "username": m.username, "org_id": m.org_id, "role": m.role, "active": m.active})
-}
-
 pub fn session_json(s: &OpenSession) -> Value {
     json!({
         "sid": s.sid,
@@ -215,10 +198,9 @@ pub fn session_json(s: &OpenSession) -> Value {
 }
 
 async fn organization(admin: Admin) -> Result<Json<Value>> {
-    let org = admin.organization().await?;
-    Ok(Json(
-        json!({"id": org.id, "name": org.name, "role": admin.role.as_str()}),
-    ))
+    let mut out = views::organization(&admin.organization().await?);
+    out["role"] = json!(admin.role.as_str());
+    Ok(Json(out))
 }
 
 #[derive(Deserialize)]
@@ -229,21 +211,22 @@ struct Rename {
 async fn rename(admin: Admin, body: Bytes) -> Result<Json<Value>> {
     let body: Rename = parse(&body)?;
     let org = admin.rename(&body.name).await?;
-    Ok(Json(json!({"id": org.id, "name": org.name})))
+    Ok(Json(views::organization(&org)))
 }
 
 async fn organizations(admin: Admin) -> Result<Json<Vec<Value>>> {
     let orgs = admin.organizations().await?;
-    Ok(Json(
-        orgs.iter()
-            .map(|(o, role)| json!({"id": o.id, "name": o.name, "role": role.as_str()}))
-            .collect(),
-    ))
+    let with_role = |(o, role): &(_, Role)| {
+        let mut out = views::organization(o);
+        out["role"] = json!(role.as_str());
+        out
+    };
+    Ok(Json(orgs.iter().map(with_role).collect()))
 }
 
 async fn integrations(admin: Admin) -> Result<Json<Vec<Value>>> {
     let list = admin.integrations().await?;
-    Ok(Json(list.iter().map(integration_json).collect()))
+    Ok(Json(list.iter().map(views::integration).collect()))
 }
 
 #[derive(Deserialize)]
@@ -256,7 +239,7 @@ struct NewIntegration {
 async fn create_integration(admin: Admin, body: Bytes) -> Result<Response> {
     let body: NewIntegration = parse(&body)?;
     let (record, secret) = admin.create_integration(&body.name, &body.scope).await?;
-    let mut out = integration_json(&record);
+    let mut out = views::integration(&record);
     out["secret_key"] = json!(secret.expose());
     Ok(no_store((StatusCode::CREATED, Json(out)).into_response()))
 }
@@ -274,7 +257,7 @@ async fn revoke_integration(admin: Admin, Path(key): Path<String>) -> Result<Sta
 
 async fn users(admin: Admin) -> Result<Json<Vec<Value>>> {
     let list = admin.members().await?;
-    Ok(Json(list.iter().map(member_json).collect()))
+    Ok(Json(list.iter().map(views::member).collect()))
 }
 
 #[derive(Deserialize)]
@@ -295,7 +278,7 @@ fn role(s: &str) -> Result<Role, AdminError> {
 async fn add_user(admin: Admin, body: Bytes) -> Result<Response> {
     let body: NewMember = parse(&body)?;
     let (member, password) = admin.add_member(&body.username, role(&body.role)?).await?;
-    let mut out = member_json(&member);
+    let mut out = views::member(&member);
     if let Some(password) = password {
         out["password"] = json!(password.expose());
     }
@@ -325,7 +308,7 @@ async fn change_user(
         admin.set_member_active(id, active).await?;
     }
     let member = admin.members().await?.into_iter().find(|m| m.id == id);
-    Ok(Json(member.as_ref().map(member_json)))
+    Ok(Json(member.as_ref().map(views::member)))
 }
 
 async fn remove_user(admin: Admin, Path(id): Path<String>) -> Result<StatusCode> {

@@ -26,7 +26,8 @@ async fn healthz() -> Response {
 /// The database answers, and no "try later" error of it is under way (a full disk answers
 /// `SELECT 1`: during such an episode a probe write decides, see `Store::ready`).
 async fn readyz(State(auth): State<Arc<Auth>>) -> Response {
-    let probe = tokio::time::timeout(std::time::Duration::from_secs(3), auth.store().ready()).await;
+    let probe =
+        tokio::time::timeout(std::time::Duration::from_secs(3), auth.database_ready()).await;
     if matches!(probe, Ok(true)) {
         Json(json!({"status": "ok"})).into_response()
     } else {
@@ -45,11 +46,7 @@ async fn readyz(State(auth): State<Arc<Auth>>) -> Response {
 
 /// Prometheus text: counters since start, and a few gauges read now.
 async fn metrics(State(auth): State<Arc<Auth>>) -> Response {
-    let auth = &auth;
-    let probe = tokio::time::timeout(std::time::Duration::from_secs(2), async {
-        auth.store().trouble().is_none() && auth.store().ping().await
-    })
-    .await;
+    let probe = tokio::time::timeout(std::time::Duration::from_secs(2), auth.database_up()).await;
     let gauges = crate::metrics::Gauges {
         hashing_in_flight: auth.hashing_in_flight(),
         ended_sessions_remembered: auth.ended_sessions_remembered(),

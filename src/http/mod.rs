@@ -2,9 +2,6 @@
 //! [`router`]; the console is its sibling, and `app` mounts both. Handlers extract, call one
 //! `auth` function, and map its result to the dialect's body (`errors`).
 
-// Handlers return early with a finished `Response` as their error; boxing it would only add noise.
-#![allow(clippy::result_large_err)]
-
 mod admin;
 pub mod errors;
 pub mod extract;

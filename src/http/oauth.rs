@@ -1,7 +1,8 @@
-//! OAuth 2 (CONTRACT §6): the token endpoint (client credentials, refresh token), introspection
+//! OAuth 2: the token endpoint (client credentials, refresh token), introspection
 //! (RFC 7662) and revocation (RFC 7009). Clients authenticate with HTTP Basic or with
 //! `client_id` and `client_secret` in the form body; the client id is the consumer key.
 
+use std::net::IpAddr;
 use std::sync::Arc;
 
 use axum::extract::State;
@@ -13,13 +14,12 @@ use axum::{Json, Router};
 use base64::Engine;
 use serde_json::{Map, Value, json};
 
-use super::errors::oauth;
+use super::errors::oauth::{self, Error};
 use super::extract::ClientAddr;
 use crate::auth::Auth;
 use crate::auth::{ClientAuth, Introspection};
-use crate::domain::{Scopes, SecretKey};
-use crate::request::{Body, Fields};
-use crate::store::IntegrationRecord;
+use crate::domain::{Integration, Scopes, SecretKey};
+use crate::request::{Body, BodyError, Fields};
 use crate::tokens::TokenType;
 
 /// The OAuth endpoints.
@@ -47,7 +47,7 @@ fn post_only<H: axum::handler::Handler<T, Arc<Auth>>, T: 'static>(
 }
 
 /// The form body of an OAuth request; anything else is `invalid_request`.
-fn form(headers: &HeaderMap, body: Body) -> Result<Fields, Response> {
+fn form(headers: &HeaderMap, body: Body) -> Result<Fields, Error> {
     let is_form = headers
         .get(CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
@@ -59,11 +59,9 @@ fn form(headers: &HeaderMap, body: Body) -> Result<Fields, Response> {
                 .eq_ignore_ascii_case("application/x-www-form-urlencoded")
         });
     match body.0 {
-        Err(crate::request::BodyError::TooLarge) => Err(super::errors::too_large()),
+        Err(BodyError::TooLarge) => Err(Error::TooLarge),
         Ok(fields) if is_form => Ok(fields),
-        _ => Err(oauth::invalid_request(
-            "The body must be application/x-www-form-urlencoded.",
-        )),
+        _ => Err(Error::NotAForm),
     }
 }
 
@@ -78,7 +76,7 @@ fn form_decode(s: &str) -> String {
 
 /// The client's credentials: HTTP Basic, or `client_id` and `client_secret` in the body — one
 /// method only. Public for the fuzz targets.
-pub fn client_credentials_of(headers: &HeaderMap, fields: &Fields) -> Result<ClientAuth, Response> {
+pub fn client_credentials_of(headers: &HeaderMap, fields: &Fields) -> Result<ClientAuth, Error> {
     let basic = headers
         .get(AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
@@ -87,16 +85,14 @@ pub fn client_credentials_of(headers: &HeaderMap, fields: &Fields) -> Result<Cli
         .map(|(_, value)| value.trim().to_owned());
     let in_body = fields.has("client_secret");
     match basic {
-        Some(_) if in_body => Err(oauth::invalid_request(
-            "Use one client authentication method, not two.",
-        )),
+        Some(_) if in_body => Err(Error::TwoClientAuthentications),
         Some(encoded) => {
             let decoded = base64::engine::general_purpose::STANDARD
                 .decode(encoded)
                 .ok()
                 .and_then(|bytes| String::from_utf8(bytes).ok())
-                .ok_or_else(oauth::invalid_client)?;
-            let (id, secret) = decoded.split_once(':').ok_or_else(oauth::invalid_client)?;
+                .ok_or(Error::InvalidClient)?;
+            let (id, secret) = decoded.split_once(':').ok_or(Error::InvalidClient)?;
             Ok(ClientAuth {
                 client_id: form_decode(id),
                 client_secret: SecretKey::from_presented(form_decode(secret)),
@@ -107,7 +103,7 @@ pub fn client_credentials_of(headers: &HeaderMap, fields: &Fields) -> Result<Cli
                 client_id: id,
                 client_secret: SecretKey::from_presented(secret),
             }),
-            _ => Err(oauth::invalid_client()),
+            _ => Err(Error::InvalidClient),
         },
     }
 }
@@ -116,13 +112,31 @@ async fn authenticated(
     auth: &Auth,
     headers: &HeaderMap,
     fields: &Fields,
-    client: std::net::IpAddr,
+    client: IpAddr,
     for_tokens: bool,
-) -> Result<IntegrationRecord, Response> {
+) -> Result<Integration, Error> {
     let credentials = client_credentials_of(headers, fields)?;
-    auth.authenticate_client(&credentials, client, for_tokens)
-        .await
-        .map_err(oauth::auth)
+    Ok(auth
+        .authenticate_client(&credentials, client, for_tokens)
+        .await?)
+}
+
+/// A required string field.
+fn required(fields: &Fields, name: &'static str) -> Result<String, Error> {
+    fields.string(name).map_err(|_| Error::Missing(name))
+}
+
+/// The scopes asked for, if any. A `scope` that is present must name scopes: blank or malformed
+/// is refused, never widened.
+fn requested_scopes(fields: &Fields) -> Result<Option<Scopes>, Error> {
+    if !fields.has("scope") {
+        return Ok(None);
+    }
+    let scope = fields.string("scope").map_err(|_| Error::MalformedScope)?;
+    match Scopes::parse(&[scope]) {
+        Ok(scopes) if !scopes.is_empty() => Ok(Some(scopes)),
+        _ => Err(Error::MalformedScope),
+    }
 }
 
 fn no_store(mut response: Response) -> Response {
@@ -137,67 +151,28 @@ async fn token(
     ClientAddr(client): ClientAddr,
     headers: HeaderMap,
     body: Body,
-) -> Response {
-    let fields = match form(&headers, body) {
-        Ok(fields) => fields,
-        Err(response) => return response,
-    };
-    let grant_type = match fields.string("grant_type") {
-        Ok(g) => g,
-        Err(_) => return oauth::invalid_request("grant_type is required."),
-    };
+) -> Result<Response, Error> {
+    let fields = form(&headers, body)?;
+    let grant_type = required(&fields, "grant_type")?;
     if grant_type != "client_credentials" && grant_type != "refresh_token" {
-        return oauth::error(
-            StatusCode::BAD_REQUEST,
-            "unsupported_grant_type",
-            "Supported grant types: client_credentials, refresh_token.",
-        );
+        return Err(Error::UnsupportedGrantType);
     }
-    // A scope that is present must name scopes: blank or malformed is refused, never widened.
-    let requested = match fields.has("scope").then(|| fields.string("scope")) {
-        None => None,
-        Some(Ok(s)) => match Scopes::parse(&[s]) {
-            Ok(scopes) if !scopes.is_empty() => Some(scopes),
-            _ => {
-                return oauth::error(
-                    StatusCode::BAD_REQUEST,
-                    "invalid_scope",
-                    "The scope is malformed.",
-                );
-            }
-        },
-        Some(Err(_)) => {
-            return oauth::error(
-                StatusCode::BAD_REQUEST,
-                "invalid_scope",
-                "The scope is malformed.",
-            );
-        }
-    };
+    let requested = requested_scopes(&fields)?;
     let refresh_token = if grant_type == "refresh_token" {
-        match fields.string("refresh_token") {
-            Ok(t) => Some(t),
-            Err(_) => return oauth::invalid_request("refresh_token is required."),
-        }
+        Some(required(&fields, "refresh_token")?)
     } else {
         None
     };
-    let integration = match authenticated(&auth, &headers, &fields, client, true).await {
-        Ok(integration) => integration,
-        Err(response) => return response,
-    };
+    let integration = authenticated(&auth, &headers, &fields, client, true).await?;
     let (pair, scopes) = match refresh_token {
-        None => match auth
-            .client_credentials(&integration, requested, client)
-            .await
-        {
-            Ok(issued) => issued,
-            Err(e) => return oauth::auth(e),
-        },
-        Some(token) => match auth.refresh_integration(&token, Some(&integration)).await {
-            Ok(pair) => (pair, integration.scopes.clone()),
-            Err(e) => return oauth::auth(e),
-        },
+        None => {
+            auth.client_credentials(&integration, requested, client)
+                .await?
+        }
+        Some(token) => {
+            let pair = auth.refresh_integration(&token, Some(&integration)).await?;
+            (pair, integration.scopes.clone())
+        }
     };
     let mut body = Map::new();
     body.insert("access_token".into(), json!(pair.access));
@@ -210,7 +185,7 @@ async fn token(
     if !scopes.is_empty() {
         body.insert("scope".into(), json!(scopes.joined()));
     }
-    no_store(Json(Value::Object(body)).into_response())
+    Ok(no_store(Json(Value::Object(body)).into_response()))
 }
 
 fn introspection_body(found: Option<Introspection>) -> Value {
@@ -250,15 +225,13 @@ fn introspection_body(found: Option<Introspection>) -> Value {
 /// (for a look at tokens, not for new ones), then the `token` to act on.
 async fn client_and_token(
     auth: &Auth,
-    client: std::net::IpAddr,
+    client: IpAddr,
     headers: &HeaderMap,
     body: Body,
-) -> Result<(IntegrationRecord, String), Response> {
+) -> Result<(Integration, String), Error> {
     let fields = form(headers, body)?;
     let integration = authenticated(auth, headers, &fields, client, false).await?;
-    let token = fields
-        .string("token")
-        .map_err(|_| oauth::invalid_request("token is required."))?;
+    let token = required(&fields, "token")?;
     Ok((integration, token))
 }
 
@@ -267,15 +240,10 @@ async fn introspect(
     ClientAddr(client): ClientAddr,
     headers: HeaderMap,
     body: Body,
-) -> Response {
-    let (integration, token) = match client_and_token(&auth, client, &headers, body).await {
-        Ok(request) => request,
-        Err(response) => return response,
-    };
-    match auth.introspect(&integration, &token).await {
-        Ok(found) => no_store(Json(introspection_body(found)).into_response()),
-        Err(e) => oauth::auth(e),
-    }
+) -> Result<Response, Error> {
+    let (integration, token) = client_and_token(&auth, client, &headers, body).await?;
+    let found = auth.introspect(&integration, &token).await?;
+    Ok(no_store(Json(introspection_body(found)).into_response()))
 }
 
 async fn revoke(
@@ -283,13 +251,8 @@ async fn revoke(
     ClientAddr(client): ClientAddr,
     headers: HeaderMap,
     body: Body,
-) -> Response {
-    let (integration, token) = match client_and_token(&auth, client, &headers, body).await {
-        Ok(request) => request,
-        Err(response) => return response,
-    };
-    match auth.revoke_token(&integration, &token).await {
-        Ok(()) => StatusCode::OK.into_response(),
-        Err(e) => oauth::auth(e),
-    }
+) -> Result<StatusCode, Error> {
+    let (integration, token) = client_and_token(&auth, client, &headers, body).await?;
+    auth.revoke_token(&integration, &token).await?;
+    Ok(StatusCode::OK)
 }

@@ -3,33 +3,7 @@
 use sqlx::Row;
 
 use super::{Store, values_placeholders};
-use crate::domain::OrgId;
-
-/// One thing that happened.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-pub struct AuditEvent {
-    pub org_id: Option<i64>,
-    pub at: i64,
-    /// What happened: `login_succeeded`, `integration_created`, … (see [`crate::auth::audit::Kind`]).
-    pub kind: String,
-    /// Who did it: a username, a consumer key, or `cli`.
-    pub actor: Option<String>,
-    /// Whom or what it concerned: a username or a consumer key.
-    pub subject: Option<String>,
-    pub client_addr: Option<String>,
-    pub detail: Option<String>,
-}
-
-/// Which events to read.
-#[derive(Debug, Clone, Default)]
-pub struct AuditFilter {
-    pub kind: Option<String>,
-    /// Matches the actor or the subject.
-    pub who: Option<String>,
-    /// Only events older than this id (paging).
-    pub before_id: Option<i64>,
-    pub limit: i64,
-}
+use crate::domain::{AuditEvent, AuditFilter, OrgId};
 
 /// Events deleted by one statement of [`Store::prune_audit_events`], and statements per call: the
 /// deletes go through the single writer, so they are cut short enough for logins to pass between

@@ -6,7 +6,8 @@ use std::time::{Duration, Instant};
 
 use sqlx::Connection;
 
-use super::{Backend, Store, Unavailable};
+use super::{Backend, Store};
+use crate::outage::Unavailable;
 
 /// A time during which the database said "try later": its first cause and when it came.
 #[derive(Debug, Clone, Copy)]

@@ -3,26 +3,13 @@
 use sqlx::Row;
 
 use super::{Store, WriteError};
-use crate::domain::{ConsumerKey, OrgId, Scopes};
-
-#[derive(Debug, Clone)]
-pub struct IntegrationRecord {
-    pub id: i64,
-    pub org_id: OrgId,
-    pub consumer_key: String,
-    pub secret_digest: String,
-    pub name: String,
-    pub scopes: Scopes,
-    pub created_at: i64,
-    pub last_used_at: Option<i64>,
-    pub revoked_at: Option<i64>,
-}
+use crate::domain::{ConsumerKey, Integration, OrgId, Scopes};
 
 const COLUMNS: &str =
     "id, org_id, consumer_key, secret_digest, name, scopes, created_at, last_used_at, revoked_at";
 
-fn from_row(r: &sqlx::any::AnyRow) -> sqlx::Result<IntegrationRecord> {
-    Ok(IntegrationRecord {
+fn from_row(r: &sqlx::any::AnyRow) -> sqlx::Result<Integration> {
+    Ok(Integration {
         id: r.try_get("id")?,
         org_id: OrgId::from_db(r.try_get("org_id")?),
         consumer_key: r.try_get("consumer_key")?,
@@ -44,7 +31,7 @@ impl Store {
         name: &str,
         scopes: &Scopes,
         now: i64,
-    ) -> Result<IntegrationRecord, WriteError> {
+    ) -> Result<Integration, WriteError> {
         let row = sqlx::query(&format!(
             "INSERT INTO integrations (org_id, consumer_key, secret_digest, name, scopes, created_at) \
              VALUES ($1, $2, $3, $4, $5, $6) RETURNING {COLUMNS}"
@@ -62,10 +49,7 @@ impl Store {
         Ok(from_row(&row)?)
     }
 
-    pub async fn find_integration(
-        &self,
-        key: &ConsumerKey,
-    ) -> sqlx::Result<Option<IntegrationRecord>> {
+    pub async fn find_integration(&self, key: &ConsumerKey) -> sqlx::Result<Option<Integration>> {
         let row = sqlx::query(&format!(
             "SELECT {COLUMNS} FROM integrations WHERE consumer_key = $1"
         ))
@@ -75,7 +59,7 @@ impl Store {
         row.as_ref().map(from_row).transpose()
     }
 
-    pub async fn list_integrations(&self, org: OrgId) -> sqlx::Result<Vec<IntegrationRecord>> {
+    pub async fn list_integrations(&self, org: OrgId) -> sqlx::Result<Vec<Integration>> {
         let rows = sqlx::query(&format!(
             "SELECT {COLUMNS} FROM integrations WHERE org_id = $1 ORDER BY id"
         ))

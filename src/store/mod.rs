@@ -28,18 +28,15 @@ use sqlx::AnyPool;
 
 pub use access::AccessChange;
 pub use attempts::{AttemptCount, Counter};
-pub use audit::{AuditEvent, AuditFilter};
 pub use connect::{DatabaseFile, OpenError, SqliteSynchronous, check_url, sqlite_file};
 pub use console::ConsoleSession;
-pub use errors::{Unavailable, WriteError, is_unavailable, unavailability, unavailability_in};
-pub use integrations::IntegrationRecord;
+pub use errors::{WriteError, is_unavailable, unavailability, unavailability_in};
 pub use keys::{Retirement, Sealing, Successor};
-pub use orgs::Organization;
 pub use session_writer::{NewSession, Rotation, WriterConnection};
-pub use sessions::{EndReason, OpenSession, SessionKind, SessionRecord};
+pub use sessions::{EndReason, SessionKind, SessionRecord};
 use statements::values_placeholders;
 pub(crate) use statements::{DeadlockRetry, one_row};
-pub use users::{LoginRecord, MemberRecord, UserRecord};
+pub use users::{LoginRecord, UserRecord};
 
 /// The files that hold secrets, at the path they had when they lived here.
 pub use crate::files;

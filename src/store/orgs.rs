@@ -3,13 +3,7 @@
 use sqlx::Row;
 
 use super::{Store, WriteError};
-use crate::domain::{OrgId, Role, UserId, Username};
-
-#[derive(Debug, Clone, serde::Serialize)]
-pub struct Organization {
-    pub id: i64,
-    pub name: String,
-}
+use crate::domain::{OrgId, Organization, Role, UserId, Username};
 
 impl Store {
     pub async fn create_org(&self, name: &str, now: i64) -> Result<Organization, WriteError> {

@@ -4,7 +4,7 @@
 use sqlx::Row;
 
 use super::Store;
-use crate::domain::{OrgId, UserId};
+use crate::domain::{OpenSession, OrgId, UserId};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SessionKind {
@@ -245,18 +245,4 @@ impl Store {
             .await?;
         Ok(done.rows_affected())
     }
-}
-
-/// An open session as an administrator sees it.
-#[derive(Debug, Clone, serde::Serialize)]
-pub struct OpenSession {
-    pub sid: String,
-    /// `user` or `integration`.
-    pub kind: String,
-    /// The username or the consumer key.
-    pub who: String,
-    pub integration_name: Option<String>,
-    pub created_at: i64,
-    pub last_used_at: i64,
-    pub client_addr: String,
 }

@@ -3,7 +3,7 @@
 use sqlx::Row;
 
 use super::{Store, WriteError};
-use crate::domain::{OrgId, Role, UserId, Username};
+use crate::domain::{Member, OrgId, Role, UserId, Username};
 
 /// What a login needs to know about a username in one organization.
 #[derive(Debug, Clone)]
@@ -13,16 +13,6 @@ pub struct LoginRecord {
     pub active: bool,
     /// `None` when the user is not a member of the organization.
     pub role: Option<Role>,
-}
-
-/// A user as an organization sees it.
-#[derive(Debug, Clone, serde::Serialize)]
-pub struct MemberRecord {
-    pub id: i64,
-    pub username: String,
-    pub org_id: i64,
-    pub role: String,
-    pub active: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -116,11 +106,7 @@ impl Store {
     }
 
     /// The member as the token's organization sees it, if still an active member.
-    pub async fn active_member(
-        &self,
-        user: UserId,
-        org: OrgId,
-    ) -> sqlx::Result<Option<MemberRecord>> {
+    pub async fn active_member(&self, user: UserId, org: OrgId) -> sqlx::Result<Option<Member>> {
         let row = sqlx::query(
             "SELECT u.id, u.username, m.org_id, m.role, u.active FROM users u \
              JOIN memberships m ON m.user_id = u.id WHERE u.id = $1 AND m.org_id = $2 AND u.active = 1",
@@ -132,7 +118,7 @@ impl Store {
         row.as_ref().map(member_from_row).transpose()
     }
 
-    pub async fn list_members(&self, org: OrgId) -> sqlx::Result<Vec<MemberRecord>> {
+    pub async fn list_members(&self, org: OrgId) -> sqlx::Result<Vec<Member>> {
         let rows = sqlx::query(
             "SELECT u.id, u.username, m.org_id, m.role, u.active FROM users u \
              JOIN memberships m ON m.user_id = u.id WHERE m.org_id = $1 ORDER BY u.id",
@@ -185,8 +171,8 @@ impl Store {
     }
 }
 
-fn member_from_row(r: &sqlx::any::AnyRow) -> sqlx::Result<MemberRecord> {
-    Ok(MemberRecord {
+fn member_from_row(r: &sqlx::any::AnyRow) -> sqlx::Result<Member> {
+    Ok(Member {
         id: r.try_get("id")?,
         username: r.try_get("username")?,
         org_id: r.try_get("org_id")?,

@@ -2,7 +2,8 @@
 //! other.
 
 use porteiro::domain::OrgId;
-use porteiro::store::{AuditEvent, AuditFilter, Store};
+use porteiro::domain::{AuditEvent, AuditFilter};
+use porteiro::store::Store;
 
 use crate::helpers::store_with_org;
 

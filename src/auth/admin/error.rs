@@ -1,8 +1,7 @@
 //! Why an administrative change was refused, as reasons with their data.
 
 use crate::auth::AuthError;
-use crate::domain::{ConsumerKey, OrgId, Role, Username};
-use crate::store::Organization;
+use crate::domain::{ConsumerKey, OrgId, Organization, Role, Username};
 
 /// Why an administrative change was refused, as a reason with its data. Each surface words it
 /// (the admin API, the console in its languages, the command line with its advice); `Display` is
@@ -75,7 +74,7 @@ pub enum AdminError {
     Busy,
     /// The database said "try later" (unreachable, disk full, read-only, …).
     #[error("{0}")]
-    Unavailable(crate::store::Unavailable),
+    Unavailable(crate::outage::Unavailable),
     #[error(transparent)]
     Internal(anyhow::Error),
 }

@@ -3,8 +3,8 @@
 
 use super::{AdminError, Administration, Named, checked_name};
 use crate::auth::audit::Kind;
-use crate::domain::{ConsumerKey, OrgId, Scopes, SecretKey};
-use crate::store::{AccessChange, IntegrationRecord, WriteError};
+use crate::domain::{ConsumerKey, Integration, OrgId, Scopes, SecretKey};
+use crate::store::{AccessChange, WriteError};
 
 impl Administration<'_> {
     /// A new integration with its secret key, which is shown this once and never stored.
@@ -14,7 +14,7 @@ impl Administration<'_> {
         name: &str,
         scopes: &Scopes,
         now: i64,
-    ) -> Result<(IntegrationRecord, SecretKey), AdminError> {
+    ) -> Result<(Integration, SecretKey), AdminError> {
         let name = checked_name(name, Named::Integration)?;
         self.require_org(org).await?;
         let secret = SecretKey::generate();
@@ -43,10 +43,7 @@ impl Administration<'_> {
         Ok((record, secret))
     }
 
-    pub async fn require_integration(
-        &self,
-        key: &ConsumerKey,
-    ) -> Result<IntegrationRecord, AdminError> {
+    pub async fn require_integration(&self, key: &ConsumerKey) -> Result<Integration, AdminError> {
         self.store
             .find_integration(key)
             .await?
@@ -104,10 +101,7 @@ impl Administration<'_> {
         Ok((secret, ended))
     }
 
-    pub async fn list_integrations(
-        &self,
-        org: OrgId,
-    ) -> Result<Vec<IntegrationRecord>, AdminError> {
+    pub async fn list_integrations(&self, org: OrgId) -> Result<Vec<Integration>, AdminError> {
         self.require_org(org).await?;
         Ok(self.store.list_integrations(org).await?)
     }

@@ -14,8 +14,8 @@ pub use error::{AdminError, Named, OwnerAction};
 pub use org_admin::{Access, OrgAdmin};
 
 use super::audit::{Kind, event};
-use crate::domain::{OrgId, Role, UserId, Username};
-use crate::store::{AccessChange, MemberRecord, Organization, Store, WriteError};
+use crate::domain::{Member, OrgId, Organization, Role, UserId, Username};
+use crate::store::{AccessChange, Store, WriteError};
 
 /// Who makes a change, for the audit log: a username, or `cli`.
 #[derive(Debug, Clone)]
@@ -55,7 +55,7 @@ pub enum PasswordChoice<'a> {
 /// What [`Administration::grant_by_operator`] did.
 #[derive(Debug)]
 pub struct Granted {
-    pub member: MemberRecord,
+    pub member: Member,
     /// Whether the account was already a member (only its role changed; the password choice
     /// was not used).
     pub was_member: bool,
@@ -168,7 +168,7 @@ impl<'a> Administration<'a> {
         &self,
         org: OrgId,
         username: &Username,
-    ) -> Result<MemberRecord, AdminError> {
+    ) -> Result<Member, AdminError> {
         self.store
             .list_members(org)
             .await?
@@ -187,7 +187,7 @@ impl<'a> Administration<'a> {
         role: Role,
         password_hash: &str,
         now: i64,
-    ) -> Result<MemberRecord, AdminError> {
+    ) -> Result<Member, AdminError> {
         self.require_org(org).await?;
         let id = self
             .store
@@ -199,7 +199,7 @@ impl<'a> Administration<'a> {
             })?;
         self.audit(Some(org), Kind::UserCreated, username.as_str(), now)
             .await?;
-        Ok(MemberRecord {
+        Ok(Member {
             id: id.get(),
             username: username.to_string(),
             org_id: org.get(),
@@ -215,7 +215,7 @@ impl<'a> Administration<'a> {
         org: OrgId,
         role: Role,
         now: i64,
-    ) -> Result<MemberRecord, AdminError> {
+    ) -> Result<Member, AdminError> {
         self.require_org(org).await?;
         let user = self.require_user(username).await?;
         let was_member = self
@@ -379,7 +379,7 @@ impl<'a> Administration<'a> {
         Ok(ended)
     }
 
-    pub async fn list_members(&self, org: OrgId) -> Result<Vec<MemberRecord>, AdminError> {
+    pub async fn list_members(&self, org: OrgId) -> Result<Vec<Member>, AdminError> {
         self.require_org(org).await?;
         Ok(self.store.list_members(org).await?)
     }

@@ -7,8 +7,10 @@ use std::sync::Arc;
 
 use super::{Actor, AdminError, Administration, OwnerAction};
 use crate::auth::{Auth, AuthError, Identity};
-use crate::domain::{ConsumerKey, OrgId, Password, Role, Scopes, SecretKey, UserId, Username};
-use crate::store::{IntegrationRecord, MemberRecord, Organization};
+use crate::domain::{
+    ConsumerKey, Integration, Member, OrgId, Organization, Password, Role, Scopes, SecretKey,
+    UserId, Username,
+};
 
 /// Why someone may not administer.
 #[derive(Debug, thiserror::Error)]
@@ -59,11 +61,7 @@ impl Auth {
         }
     }
 
-    fn as_org_admin(
-        self: &Arc<Self>,
-        member: MemberRecord,
-        client: IpAddr,
-    ) -> Result<OrgAdmin, Access> {
+    fn as_org_admin(self: &Arc<Self>, member: Member, client: IpAddr) -> Result<OrgAdmin, Access> {
         let role: Role = member.role.parse().map_err(|_| Access::Forbidden)?;
         if role == Role::Member {
             return Err(Access::Forbidden);
@@ -112,7 +110,7 @@ impl OrgAdmin {
         self.changes().rename_org(self.org, name, self.now()).await
     }
 
-    pub async fn integrations(&self) -> Result<Vec<IntegrationRecord>, AdminError> {
+    pub async fn integrations(&self) -> Result<Vec<Integration>, AdminError> {
         self.changes().list_integrations(self.org).await
     }
 
@@ -120,7 +118,7 @@ impl OrgAdmin {
         &self,
         name: &str,
         scopes: &[String],
-    ) -> Result<(IntegrationRecord, SecretKey), AdminError> {
+    ) -> Result<(Integration, SecretKey), AdminError> {
         let scopes = Scopes::parse(scopes)?;
         self.changes()
             .create_integration(self.org, name, &scopes, self.now())
@@ -153,7 +151,7 @@ impl OrgAdmin {
         Ok(())
     }
 
-    pub async fn members(&self) -> Result<Vec<MemberRecord>, AdminError> {
+    pub async fn members(&self) -> Result<Vec<Member>, AdminError> {
         self.changes().list_members(self.org).await
     }
 
@@ -164,7 +162,7 @@ impl OrgAdmin {
         &self,
         username: &str,
         role: Role,
-    ) -> Result<(MemberRecord, Option<Password>), AdminError> {
+    ) -> Result<(Member, Option<Password>), AdminError> {
         if role == Role::Owner && self.role != Role::Owner {
             return Err(AdminError::OwnersOnly(OwnerAction::AddOwner));
         }
@@ -215,7 +213,7 @@ impl OrgAdmin {
 
     /// Whether this administrator may change `member`'s membership: never their own, and an
     /// owner's only when they are an owner.
-    pub fn may_change(&self, member: &MemberRecord) -> Result<(), AdminError> {
+    pub fn may_change(&self, member: &Member) -> Result<(), AdminError> {
         if member.id == self.user.get() {
             return Err(AdminError::OwnMembership);
         }
@@ -227,10 +225,7 @@ impl OrgAdmin {
 
     /// The member `user_id` of this organization, checked against what this admin may change:
     /// never themselves, and an owner only when they are an owner.
-    async fn changeable_member(
-        &self,
-        user_id: i64,
-    ) -> Result<(MemberRecord, Username), AdminError> {
+    async fn changeable_member(&self, user_id: i64) -> Result<(Member, Username), AdminError> {
         let member = self
             .members()
             .await?
@@ -242,7 +237,7 @@ impl OrgAdmin {
         Ok((member, username))
     }
 
-    pub async fn change_role(&self, user_id: i64, role: Role) -> Result<MemberRecord, AdminError> {
+    pub async fn change_role(&self, user_id: i64, role: Role) -> Result<Member, AdminError> {
         let (_, username) = self.changeable_member(user_id).await?;
         if role == Role::Owner && self.role != Role::Owner {
             return Err(AdminError::OwnersOnly(OwnerAction::MakeOwner));

@@ -3,8 +3,9 @@
 
 use super::{AdminError, OrgAdmin, OwnerAction};
 use crate::auth::audit::{Kind, event};
+use crate::domain::{AuditEvent, AuditFilter, OpenSession};
 use crate::domain::{Role, UserId};
-use crate::store::{AuditEvent, AuditFilter, EndReason, OpenSession};
+use crate::store::EndReason;
 
 impl OrgAdmin {
     pub async fn sessions(&self) -> Result<Vec<OpenSession>, AdminError> {

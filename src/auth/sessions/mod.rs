@@ -12,8 +12,8 @@ pub mod writes;
 use std::time::Duration;
 
 use super::{Auth, AuthError};
-use crate::domain::{OrgId, Scopes, UserId};
-use crate::store::{EndReason, IntegrationRecord, MemberRecord, SessionRecord};
+use crate::domain::{Integration, Member, OrgId, Scopes, UserId};
+use crate::store::{EndReason, SessionRecord};
 use crate::tokens::claims::jti_digest;
 use crate::tokens::{Claims, TokenType};
 
@@ -72,8 +72,8 @@ pub struct Lifetimes {
 /// Who an access token belongs to.
 #[derive(Debug, Clone)]
 pub enum Identity {
-    User(MemberRecord),
-    Integration(IntegrationRecord),
+    User(Member),
+    Integration(Integration),
 }
 
 impl Auth {

@@ -13,8 +13,8 @@ use axum::response::{IntoResponse, Response};
 use serde_json::{Map, Value, json};
 
 use crate::auth::AuthError;
+use crate::outage::Unavailable;
 use crate::request::{BodyError, FieldError};
-use crate::store::Unavailable;
 
 const BEARER_REALM: HeaderValue = HeaderValue::from_static("Bearer realm=\"api\"");
 

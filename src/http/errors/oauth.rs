@@ -2,6 +2,60 @@
 
 use super::*;
 
+/// Why an OAuth endpoint refused a request.
+#[derive(Debug)]
+pub enum Error {
+    /// A body over the size limit: the API's common 413.
+    TooLarge,
+    /// A body that is not `application/x-www-form-urlencoded`.
+    NotAForm,
+    /// A required field that is missing (or not one string).
+    Missing(&'static str),
+    /// HTTP Basic and `client_secret` in the body at once.
+    TwoClientAuthentications,
+    /// Client credentials that cannot be read, or none.
+    InvalidClient,
+    /// A grant type other than `client_credentials` and `refresh_token`.
+    UnsupportedGrantType,
+    /// A `scope` that is present but blank or malformed: refused, never widened.
+    MalformedScope,
+    /// The use-case refused.
+    Auth(AuthError),
+}
+
+impl From<AuthError> for Error {
+    fn from(e: AuthError) -> Self {
+        Error::Auth(e)
+    }
+}
+
+impl IntoResponse for Error {
+    fn into_response(self) -> Response {
+        match self {
+            Error::TooLarge => too_large(),
+            Error::NotAForm => {
+                invalid_request("The body must be application/x-www-form-urlencoded.")
+            }
+            Error::Missing(field) => invalid_request(&format!("{field} is required.")),
+            Error::TwoClientAuthentications => {
+                invalid_request("Use one client authentication method, not two.")
+            }
+            Error::InvalidClient => invalid_client(),
+            Error::UnsupportedGrantType => error(
+                StatusCode::BAD_REQUEST,
+                "unsupported_grant_type",
+                "Supported grant types: client_credentials, refresh_token.",
+            ),
+            Error::MalformedScope => error(
+                StatusCode::BAD_REQUEST,
+                "invalid_scope",
+                "The scope is malformed.",
+            ),
+            Error::Auth(e) => auth(e),
+        }
+    }
+}
+
 pub fn error(status: StatusCode, code: &str, description: &str) -> Response {
     let mut response = json_response(
         status,
@@ -13,11 +67,11 @@ pub fn error(status: StatusCode, code: &str, description: &str) -> Response {
     response
 }
 
-pub fn invalid_request(description: &str) -> Response {
+fn invalid_request(description: &str) -> Response {
     error(StatusCode::BAD_REQUEST, "invalid_request", description)
 }
 
-pub fn invalid_client() -> Response {
+fn invalid_client() -> Response {
     let mut response = error(
         StatusCode::UNAUTHORIZED,
         "invalid_client",
@@ -41,7 +95,7 @@ fn temporarily_unavailable(retry_after: u64) -> Response {
     )
 }
 
-pub fn auth(e: AuthError) -> Response {
+fn auth(e: AuthError) -> Response {
     match e {
         AuthError::InvalidClient | AuthError::InvalidCredentials => invalid_client(),
         AuthError::InvalidToken => error(

@@ -70,7 +70,7 @@ async fn events_of_the_last_requests_before_sigterm_are_stored() {
     )
     .await
     .unwrap();
-    let filter = porteiro::store::AuditFilter {
+    let filter = porteiro::domain::AuditFilter {
         kind: Some("integration_authenticated".to_owned()),
         limit: 100,
         ..Default::default()
