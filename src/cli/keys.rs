@@ -81,7 +81,7 @@ pub(super) fn generate_master_key(out: Option<&std::path::Path>) -> Result<Outpu
         });
     };
     let line = secrecy::zeroize::Zeroizing::new(format!("{}\n", text.expose_secret()));
-    match crate::store::files::write_new_private(path, line.as_bytes()) {
+    match crate::files::write_new_private(path, line.as_bytes()) {
         Ok(true) => Ok(Output {
             json: json!({"file": path.display().to_string()}),
             human: format!(

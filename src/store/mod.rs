@@ -38,8 +38,6 @@ use statements::values_placeholders;
 pub(crate) use statements::{DeadlockRetry, one_row};
 pub use users::{LoginRecord, UserRecord};
 
-/// The files that hold secrets, at the path they had when they lived here.
-pub use crate::files;
 /// The signing keys the store reads and writes: the key ring's own types.
 pub use crate::tokens::stored::{NewKey, StoredKey};
 
