@@ -7,6 +7,9 @@ pub mod args;
 pub mod layers;
 mod resolve;
 
+#[cfg(test)]
+mod packaged;
+
 use std::net::SocketAddr;
 use std::time::Duration;
 

@@ -4,6 +4,7 @@
 
 mod integration;
 mod keys;
+mod manpage;
 mod org;
 mod serve;
 mod user;
@@ -50,6 +51,9 @@ pub struct Cli {
 enum Command {
     /// Run the server.
     Serve(Box<ServeArgs>),
+    /// Write the manual page, porteiro(1), in roff to standard output.
+    #[command(hide = true)]
+    Manpage,
     #[command(flatten)]
     Admin(AdminCommand),
 }
@@ -96,6 +100,7 @@ pub async fn run() -> ExitCode {
                 Err(e) => fail(&Failure::Refused(format!("{e:#}"))),
             };
         }
+        Command::Manpage => return manpage::manpage(),
         Command::Admin(command) => command,
     };
     if let Err(e) = cli
