@@ -5,20 +5,20 @@ use sqlx::Row;
 use super::{Store, values_placeholders};
 use crate::domain::{AuditEvent, AuditFilter, OrgId};
 
-/// Events deleted by one statement of [`Store::prune_audit_events`], and statements per call: the
-/// deletes go through the single writer, so they are cut short enough for logins to pass between
-/// them.
+/// Events deleted by one statement of [`Store::prune_audit_events`]: the deletes go through the
+/// single writer, so they are cut short enough for logins to pass between them.
 const PRUNE_CHUNK: i64 = 5_000;
-const PRUNE_CHUNKS: usize = 20;
 
 impl Store {
-    /// Deletes events older than `cutoff`, oldest first, up to 100,000 per call. Events are
-    /// numbered in the order they were written, so each statement looks only at the oldest few
-    /// thousand — never a scan of the whole log, which an index on `at` alone would avoid at the
-    /// price of one more index to update on every login. Returns how many were deleted.
+    /// Deletes events older than `cutoff`, oldest first, a chunk per statement until none is
+    /// left: a cap per call would fall behind a log that grows faster than the cap each minute.
+    /// Events are numbered in the order they were written, so each statement looks only at the
+    /// oldest few thousand — never a scan of the whole log, which an index on `at` alone would
+    /// avoid at the price of one more index to update on every login. Returns how many were
+    /// deleted.
     pub async fn prune_audit_events(&self, cutoff: i64) -> sqlx::Result<u64> {
         let mut deleted = 0;
-        for _ in 0..PRUNE_CHUNKS {
+        loop {
             // The oldest ids as a range computed first: with `id IN (…)` PostgreSQL joined the
             // subquery to a scan of the whole table.
             let n = sqlx::query(
@@ -32,10 +32,9 @@ impl Store {
             .rows_affected();
             deleted += n;
             if n == 0 {
-                break;
+                return Ok(deleted);
             }
         }
-        Ok(deleted)
     }
 
     /// Writes several events in one statement.

@@ -68,3 +68,21 @@ async fn pruning_goes_on_past_one_statements_share() {
     assert_eq!(store.prune_audit_events(15_000).await.unwrap(), 12_000);
     assert_eq!(remaining(store, org).await, [20_000]);
 }
+
+#[tokio::test]
+async fn pruning_keeps_up_with_a_log_that_grew_by_more_than_a_hundred_thousand_events() {
+    let f = store_with_org().await;
+    let (store, org) = (&f.store, f.org);
+    // A busy minute's worth: more than any fixed number of statements per call would take.
+    for chunk in 0..220 {
+        let events: Vec<AuditEvent> = (0..500).map(|i| event(org, chunk * 500 + i)).collect();
+        store.insert_audit_events(&events).await.unwrap();
+    }
+    store
+        .insert_audit_events(&[event(org, 200_000)])
+        .await
+        .unwrap();
+
+    assert_eq!(store.prune_audit_events(150_000).await.unwrap(), 110_000);
+    assert_eq!(remaining(store, org).await, [200_000]);
+}

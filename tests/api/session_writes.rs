@@ -299,3 +299,40 @@ async fn a_change_of_access_that_deadlocks_is_made_again() {
         assert!(f.store.find_session(sid).await.unwrap().unwrap().ended);
     }
 }
+
+#[tokio::test]
+async fn pruning_deletes_every_expired_session_however_many_statements_it_takes() {
+    let f = fixture().await;
+    let mut conn = f.store.session_writer().await.unwrap();
+    // Expired sessions across several seconds, more than two statements' worth (5,000 each),
+    // and one young session.
+    for batch in 0..24 {
+        let sessions: Vec<NewSession> = (0..500)
+            .map(|i| {
+                let mut s = session(&f, &format!("old-{batch}-{i}"), "digest-now");
+                s.refresh_exp = 100 + batch;
+                s
+            })
+            .collect();
+        assert!(
+            conn.insert_sessions(&sessions)
+                .await
+                .unwrap()
+                .iter()
+                .all(|&written| written)
+        );
+    }
+    assert_eq!(
+        conn.insert_sessions(&[session(&f, "young", "digest-now")])
+            .await
+            .unwrap(),
+        [true]
+    );
+    drop(conn);
+
+    assert_eq!(f.store.prune_sessions(600).await.unwrap(), 12_000);
+    assert!(f.store.find_session("old-0-0").await.unwrap().is_none());
+    assert!(f.store.find_session("old-23-499").await.unwrap().is_none());
+    assert!(f.store.find_session("young").await.unwrap().is_some());
+    assert_eq!(f.store.prune_sessions(600).await.unwrap(), 0);
+}
