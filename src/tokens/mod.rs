@@ -146,8 +146,9 @@ impl Tokens {
         key.sign_as(typ, claims)
     }
 
-    /// Checks algorithm, key id, signature, issuer and expiry. Whether the session has ended is
-    /// the caller's business.
+    /// Checks algorithm, key id, signature, issuer and expiry, and that the header's `typ` is
+    /// the one Porteiro signs such claims with. No audience is checked: any token of this issuer
+    /// is Porteiro's own to answer about. Whether the session has ended is the caller's business.
     pub fn verify(&self, token: &str, now: i64) -> Result<Claims, InvalidToken> {
         if token.len() > MAX_TOKEN_LEN {
             return Err(InvalidToken::Malformed);
