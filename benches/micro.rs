@@ -97,6 +97,7 @@ fn access_claims(now: i64) -> Claims {
         client_id: None,
         id: None,
         scope: None,
+        aud: None,
     }
 }
 

@@ -17,8 +17,10 @@ use anyhow::bail;
 use ipnet::IpNet;
 use secrecy::SecretString;
 
+pub use crate::auth::audience::{OAuthAccessTokens, OAuthTokenProfile};
 pub use crate::auth::hashing::Argon2Settings;
 pub use crate::auth::throttle::LockoutSettings;
+pub use crate::domain::ResourceUri;
 pub use crate::store::SqliteSynchronous;
 pub use crate::tokens::Algorithm;
 pub use crate::tokens::master::MasterKeySource;
@@ -60,6 +62,12 @@ pub struct Settings {
     pub master_key: MasterKeySource,
     pub header_timeout: Duration,
     pub max_connections: u32,
+    /// How `POST /oauth/token` shapes access tokens; see [`Settings::oauth_access_tokens`].
+    pub oauth_token_profile: OAuthTokenProfile,
+    /// The `aud` of an RFC 9068 access token whose request names no resource.
+    pub oauth_audience: Option<ResourceUri>,
+    /// The other resources an RFC 9068 access token may be asked for.
+    pub oauth_resources: Vec<ResourceUri>,
     /// How long a keep-alive connection may wait for its next request: 60 s, not a flag (tests
     /// lower it).
     pub idle_timeout: Duration,
@@ -105,7 +113,33 @@ impl Settings {
         {
             bail!("--issuer must be an http:// or https:// URL");
         }
+        self.oauth_access_tokens()?;
         Ok(())
+    }
+
+    /// How the token endpoint shapes access tokens. The RFC 9068 profile needs a default
+    /// audience, since its tokens must carry an `aud`; the audience settings mean nothing
+    /// without it, and are refused rather than silently ignored.
+    pub fn oauth_access_tokens(&self) -> anyhow::Result<OAuthAccessTokens> {
+        match (self.oauth_token_profile, &self.oauth_audience) {
+            (OAuthTokenProfile::Rfc9068, Some(audience)) => Ok(OAuthAccessTokens::Rfc9068 {
+                default_audience: audience.clone(),
+                resources: self.oauth_resources.clone(),
+            }),
+            (OAuthTokenProfile::Rfc9068, None) => bail!(
+                "--oauth-token-profile rfc9068 needs --oauth-audience (PORTEIRO_OAUTH_AUDIENCE): \
+                 the URI of the resource server its access tokens are for by default"
+            ),
+            (OAuthTokenProfile::Jwt, _)
+                if self.oauth_audience.is_some() || !self.oauth_resources.is_empty() =>
+            {
+                bail!(
+                    "--oauth-audience and --oauth-resources apply only to \
+                     --oauth-token-profile rfc9068"
+                )
+            }
+            (OAuthTokenProfile::Jwt, _) => Ok(OAuthAccessTokens::Jwt),
+        }
     }
 
     /// The issuer, defaulting to the address the server is bound to.

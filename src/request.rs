@@ -28,9 +28,14 @@ pub enum BodyError {
 }
 
 /// The fields of a JSON object or a form-encoded body. Form values are strings; of a repeated
-/// form field the last value counts.
+/// form field the last value counts, except for [`Fields::every`].
 #[derive(Debug, Default)]
-pub struct Fields(Map<String, Value>);
+pub struct Fields(Map<String, Value>, Repeated);
+
+/// The values of repeated form fields that a later value replaced, in order: few requests have
+/// any, so they cost nothing to the rest.
+#[derive(Debug, Default)]
+struct Repeated(Vec<(String, String)>);
 
 /// What one field held, in the terms validation messages use.
 #[derive(Debug, PartialEq, Eq)]
@@ -68,6 +73,21 @@ impl Fields {
         self.0.contains_key(name)
     }
 
+    /// Every value of a field that may repeat (such as RFC 8707's `resource`), in the order
+    /// given; a value that is not a string is left out.
+    pub fn every(&self, name: &str) -> Vec<String> {
+        let Repeated(replaced) = &self.1;
+        let earlier = replaced
+            .iter()
+            .filter(|(key, _)| key == name)
+            .map(|(_, value)| value.clone());
+        let last = match self.0.get(name) {
+            Some(Value::String(s)) => Some(s.clone()),
+            _ => None,
+        };
+        earlier.chain(last).collect()
+    }
+
     pub fn from_bytes(content_type: Option<&str>, body: &[u8]) -> Result<Self, BodyError> {
         let media = content_type.map(|ct| {
             ct.split(';')
@@ -85,16 +105,21 @@ impl Fields {
                     ));
                 }
                 match serde_json::from_slice::<Value>(body) {
-                    Ok(Value::Object(map)) => Ok(Fields(map)),
+                    Ok(Value::Object(map)) => Ok(Fields(map, Repeated::default())),
                     Ok(other) => Err(BodyError::NotAnObject(kind_of(&other))),
                     Err(e) => Err(BodyError::Json(e.to_string())),
                 }
             }
-            Some("application/x-www-form-urlencoded") => Ok(Fields(
-                form_urlencoded::parse(body)
-                    .map(|(k, v)| (k.into_owned(), Value::String(v.into_owned())))
-                    .collect(),
-            )),
+            Some("application/x-www-form-urlencoded") => {
+                let mut fields = Fields::default();
+                for (key, value) in form_urlencoded::parse(body) {
+                    let value = Value::String(value.into_owned());
+                    if let Some(Value::String(earlier)) = fields.0.insert(key.to_string(), value) {
+                        fields.1.0.push((key.into_owned(), earlier));
+                    }
+                }
+                Ok(fields)
+            }
             _ => Err(BodyError::UnsupportedMediaType(
                 content_type.unwrap_or_default().to_owned(),
             )),
@@ -174,6 +199,18 @@ mod tests {
             h.append(*k, HeaderValue::from_str(v).unwrap());
         }
         h
+    }
+
+    #[test]
+    fn every_value_of_a_repeated_form_field_is_kept_and_the_last_one_counts() {
+        let form = Some("application/x-www-form-urlencoded");
+        let fields = Fields::from_bytes(form, b"resource=a&scope=x&resource=b&resource=c").unwrap();
+        assert_eq!(fields.every("resource"), ["a", "b", "c"]);
+        assert_eq!(fields.string("resource").unwrap(), "c");
+        assert_eq!(fields.every("scope"), ["x"]);
+        assert!(fields.every("absent").is_empty());
+        let json = Fields::from_bytes(Some("application/json"), br#"{"resource": "a"}"#).unwrap();
+        assert_eq!(json.every("resource"), ["a"]);
     }
 
     #[test]

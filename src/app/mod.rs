@@ -87,7 +87,7 @@ impl Application {
             settings.leeway.as_secs() as i64,
         );
         let lockout_key = master.derive(crate::tokens::master::Purpose::Lockout);
-        let auth_settings = auth_settings(&settings, lockout_key);
+        let auth_settings = auth_settings(&settings, lockout_key)?;
         let (auth, audit_writer) = Auth::start(store, tokens, auth_settings, clock).await?;
         let auth = Arc::new(auth);
         let mut background = vec![
@@ -176,9 +176,9 @@ impl Application {
 }
 
 /// What the use-cases are configured with, from the process's settings.
-fn auth_settings(settings: &Settings, lockout_key: [u8; 32]) -> AuthSettings {
+fn auth_settings(settings: &Settings, lockout_key: [u8; 32]) -> anyhow::Result<AuthSettings> {
     let seconds = |d: Duration| d.as_secs() as i64;
-    AuthSettings {
+    Ok(AuthSettings {
         sessions: SessionSettings {
             user: Lifetimes {
                 access: seconds(settings.access_token_lifetime),
@@ -197,7 +197,8 @@ fn auth_settings(settings: &Settings, lockout_key: [u8; 32]) -> AuthSettings {
         lockout_key,
         remember_ended_for: seconds(settings.longest_access_lifetime()),
         trusted_proxies: settings.trusted_proxies.clone(),
-    }
+        oauth_access_tokens: settings.oauth_access_tokens()?,
+    })
 }
 
 /// Deletes stale failed-login counters, fully expired sessions and audit events past their

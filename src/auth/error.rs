@@ -16,6 +16,9 @@ pub enum AuthError {
     /// Scopes asked for that the client does not have.
     #[error("invalid scope")]
     InvalidScope,
+    /// A resource (RFC 8707) that is malformed, not allowed, or one of several.
+    #[error("invalid target")]
+    InvalidTarget,
     /// Client authentication failed (OAuth `invalid_client`).
     #[error("invalid client")]
     InvalidClient,

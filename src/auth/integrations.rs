@@ -181,11 +181,35 @@ impl Auth {
     }
 
     /// An integration's refresh, always rotated. With `client`, the token must have been issued
-    /// to that client.
+    /// to that client. Its access token is the dialects' JWT: `POST /oauth/token` refreshes with
+    /// [`Auth::refresh_oauth_client`].
     pub async fn refresh_integration(
         &self,
         token: &str,
         client: Option<&Integration>,
+    ) -> Result<TokenPair, AuthError> {
+        self.refresh_integration_for(token, client, None).await
+    }
+
+    /// The refresh token grant of `POST /oauth/token`: [`Auth::refresh_integration`] for that
+    /// client, whose access token follows the OAuth token profile for the `resources` asked for
+    /// (see [`Auth::oauth_audience`]).
+    pub async fn refresh_oauth_client(
+        &self,
+        token: &str,
+        client: &Integration,
+        resources: &[String],
+    ) -> Result<TokenPair, AuthError> {
+        let audience = self.oauth_audience(resources)?;
+        self.refresh_integration_for(token, Some(client), audience.as_deref())
+            .await
+    }
+
+    async fn refresh_integration_for(
+        &self,
+        token: &str,
+        client: Option<&Integration>,
+        audience: Option<&str>,
     ) -> Result<TokenPair, AuthError> {
         let claims = self.verify_open(token)?;
         if claims.token_type != TokenType::Refresh || claims.user_id.is_some() {
@@ -200,7 +224,8 @@ impl Auth {
             return Err(AuthError::InvalidToken);
         };
         let subject = subject_of_integration(&record, record.scopes.clone());
-        self.refresh_session(&claims, &subject, true, self.integration_lifetimes())
+        let lifetimes = self.integration_lifetimes();
+        self.refresh_session(&claims, &subject, true, lifetimes, audience)
             .await
     }
 
@@ -222,13 +247,16 @@ impl Auth {
     }
 
     /// Client credentials: an access token only, with the requested scopes (all of the
-    /// integration's when none are asked for).
+    /// integration's when none are asked for), shaped by the OAuth token profile for the
+    /// `resources` asked for (see [`Auth::oauth_audience`]).
     pub async fn client_credentials(
         &self,
         record: &Integration,
         requested: Option<Scopes>,
+        resources: &[String],
         client: IpAddr,
     ) -> Result<(TokenPair, Scopes), AuthError> {
+        let audience = self.oauth_audience(resources)?;
         let scopes = match requested {
             Some(asked) if !record.scopes.contains_all(&asked) => {
                 return Err(AuthError::InvalidScope);
@@ -238,12 +266,13 @@ impl Auth {
         };
         let subject = subject_of_integration(record, scopes.clone());
         let pair = self
-            .start_session(
+            .start_session_for(
                 &subject,
                 &record.secret_digest,
                 client,
                 self.integration_lifetimes(),
                 false,
+                audience.as_deref(),
             )
             .await?;
         Ok((pair, scopes))

@@ -6,6 +6,7 @@
 //! and records remembered for a moment ([`recent`]). This layer knows rules, never wire formats.
 
 pub mod admin;
+pub mod audience;
 pub mod audit;
 pub mod console_sessions;
 mod error;
@@ -45,6 +46,8 @@ pub struct AuthSettings {
     pub remember_ended_for: i64,
     /// The proxies whose `X-Forwarded-For` is believed, for the client address of a request.
     pub trusted_proxies: Vec<IpNet>,
+    /// How `POST /oauth/token` shapes access tokens.
+    pub oauth_access_tokens: audience::OAuthAccessTokens,
 }
 
 /// The use-cases of the token endpoints and the console's sign-ins, with everything they need:
@@ -63,6 +66,7 @@ pub struct Auth {
     identities: recent::Recent<Identity>,
     integrations: recent::Recent<crate::domain::Integration>,
     session_writes: SessionWrites,
+    oauth_access_tokens: audience::OAuthAccessTokens,
 }
 
 impl Auth {
@@ -89,6 +93,7 @@ impl Auth {
             ended,
             sessions: settings.sessions,
             trusted_proxies: settings.trusted_proxies,
+            oauth_access_tokens: settings.oauth_access_tokens,
             tokens,
             clock,
             metrics: Metrics::default(),

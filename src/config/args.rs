@@ -13,7 +13,8 @@ use clap::{ArgAction, Args, Command, ValueEnum};
 use secrecy::{ExposeSecret, SecretString};
 
 use super::{
-    Algorithm, Argon2Settings, LogFormat, MasterKeySource, SqliteSynchronous, check_argon2,
+    Algorithm, Argon2Settings, LogFormat, MasterKeySource, OAuthTokenProfile, SqliteSynchronous,
+    check_argon2,
 };
 
 /// The help heading of the values read from the environment only, never from a flag or the file:
@@ -41,6 +42,24 @@ impl ValueEnum for Algorithm {
 
     fn to_possible_value(&self) -> Option<PossibleValue> {
         Some(PossibleValue::new(self.as_str()))
+    }
+}
+
+impl ValueEnum for OAuthTokenProfile {
+    fn value_variants<'a>() -> &'a [Self] {
+        &[OAuthTokenProfile::Jwt, OAuthTokenProfile::Rfc9068]
+    }
+
+    fn to_possible_value(&self) -> Option<PossibleValue> {
+        Some(match self {
+            OAuthTokenProfile::Jwt => PossibleValue::new(self.as_str()).help(
+                "The JWT of every Porteiro token: `typ: JWT`, no `aud`; a `resource` is ignored",
+            ),
+            OAuthTokenProfile::Rfc9068 => PossibleValue::new(self.as_str()).help(
+                "RFC 9068 JWT access tokens: `typ: at+jwt` and an `aud` (--oauth-audience, or \
+                 the RFC 8707 `resource` asked for); the other APIs' tokens keep their shape",
+            ),
+        })
     }
 }
 
@@ -190,6 +209,8 @@ pub struct ServeArgs {
     #[command(flatten)]
     pub tokens: TokenArgs,
     #[command(flatten)]
+    pub oauth_tokens: OAuthTokenArgs,
+    #[command(flatten)]
     pub throttling: ThrottlingArgs,
     #[command(flatten)]
     pub hashing: HashingArgs,
@@ -233,6 +254,29 @@ pub struct TokenArgs {
     #[arg(long, env = "PORTEIRO_LEEWAY", value_name = "DURATION", default_value = "0s",
         value_parser = parse_duration)]
     pub leeway: Duration,
+}
+
+/// The shape of the access tokens `POST /oauth/token` issues.
+#[derive(Debug, Clone, Args)]
+#[command(next_help_heading = TOKENS)]
+pub struct OAuthTokenArgs {
+    /// Shape of the access tokens of POST /oauth/token: `jwt` as every other token, or
+    /// `rfc9068` (`typ: at+jwt` with an `aud`).
+    #[arg(
+        long,
+        env = "PORTEIRO_OAUTH_TOKEN_PROFILE",
+        value_name = "PROFILE",
+        default_value = "jwt"
+    )]
+    pub oauth_token_profile: OAuthTokenProfile,
+    /// With --oauth-token-profile rfc9068 (and required by it): the `aud` of an access token
+    /// whose request names no `resource`, an absolute URI [default: none].
+    #[arg(long, env = "PORTEIRO_OAUTH_AUDIENCE", value_name = "URI")]
+    pub oauth_audience: Option<String>,
+    /// With --oauth-token-profile rfc9068: comma-separated URIs a request may name as its
+    /// `resource` (RFC 8707), besides --oauth-audience [default: none].
+    #[arg(long, env = "PORTEIRO_OAUTH_RESOURCES", value_name = "LIST")]
+    pub oauth_resources: Option<String>,
 }
 
 /// When failed logins lock an account, an address, or both.

@@ -11,7 +11,7 @@ use ipnet::IpNet;
 use secrecy::ExposeSecret;
 
 use super::args::{CommonArgs, ServeArgs, settings_command};
-use super::{Algorithm, Argon2Settings, LockoutSettings, Settings};
+use super::{Algorithm, Argon2Settings, LockoutSettings, ResourceUri, Settings};
 
 impl Settings {
     /// The settings of `serve`, checked.
@@ -34,6 +34,18 @@ impl Settings {
             .transpose()?
             .unwrap_or_default();
         let master_key = common.master_key_source()?;
+        let oauth = serve.oauth_tokens;
+        let oauth_audience = oauth
+            .oauth_audience
+            .as_deref()
+            .map(|uri| ResourceUri::parse(uri).context("--oauth-audience"))
+            .transpose()?;
+        let oauth_resources = oauth
+            .oauth_resources
+            .as_deref()
+            .map(parse_resources)
+            .transpose()?
+            .unwrap_or_default();
         let (tokens, throttling, hashing) = (serve.tokens, serve.throttling, serve.hashing);
         let settings = Settings {
             listen: serve.listen,
@@ -69,6 +81,9 @@ impl Settings {
             master_key,
             header_timeout: serve.header_timeout,
             max_connections: serve.max_connections,
+            oauth_token_profile: oauth.oauth_token_profile,
+            oauth_audience,
+            oauth_resources,
             idle_timeout: Duration::from_secs(60),
         };
         settings.check()?;
@@ -105,10 +120,18 @@ fn parse_trusted_proxies(list: &str) -> anyhow::Result<Vec<IpNet>> {
         .collect()
 }
 
+fn parse_resources(list: &str) -> anyhow::Result<Vec<ResourceUri>> {
+    list.split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(|s| ResourceUri::parse(s).context("--oauth-resources"))
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::{MasterKeySource, SqliteSynchronous};
+    use crate::config::{MasterKeySource, OAuthAccessTokens, OAuthTokenProfile, SqliteSynchronous};
 
     #[test]
     fn defaults_match_the_contract() {
@@ -134,6 +157,76 @@ mod tests {
         assert_eq!(s.issuer_for(s.listen), "http://127.0.0.1:8080");
         assert_eq!(s.audit_retention, Some(Duration::from_secs(90 * 86400)));
         assert_eq!(s.sqlite_synchronous, SqliteSynchronous::Normal);
+        assert_eq!(s.oauth_token_profile, OAuthTokenProfile::Jwt);
+        assert!(s.oauth_audience.is_none() && s.oauth_resources.is_empty());
+        assert!(matches!(
+            s.oauth_access_tokens().unwrap(),
+            OAuthAccessTokens::Jwt
+        ));
+    }
+
+    #[test]
+    fn the_rfc9068_profile_takes_a_default_audience_and_other_resources() {
+        let s = Settings::from_flags([
+            "--oauth-token-profile",
+            "rfc9068",
+            "--oauth-audience",
+            "https://api.example.com",
+            "--oauth-resources",
+            "https://billing.example.com/, urn:example:reports",
+        ])
+        .unwrap();
+        let OAuthAccessTokens::Rfc9068 {
+            default_audience,
+            resources,
+        } = s.oauth_access_tokens().unwrap()
+        else {
+            panic!("not the RFC 9068 profile");
+        };
+        assert_eq!(default_audience.as_str(), "https://api.example.com");
+        let resources: Vec<&str> = resources.iter().map(|r| r.as_str()).collect();
+        assert_eq!(
+            resources,
+            ["https://billing.example.com/", "urn:example:reports"]
+        );
+    }
+
+    #[test]
+    fn the_rfc9068_profile_without_a_default_audience_is_refused_naming_the_flag() {
+        let refused = Settings::from_flags(["--oauth-token-profile", "rfc9068"]).unwrap_err();
+        assert!(
+            refused.to_string().contains("--oauth-audience"),
+            "{refused}"
+        );
+        assert!(Settings::from_flags(["--oauth-token-profile", "jws"]).is_err());
+    }
+
+    #[test]
+    fn audiences_without_the_rfc9068_profile_are_refused_rather_than_ignored() {
+        for flags in [
+            ["--oauth-audience", "https://api.example.com"],
+            ["--oauth-resources", "https://api.example.com"],
+        ] {
+            let refused = Settings::from_flags(flags).unwrap_err();
+            assert!(refused.to_string().contains("rfc9068"), "{refused}");
+        }
+    }
+
+    #[test]
+    fn audiences_and_resources_must_be_absolute_uris_without_a_fragment() {
+        let rfc9068 = ["--oauth-token-profile", "rfc9068"];
+        for (flag, value) in [
+            ("--oauth-audience", "api.example.com"),
+            ("--oauth-audience", "https://api.example.com/#v1"),
+        ] {
+            let refused = Settings::from_flags([&rfc9068[..], &[flag, value]].concat());
+            let refused = format!("{:#}", refused.unwrap_err());
+            assert!(refused.contains(flag), "{refused}");
+        }
+        let audience = ["--oauth-audience", "https://api.example.com"];
+        let bad_list = ["--oauth-resources", "https://a.example.com,/relative"];
+        let refused = Settings::from_flags([&rfc9068[..], &audience, &bad_list].concat());
+        assert!(format!("{:#}", refused.unwrap_err()).contains("--oauth-resources"));
     }
 
     #[test]

@@ -4,6 +4,7 @@ mod ids;
 mod integration;
 mod password;
 mod records;
+mod resource;
 mod role;
 mod username;
 
@@ -11,6 +12,7 @@ pub use ids::{OrgId, UserId};
 pub use integration::{ConsumerKey, Scopes, SecretKey};
 pub use password::Password;
 pub use records::{AuditEvent, AuditFilter, Integration, Member, OpenSession, Organization};
+pub use resource::ResourceUri;
 pub use role::Role;
 pub use username::Username;
 

@@ -163,14 +163,18 @@ async fn token(
     } else {
         None
     };
+    // RFC 8707 resource indicators: they shape the token under the RFC 9068 profile only.
+    let resources = fields.every("resource");
     let integration = authenticated(&auth, &headers, &fields, client, true).await?;
     let (pair, scopes) = match refresh_token {
         None => {
-            auth.client_credentials(&integration, requested, client)
+            auth.client_credentials(&integration, requested, &resources, client)
                 .await?
         }
         Some(token) => {
-            let pair = auth.refresh_integration(&token, Some(&integration)).await?;
+            let pair = auth
+                .refresh_oauth_client(&token, &integration, &resources)
+                .await?;
             (pair, integration.scopes.clone())
         }
     };
@@ -214,6 +218,9 @@ fn introspection_body(found: Option<Introspection>) -> Value {
     body.insert("sub".into(), json!(claims.sub));
     body.insert("iss".into(), json!(claims.iss));
     body.insert("jti".into(), json!(claims.jti));
+    if let Some(aud) = &claims.aud {
+        body.insert("aud".into(), json!(aud));
+    }
     body.insert("org_id".into(), json!(claims.org_id));
     if let Some(user_id) = claims.user_id {
         body.insert("user_id".into(), json!(user_id));

@@ -31,6 +31,10 @@ pub struct Claims {
     /// Integration tokens with scopes: space-separated.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub scope: Option<String>,
+    /// RFC 9068 access tokens only (`typ: at+jwt`): the one resource server the token is for.
+    /// The dialects' tokens have none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub aud: Option<String>,
 }
 
 /// 128 random bits as 32 lowercase hex digits: the form of every `jti` and `sid`.
@@ -91,6 +95,7 @@ mod tests {
             client_id: None,
             id: None,
             scope: None,
+            aud: None,
         }
     }
 
@@ -132,6 +137,7 @@ mod tests {
         assert_eq!(json["sub"], "5");
         assert!(json.get("client_id").is_none());
         assert!(json.get("scope").is_none());
+        assert!(json.get("aud").is_none());
     }
 
     #[test]

@@ -12,7 +12,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
 use jsonwebtoken::DecodingKey;
 use serde_json::json;
 
-use super::Algorithm;
+use super::{Algorithm, JwtType};
 
 /// A key ready to sign and verify with.
 pub struct SigningKey {
@@ -25,8 +25,10 @@ pub struct SigningKey {
     /// Set when the key leaves the ring (`keys retire`): tokens it signed that were verified
     /// before are refused from then on too.
     withdrawn: AtomicBool,
-    /// `base64url(header)`, the same for every token this key signs.
+    /// `base64url(header)` with `typ: JWT`, the same for every such token this key signs.
     header_b64: String,
+    /// `base64url(header)` with `typ: at+jwt`, for RFC 9068 access tokens.
+    at_jwt_header_b64: String,
     pair: Pair,
     pub decoding: DecodingKey,
     /// The public JWK, absent for HS256.
@@ -160,14 +162,16 @@ impl SigningKey {
         decoding: DecodingKey,
         jwk: Option<serde_json::Value>,
     ) -> Self {
-        let header = json!({"alg": algorithm.as_str(), "typ": "JWT", "kid": kid});
+        let header =
+            |typ: JwtType| json!({"alg": algorithm.as_str(), "typ": typ.as_str(), "kid": kid});
         Self {
             kid: kid.to_owned(),
             algorithm,
             seq,
             activates_at,
             withdrawn: AtomicBool::new(false),
-            header_b64: B64.encode(header.to_string()),
+            header_b64: B64.encode(header(JwtType::Jwt).to_string()),
+            at_jwt_header_b64: B64.encode(header(JwtType::AtJwt).to_string()),
             pair,
             decoding,
             jwk,
@@ -183,11 +187,20 @@ impl SigningKey {
         self.withdrawn.store(true, Ordering::Release);
     }
 
-    /// Signs `claims` into a compact JWS.
+    /// Signs `claims` into a compact JWS with `typ: JWT`.
     pub fn sign<T: serde::Serialize>(&self, claims: &T) -> anyhow::Result<String> {
+        self.sign_as(JwtType::Jwt, claims)
+    }
+
+    /// Signs `claims` into a compact JWS with the header type `typ`.
+    pub fn sign_as<T: serde::Serialize>(&self, typ: JwtType, claims: &T) -> anyhow::Result<String> {
+        let header_b64 = match typ {
+            JwtType::Jwt => &self.header_b64,
+            JwtType::AtJwt => &self.at_jwt_header_b64,
+        };
         let payload = serde_json::to_vec(claims)?;
-        let mut token = String::with_capacity(self.header_b64.len() + payload.len() * 4 / 3 + 100);
-        token.push_str(&self.header_b64);
+        let mut token = String::with_capacity(header_b64.len() + payload.len() * 4 / 3 + 100);
+        token.push_str(header_b64);
         token.push('.');
         B64.encode_string(&payload, &mut token);
         let signature = self.signature(token.as_bytes())?;

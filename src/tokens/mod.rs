@@ -59,6 +59,26 @@ impl std::str::FromStr for Algorithm {
     }
 }
 
+/// The `typ` header of a token Porteiro signs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JwtType {
+    /// `JWT`: every token of the user-login and integration dialects, every refresh token, and
+    /// OAuth access tokens under the default profile.
+    Jwt,
+    /// `at+jwt` (RFC 9068 §2.1): OAuth access tokens under the RFC 9068 profile, so that a
+    /// resource server can tell an access token from any other JWT.
+    AtJwt,
+}
+
+impl JwtType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            JwtType::Jwt => "JWT",
+            JwtType::AtJwt => "at+jwt",
+        }
+    }
+}
+
 /// Longer than any token Porteiro signs; anything longer is refused before parsing.
 const MAX_TOKEN_LEN: usize = 8 * 1024;
 
@@ -112,17 +132,23 @@ impl Tokens {
         }
     }
 
-    /// Signs claims with the key that signs now.
+    /// Signs claims with the key that signs now, with `typ: JWT`.
     pub fn sign(&self, claims: &Claims, now: i64) -> anyhow::Result<String> {
+        self.sign_as(JwtType::Jwt, claims, now)
+    }
+
+    /// Signs claims with the key that signs now, with the header type `typ`.
+    pub fn sign_as(&self, typ: JwtType, claims: &Claims, now: i64) -> anyhow::Result<String> {
         let key = self
             .ring
             .signing_key(now)
             .ok_or_else(|| anyhow::anyhow!("no signing key is active"))?;
-        key.sign(claims)
+        key.sign_as(typ, claims)
     }
 
-    /// Checks algorithm, key id, signature, issuer and expiry. Whether the session has ended is
-    /// the caller's business.
+    /// Checks algorithm, key id, signature, issuer and expiry, and that the header's `typ` is
+    /// the one Porteiro signs such claims with. No audience is checked: any token of this issuer
+    /// is Porteiro's own to answer about. Whether the session has ended is the caller's business.
     pub fn verify(&self, token: &str, now: i64) -> Result<Claims, InvalidToken> {
         if token.len() > MAX_TOKEN_LEN {
             return Err(InvalidToken::Malformed);
@@ -131,6 +157,11 @@ impl Tokens {
             return Ok(claims);
         }
         let header = jsonwebtoken::decode_header(token).map_err(|_| InvalidToken::Malformed)?;
+        let typ = match header.typ.as_deref() {
+            Some("JWT") => JwtType::Jwt,
+            Some("at+jwt") => JwtType::AtJwt,
+            _ => return Err(InvalidToken::Malformed),
+        };
         if header.alg != self.validation.algorithms[0] {
             return Err(InvalidToken::Algorithm);
         }
@@ -143,6 +174,14 @@ impl Tokens {
         let data = jsonwebtoken::decode::<Claims>(token, &key.decoding, &self.validation)
             .map_err(|_| InvalidToken::Signature)?;
         let claims = data.claims;
+        // Porteiro signs `at+jwt` only over an OAuth access token with an audience, and an
+        // audience only into those: any other combination is not a token of ours.
+        let rfc9068 = claims.token_type == TokenType::Access
+            && claims.aud.is_some()
+            && claims.client_id.is_some();
+        if (typ == JwtType::AtJwt) != rfc9068 {
+            return Err(InvalidToken::Signature);
+        }
         if claims.iss != self.issuer {
             return Err(InvalidToken::Issuer);
         }

@@ -81,3 +81,37 @@ async fn an_independent_oauth_client_and_jose_library_accept_eddsa_and_rs256_tok
     run_client_against(Algorithm::EdDSA).await;
     run_client_against(Algorithm::RS256).await;
 }
+
+#[tokio::test]
+async fn an_independent_rfc9068_resource_server_accepts_the_profile_tokens_for_it_only() {
+    const AUDIENCE: &str = "https://api.example.com";
+    const OTHER: &str = "urn:example:billing";
+    let app = TestApp::spawn_with(|s| {
+        s.oauth_token_profile = porteiro::config::OAuthTokenProfile::Rfc9068;
+        s.oauth_audience = porteiro::config::ResourceUri::parse(AUDIENCE).ok();
+        s.oauth_resources = vec![porteiro::config::ResourceUri::parse(OTHER).unwrap()];
+    })
+    .await;
+    let (key, secret) = app.create_integration(&["read", "write"]).await;
+    let python = python();
+    let address = app.address.clone();
+    let output = tokio::task::spawn_blocking(move || {
+        Command::new(python)
+            .arg(interop_dir().join("rfc9068_resource_server.py"))
+            .env("PORTEIRO_URL", address)
+            .env("CLIENT_ID", key)
+            .env("CLIENT_SECRET", secret)
+            .env("AUDIENCE", AUDIENCE)
+            .env("OTHER_RESOURCE", OTHER)
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    assert!(
+        output.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+}

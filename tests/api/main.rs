@@ -26,6 +26,7 @@ mod model;
 mod oauth;
 mod postgres;
 mod refresh;
+mod rfc9068;
 mod security_headers;
 mod session_writes;
 mod sessions;

@@ -7,7 +7,7 @@ use super::{Lifetimes, Subject, TokenPair};
 use crate::auth::{Auth, AuthError};
 use crate::store::{NewSession, SessionKind};
 use crate::tokens::claims::{jti_digest, random_id, session_id};
-use crate::tokens::{Claims, TokenType};
+use crate::tokens::{Claims, JwtType, TokenType};
 
 impl Auth {
     pub(crate) fn user_lifetimes(&self) -> Lifetimes {
@@ -53,19 +53,30 @@ impl Auth {
             id: client.clone(),
             client_id: client,
             scope,
+            aud: None,
         }
     }
 
+    /// An access token: the dialects' JWT without `audience`; with one, an RFC 9068 access
+    /// token (`typ: at+jwt`) for that audience, with the same claims besides.
     pub(super) fn sign_access(
         &self,
         subject: &Subject,
         sid: &str,
         now: i64,
         lifetime: i64,
+        audience: Option<&str>,
     ) -> Result<(String, i64), AuthError> {
         let exp = now + lifetime;
-        let claims = self.claims(subject, TokenType::Access, sid, random_id(), now, exp);
-        Ok((self.tokens.sign(&claims, now)?, exp))
+        let mut claims = self.claims(subject, TokenType::Access, sid, random_id(), now, exp);
+        let typ = match audience {
+            None => JwtType::Jwt,
+            Some(audience) => {
+                claims.aud = Some(audience.to_owned());
+                JwtType::AtJwt
+            }
+        };
+        Ok((self.tokens.sign_as(typ, &claims, now)?, exp))
     }
 
     /// Starts a session for `subject` and issues its first tokens; without `with_refresh` only an
@@ -78,6 +89,20 @@ impl Auth {
         client: IpAddr,
         lifetimes: Lifetimes,
         with_refresh: bool,
+    ) -> Result<TokenPair, AuthError> {
+        self.start_session_for(subject, credential, client, lifetimes, with_refresh, None)
+            .await
+    }
+
+    /// [`Auth::start_session`], with an access token for `audience` (see `sign_access`).
+    pub(crate) async fn start_session_for(
+        &self,
+        subject: &Subject,
+        credential: &str,
+        client: IpAddr,
+        lifetimes: Lifetimes,
+        with_refresh: bool,
+        audience: Option<&str>,
     ) -> Result<TokenPair, AuthError> {
         let now = self.now();
         let sid = session_id();
@@ -94,7 +119,8 @@ impl Auth {
         };
         // The tokens are signed before the session is written: signing is CPU work, and done
         // here it overlaps with the batch of sessions being written before this one.
-        let (access, access_exp) = self.sign_access(subject, &sid, now, lifetimes.access)?;
+        let (access, access_exp) =
+            self.sign_access(subject, &sid, now, lifetimes.access, audience)?;
         let refresh = if with_refresh {
             let claims = self.claims(
                 subject,

@@ -30,20 +30,22 @@ impl Auth {
         let (claims, subject) = self.verify_user_refresh(token)?;
         // The session's row says whether the user is still an active member.
         let rotate = self.sessions.rotate_refresh_tokens;
-        self.refresh_session(&claims, &subject, rotate, self.user_lifetimes())
+        self.refresh_session(&claims, &subject, rotate, self.user_lifetimes(), None)
             .await
     }
 
     /// The refresh step for a verified refresh token of an open session whose subject is still
     /// entitled (both checked in the database with the session). Without rotation the presented
     /// token must be the session's one and stays valid; with rotation it is consumed atomically,
-    /// in one statement when all is well.
+    /// in one statement when all is well. The new access token is for `audience` (see
+    /// `sign_access`); a refresh token never has one.
     pub(crate) async fn refresh_session(
         &self,
         claims: &Claims,
         subject: &Subject,
         rotate: bool,
         lifetimes: Lifetimes,
+        audience: Option<&str>,
     ) -> Result<TokenPair, AuthError> {
         let sid = claims.sid.as_str();
         let presented = jti_digest(&claims.jti);
@@ -57,7 +59,8 @@ impl Auth {
             if now - session.last_used_at >= 60 {
                 self.store.touch_session(sid, now).await?;
             }
-            let (access, access_exp) = self.sign_access(subject, sid, now, lifetimes.access)?;
+            let (access, access_exp) =
+                self.sign_access(subject, sid, now, lifetimes.access, audience)?;
             return Ok(TokenPair {
                 access,
                 access_exp,
@@ -103,7 +106,8 @@ impl Auth {
             (rotated_at, session.current_exp)
         };
         let refresh = self.claims(subject, TokenType::Refresh, sid, next, iat, exp);
-        let (access, access_exp) = self.sign_access(subject, sid, now, lifetimes.access)?;
+        let (access, access_exp) =
+            self.sign_access(subject, sid, now, lifetimes.access, audience)?;
         Ok(TokenPair {
             access,
             access_exp,

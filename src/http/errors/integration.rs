@@ -96,13 +96,14 @@ fn body(e: BodyError) -> Response {
 
 fn auth(e: AuthError) -> Response {
     match e {
-        AuthError::InvalidCredentials | AuthError::InvalidClient | AuthError::InvalidScope => {
-            problem(
-                StatusCode::BAD_REQUEST,
-                "Invalid consumer key or secret key.",
-                Value::Null,
-            )
-        }
+        AuthError::InvalidCredentials
+        | AuthError::InvalidClient
+        | AuthError::InvalidScope
+        | AuthError::InvalidTarget => problem(
+            StatusCode::BAD_REQUEST,
+            "Invalid consumer key or secret key.",
+            Value::Null,
+        ),
         AuthError::LockedOut { retry_after } => with_retry_after(
             problem(
                 StatusCode::TOO_MANY_REQUESTS,

@@ -108,6 +108,12 @@ fn auth(e: AuthError) -> Response {
             "invalid_scope",
             "The requested scope exceeds the client's scopes.",
         ),
+        AuthError::InvalidTarget => error(
+            StatusCode::BAD_REQUEST,
+            "invalid_target",
+            "The resource must be one absolute URI without a fragment, among the resources this \
+             server issues tokens for.",
+        ),
         AuthError::LockedOut { retry_after } => with_retry_after(
             error(
                 StatusCode::TOO_MANY_REQUESTS,

@@ -103,7 +103,10 @@ fn body(e: BodyError) -> Response {
 /// Errors of the token endpoints.
 fn auth(e: AuthError) -> Response {
     match e {
-        AuthError::InvalidCredentials | AuthError::InvalidClient | AuthError::InvalidScope => {
+        AuthError::InvalidCredentials
+        | AuthError::InvalidClient
+        | AuthError::InvalidScope
+        | AuthError::InvalidTarget => {
             unauthorized(json!({"detail": "No active account found with the given credentials"}))
         }
         AuthError::LockedOut { retry_after } => with_retry_after(
