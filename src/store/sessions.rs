@@ -2,12 +2,19 @@
 //! anything is ending sessions, one `UPDATE`.
 
 use sqlx::Row;
+use sqlx::any::AnyRow;
 
 use super::Store;
 use crate::domain::{OpenSession, OrgId, UserId};
 
 /// Sessions deleted by one statement of [`Store::prune_sessions`].
 const PRUNE_CHUNK: i64 = 5_000;
+
+/// What the admin API and the console show of an open session, and whose it is.
+const OPEN_SESSIONS: &str = "SELECT s.sid, s.kind, u.username, i.consumer_key, \
+     i.name AS integration_name, s.created_at, s.last_used_at, s.client_addr \
+     FROM sessions s LEFT JOIN users u ON u.id = s.user_id \
+     LEFT JOIN integrations i ON i.id = s.integration_id";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SessionKind {
@@ -163,60 +170,39 @@ impl Store {
         rows.iter().map(|r| r.try_get("sid")).collect()
     }
 
-    /// Open sessions of an organization, newest first, with who they belong to.
+    /// Open sessions of an organization, newest first, with who they belong to: the newest
+    /// 500, read in that order from the index on (organization, creation) of open sessions.
     pub async fn open_sessions(&self, org: OrgId, now: i64) -> sqlx::Result<Vec<OpenSession>> {
-        self.open_sessions_matching(org, now, "").await
+        let rows = sqlx::query(&format!(
+            "{OPEN_SESSIONS} WHERE s.org_id = $1 AND s.ended_at IS NULL AND s.current_exp > $2 \
+             ORDER BY s.created_at DESC LIMIT 500"
+        ))
+        .bind(org.get())
+        .bind(now)
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter().map(open_session_from_row).collect()
     }
 
-    /// One open session of an organization, by id.
+    /// One open session of an organization, by id (its primary key: never a walk through the
+    /// organization's sessions).
     pub async fn open_session(
         &self,
         org: OrgId,
         sid: &str,
         now: i64,
     ) -> sqlx::Result<Option<OpenSession>> {
-        Ok(self.open_sessions_matching(org, now, sid).await?.pop())
-    }
-
-    async fn open_sessions_matching(
-        &self,
-        org: OrgId,
-        now: i64,
-        sid: &str,
-    ) -> sqlx::Result<Vec<OpenSession>> {
-        let rows = sqlx::query(
-            "SELECT s.sid, s.kind, u.username, i.consumer_key, i.name AS integration_name, s.created_at, \
-             s.last_used_at, s.client_addr \
-             FROM sessions s LEFT JOIN users u ON u.id = s.user_id LEFT JOIN integrations i ON i.id = s.integration_id \
-             WHERE s.org_id = $1 AND s.ended_at IS NULL AND s.current_exp > $2 AND ($3 = '' OR s.sid = $3) \
-             ORDER BY s.created_at DESC LIMIT 500",
-        )
+        let row = sqlx::query(&format!(
+            "{OPEN_SESSIONS} WHERE s.sid = $3 AND s.org_id = $1 AND s.ended_at IS NULL \
+             AND s.current_exp > $2"
+        ))
         .bind(org.get())
         .bind(now)
         .bind(sid)
-        .fetch_all(self.pool())
+        .fetch_optional(self.pool())
         .await?;
-        rows.iter()
-            .map(|r| {
-                let kind: String = r.try_get("kind")?;
-                let who: Option<String> = if kind == "user" {
-                    r.try_get("username")?
-                } else {
-                    r.try_get("consumer_key")?
-                };
-                Ok(OpenSession {
-                    sid: r.try_get("sid")?,
-                    kind,
-                    who: who.unwrap_or_default(),
-                    integration_name: r.try_get("integration_name")?,
-                    created_at: r.try_get("created_at")?,
-                    last_used_at: r.try_get("last_used_at")?,
-                    client_addr: r.try_get("client_addr")?,
-                })
-            })
-            .collect()
+        row.as_ref().map(open_session_from_row).transpose()
     }
-
     /// Ends a session of an organization; false when there was no such open session.
     pub async fn end_org_session(
         &self,
@@ -267,4 +253,22 @@ impl Store {
             }
         }
     }
+}
+
+fn open_session_from_row(r: &AnyRow) -> sqlx::Result<OpenSession> {
+    let kind: String = r.try_get("kind")?;
+    let who: Option<String> = if kind == "user" {
+        r.try_get("username")?
+    } else {
+        r.try_get("consumer_key")?
+    };
+    Ok(OpenSession {
+        sid: r.try_get("sid")?,
+        kind,
+        who: who.unwrap_or_default(),
+        integration_name: r.try_get("integration_name")?,
+        created_at: r.try_get("created_at")?,
+        last_used_at: r.try_get("last_used_at")?,
+        client_addr: r.try_get("client_addr")?,
+    })
 }
