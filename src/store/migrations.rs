@@ -43,6 +43,11 @@ const SQLITE: &[(i64, &str, &str)] = &[
         "sealed signing keys",
         include_str!("../../migrations/sqlite/0007_sealed_keys.sql"),
     ),
+    (
+        8,
+        "list indexes",
+        include_str!("../../migrations/sqlite/0008_list_indexes.sql"),
+    ),
 ];
 const POSTGRES: &[(i64, &str, &str)] = &[
     (
@@ -79,6 +84,11 @@ const POSTGRES: &[(i64, &str, &str)] = &[
         7,
         "sealed signing keys",
         include_str!("../../migrations/postgres/0007_sealed_keys.sql"),
+    ),
+    (
+        8,
+        "list indexes",
+        include_str!("../../migrations/postgres/0008_list_indexes.sql"),
     ),
 ];
 
@@ -126,3 +136,35 @@ pub async fn run(pool: &AnyPool, backend: Backend) -> anyhow::Result<usize> {
 
 /// How many times SQLite's migrations are run before their error is final (see [`run`]).
 const SQLITE_ATTEMPTS: u64 = 5;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A file added to `migrations/` but not to the lists above would never run, and nothing
+    /// else would say so: every file is listed, in order, under its own number.
+    #[test]
+    fn every_migration_file_is_compiled_in_under_its_number() {
+        for (dialect, listed) in [("sqlite", SQLITE), ("postgres", POSTGRES)] {
+            let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("migrations")
+                .join(dialect);
+            let mut files: Vec<(i64, String)> = std::fs::read_dir(&dir)
+                .expect("the migrations directory")
+                .map(|entry| {
+                    let name = entry.expect("an entry").file_name();
+                    let name = name.to_string_lossy().into_owned();
+                    let number = name[..4].parse().expect("a numbered file");
+                    let text = std::fs::read_to_string(dir.join(&name)).expect("a file");
+                    (number, text)
+                })
+                .collect();
+            files.sort();
+            let compiled: Vec<(i64, String)> = listed
+                .iter()
+                .map(|(version, _, sql)| (*version, (*sql).to_owned()))
+                .collect();
+            assert_eq!(compiled, files, "migrations/{dialect} and its list differ");
+        }
+    }
+}
