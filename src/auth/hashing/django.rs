@@ -6,9 +6,9 @@
 
 use argon2::Block;
 use argon2::password_hash::PasswordHash;
+use aws_lc_rs::digest;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
-use sha2::Digest;
 use subtle::ConstantTimeEq;
 
 mod legacy;
@@ -81,27 +81,23 @@ pub(super) fn verify(password: &[u8], stored: &str, memory: &mut Vec<Block>) -> 
             salt,
             hash,
         } => {
-            let computed = if sha1 {
-                let mut out = [0u8; 20];
-                pbkdf2::pbkdf2_hmac::<sha1::Sha1>(password, salt.as_bytes(), iterations, &mut out);
-                STANDARD.encode(out)
+            // aws-lc's PBKDF2, as fast in a debug build as in a release one; Django compares
+            // whole encodings, so a stored hash of another length than the digest never matches.
+            let (algorithm, len) = if sha1 {
+                (aws_lc_rs::pbkdf2::PBKDF2_HMAC_SHA1, 20)
             } else {
-                let mut out = [0u8; 32];
-                pbkdf2::pbkdf2_hmac::<sha2::Sha256>(
-                    password,
-                    salt.as_bytes(),
-                    iterations,
-                    &mut out,
-                );
-                STANDARD.encode(out)
+                (aws_lc_rs::pbkdf2::PBKDF2_HMAC_SHA256, 32)
             };
-            same(&computed, hash)
+            let expected = STANDARD.decode(hash).ok().filter(|h| h.len() == len)?;
+            let iterations = std::num::NonZeroU32::new(iterations)?;
+            aws_lc_rs::pbkdf2::verify(algorithm, iterations, salt.as_bytes(), password, &expected)
+                .is_ok()
         }
         Parsed::Argon2 { phc } => verify_argon2(password, &phc, memory)?,
         Parsed::Bcrypt { sha256, data } => {
             if sha256 {
                 // Django hashes the password first, so that bcrypt's 72-byte limit does not cut it.
-                let prehashed = hex::encode(sha2::Sha256::digest(password));
+                let prehashed = hex::encode(digest::digest(&digest::SHA256, password));
                 verify_bcrypt(prehashed.as_bytes(), data)?
             } else {
                 verify_bcrypt(password, data)?

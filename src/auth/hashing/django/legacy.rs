@@ -2,9 +2,8 @@
 //! which a stolen database gives up in hours. Imported only when the operator asks
 //! (`--allow-weak-hashes`), and replaced by argon2id at each user's first login.
 
-use md5::Md5;
-use sha1::Sha1;
-use sha2::Digest;
+use aws_lc_rs::digest::{SHA1_FOR_LEGACY_USE_ONLY, digest};
+use md5::{Digest, Md5};
 
 /// A salted or unsalted MD5 or SHA-1 hash: `hex` is the digest of the salt then the password.
 pub(super) enum Salted<'a> {
@@ -65,18 +64,23 @@ impl Salted<'_> {
     /// Django compares the lower-case hex digest, in constant time.
     pub(super) fn verify(&self, password: &[u8]) -> bool {
         let (computed, hex) = match *self {
-            Salted::Md5 { salt, hex } => (digest::<Md5>(salt, password), hex),
-            Salted::UnsaltedMd5 { hex } => (digest::<Md5>("", password), hex),
-            Salted::Sha1 { salt, hex } => (digest::<Sha1>(salt, password), hex),
-            Salted::UnsaltedSha1 { hex } => (digest::<Sha1>("", password), hex),
+            Salted::Md5 { salt, hex } => (md5_hex(salt, password), hex),
+            Salted::UnsaltedMd5 { hex } => (md5_hex("", password), hex),
+            Salted::Sha1 { salt, hex } => (sha1_hex(salt, password), hex),
+            Salted::UnsaltedSha1 { hex } => (sha1_hex("", password), hex),
         };
         super::same(&computed, hex)
     }
 }
 
-fn digest<D: Digest>(salt: &str, password: &[u8]) -> String {
-    let mut digest = D::new();
-    digest.update(salt.as_bytes());
-    digest.update(password);
-    hex::encode(digest.finalize())
+fn md5_hex(salt: &str, password: &[u8]) -> String {
+    let mut md5 = Md5::new();
+    md5.update(salt.as_bytes());
+    md5.update(password);
+    hex::encode(md5.finalize())
+}
+
+fn sha1_hex(salt: &str, password: &[u8]) -> String {
+    let salted = [salt.as_bytes(), password].concat();
+    hex::encode(digest(&SHA1_FOR_LEGACY_USE_ONLY, &salted))
 }
