@@ -1,74 +1,23 @@
 //! `user import --from-django` against Django itself: users made by Django 5.2 with each of its
 //! hashers (PBKDF2 at the default iteration count of each Django version since 3.2), exported
 //! with `dumpdata` and read from Django's own SQLite database, imported by the real binary, and
-//! logged in through the API with their original passwords. The virtual environment with the
-//! pinned Django is made once under `target/` from PyPI (tests/django/requirements.txt).
+//! logged in through the API with their original passwords (crate::django makes them).
 
-use std::path::PathBuf;
-use std::sync::OnceLock;
-
-use sqlx::Connection;
+use crate::django::{DjangoUser, make_users};
 
 use super::*;
 
-fn django_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/django")
-}
-
-/// A virtual environment with the pinned requirements, made once per target directory.
-fn python() -> PathBuf {
-    let venv = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/django-venv");
-    let python = venv.join("bin/python");
-    let marker = venv.join("installed.txt");
-    let requirements = std::fs::read_to_string(django_dir().join("requirements.txt")).unwrap();
-    if std::fs::read_to_string(&marker).ok().as_deref() != Some(requirements.as_str()) {
-        let made = Command::new("python3")
-            .args(["-m", "venv"])
-            .arg(&venv)
-            .status();
-        assert!(made.is_ok_and(|s| s.success()), "python3 -m venv failed");
-        let installed = Command::new(&python)
-            .args([
-                "-m",
-                "pip",
-                "install",
-                "--quiet",
-                "--disable-pip-version-check",
-                "-r",
-            ])
-            .arg(django_dir().join("requirements.txt"))
-            .status();
-        assert!(installed.is_ok_and(|s| s.success()), "pip install failed");
-        std::fs::write(&marker, requirements).unwrap();
-    }
-    python
-}
-
-/// A user Django made, and the password it was made with.
-#[derive(Debug, Clone, serde::Deserialize)]
-struct DjangoUser {
-    username: String,
-    password: String,
-    hasher: String,
-}
-
 /// Django's export, made once per test run: `users.json` (dumpdata), `django.sqlite3`, and the
 /// users with their passwords.
-fn django_export() -> &'static (PathBuf, Vec<DjangoUser>) {
-    static EXPORT: OnceLock<(PathBuf, Vec<DjangoUser>)> = OnceLock::new();
+fn django_export() -> &'static (std::path::PathBuf, Vec<DjangoUser>) {
+    static EXPORT: std::sync::OnceLock<(std::path::PathBuf, Vec<DjangoUser>)> =
+        std::sync::OnceLock::new();
     EXPORT.get_or_init(|| {
-        let dir = tempfile::tempdir().unwrap().keep();
-        let output = Command::new(python())
-            .arg(django_dir().join("make_users.py"))
-            .arg(&dir)
-            .output()
-            .unwrap();
-        assert!(
-            output.status.success(),
-            "Django failed: {}",
-            String::from_utf8_lossy(&output.stderr)
-        );
-        (dir, serde_json::from_slice(&output.stdout).unwrap())
+        let dir = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/django-export");
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let users = make_users(&dir, None);
+        (dir, users)
     })
 }
 
@@ -85,30 +34,15 @@ fn users(filter: impl Fn(&DjangoUser) -> bool) -> Vec<DjangoUser> {
         .collect()
 }
 
-/// Users who can log in: everyone but the unusable and the inactive.
-fn can_log_in(user: &DjangoUser) -> bool {
-    !["unusable", "inactive"].contains(&user.hasher.as_str())
-}
-
 async fn stored_hash(porteiro: &Porteiro, username: &str) -> String {
-    let path = porteiro.dir.path().join("porteiro.db");
-    let mut db = sqlx::SqliteConnection::connect(&format!("sqlite://{}", path.display()))
-        .await
-        .unwrap();
-    let hash: String = sqlx::query_scalar("SELECT password_hash FROM users WHERE username = $1")
-        .bind(username)
-        .fetch_one(&mut db)
-        .await
-        .unwrap();
-    db.close().await.unwrap();
-    hash
+    crate::django::stored_hash(&porteiro.database(), username).await
 }
 
 fn import(porteiro: &Porteiro, line: &str) -> Value {
     porteiro.json(&format!("user import {line} --json"))
 }
 
-const NO_ACCOUNT: &str = r#"{"detail":"No active account found with the given credentials"}"#;
+use crate::django::{NO_ACCOUNT, can_log_in};
 
 #[tokio::test]
 async fn users_django_made_log_in_with_their_passwords_and_are_rehashed_to_argon2id_once() {
