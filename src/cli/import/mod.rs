@@ -54,7 +54,8 @@ pub(crate) struct ImportArgs {
     #[arg(long)]
     allow_weak_hashes: bool,
     /// Refresh the password hash and active flag of accounts that exist already and are
-    /// members of the organization (a changed password ends their sessions).
+    /// members of the organization (a changed password ends their sessions); the hash only of
+    /// those who have not logged in to Porteiro yet.
     #[arg(long)]
     update: bool,
     /// Stop at the first bad record, writing nothing.
@@ -213,7 +214,10 @@ async fn update(
     let Some(existing) = existing.filter(|e| e.role.is_some()) else {
         return Ok(false);
     };
-    let new_hash = existing.password_hash != account.password_hash;
+    // Once a user has logged in to Porteiro their hash is Porteiro's own (a PHC string, `$…`),
+    // and Porteiro holds their password from then on: a later import never puts Django's back.
+    let new_hash =
+        existing.password_hash != account.password_hash && !existing.password_hash.starts_with('$');
     let new_active = existing.active != account.active;
     if !dry_run {
         let admin = Administration::operator(store);

@@ -2,6 +2,7 @@
 
 mod create;
 mod django;
+mod import;
 mod manage;
 mod password_choice;
 
