@@ -30,10 +30,10 @@ pub(crate) struct ImportArgs {
     #[arg(long = "from-django", value_name = "FILE|URL")]
     from_django: String,
     /// The organization every imported user joins.
-    #[arg(long, required_unless_present = "memberships")]
+    #[arg(long, value_name = "ID", required_unless_present = "memberships")]
     org: Option<OrgId>,
-    /// Their role in it.
-    #[arg(long, default_value = "member")]
+    /// The role they get in it.
+    #[arg(long, value_name = "ROLE", default_value = "member")]
     role: Role,
     /// The role of Django's staff and superusers (is_staff or is_superuser); without it they
     /// get --role like everyone.
