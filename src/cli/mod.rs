@@ -2,6 +2,7 @@
 //! `keys`), all on the same database as the server, running or not. Each command takes only the
 //! settings it uses: every one takes the database's ([`CommonArgs`]), `serve` all the others.
 
+mod import;
 mod integration;
 mod keys;
 mod manpage;

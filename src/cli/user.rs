@@ -8,6 +8,7 @@ use serde_json::json;
 
 use super::Failure;
 use super::Output;
+use super::import::{self, ImportArgs};
 use crate::auth::admin::{self, AdminError, Administration};
 use crate::auth::hashing::hash_password;
 use crate::config::Argon2Settings;
@@ -85,6 +86,9 @@ pub(super) enum UserCommand {
         #[arg(long, value_parser = parse_username)]
         username: Username,
     },
+    /// Import users from Django with their password hashes, which Porteiro verifies as Django
+    /// does until each user's first login re-hashes theirs to argon2id.
+    Import(Box<ImportArgs>),
     /// Change a password, ending all the user's sessions.
     SetPassword {
         /// The user's e-mail address.
@@ -261,6 +265,7 @@ pub(super) async fn user_command(
                 json: members.iter().map(views::member).collect(),
             })
         }
+        UserCommand::Import(args) => import::import_users(*args, store, now).await,
         UserCommand::Disable { username } => set_active(store, &username, false, now).await,
         UserCommand::Enable { username } => set_active(store, &username, true, now).await,
         UserCommand::SetPassword { username, .. } => {

@@ -11,6 +11,7 @@ mod cluster;
 mod connections;
 mod console;
 mod crash;
+mod django;
 mod faults;
 mod hashing;
 mod health;

@@ -36,13 +36,31 @@ fn params(settings: Argon2Settings) -> Params {
     .expect("argon2 parameters are checked when settings are resolved")
 }
 
-fn argon2id(params: Params) -> Argon2<'static> {
-    Argon2::new(argon2::Algorithm::Argon2id, argon2::Version::V0x13, params)
-}
-
 /// Runs argon2id into `out` in `memory`, grown to the size the parameters need and kept for the
 /// next hash: allocated at the first login, not at start, so an idle server stays small.
 fn compute(
+    params: Params,
+    password: &[u8],
+    salt: &[u8],
+    out: &mut [u8],
+    memory: &mut Vec<Block>,
+) -> anyhow::Result<()> {
+    compute_with(
+        argon2::Algorithm::Argon2id,
+        argon2::Version::V0x13,
+        params,
+        password,
+        salt,
+        out,
+        memory,
+    )
+}
+
+/// Runs any argon2 variant as [`compute`] does: for imported hashes (Django's argon2i and older
+/// versions), in the same reused memory.
+pub(super) fn compute_with(
+    algorithm: argon2::Algorithm,
+    version: argon2::Version,
     params: Params,
     password: &[u8],
     salt: &[u8],
@@ -55,7 +73,7 @@ fn compute(
         memory.reserve_exact(blocks - memory.len());
         memory.resize(needed, Block::default());
     }
-    argon2id(params)
+    Argon2::new(algorithm, version, params)
         .hash_password_into_with_memory(password, salt, out, &mut memory[..needed])
         .map_err(|e| anyhow::anyhow!("hashing failed: {e}"))
 }

@@ -10,15 +10,17 @@ use std::sync::{Arc, Mutex};
 
 use argon2::Block;
 use argon2::password_hash::PasswordHash;
-use secrecy::SecretString;
+use secrecy::{ExposeSecret, SecretString};
 use tokio::sync::{mpsc, oneshot};
 
 use super::AuthError;
 
 mod argon2id;
+mod django;
 
 pub use argon2id::{Argon2Settings, hash_password};
 use argon2id::{dummy_hash, hash_with, needs_rehash, verify_with};
+pub use django::{DjangoPassword, classify as classify_django_password};
 
 /// How many logins may wait for a hashing thread before new ones get a quick 503.
 const MAX_WAITING: usize = 64;
@@ -213,23 +215,9 @@ impl Slot<'_> {
         stored: Option<String>,
     ) -> Result<Checked, AuthError> {
         let settings = self.hasher.settings;
-        let known = stored.is_some();
-        let hash: String = stored.unwrap_or_else(|| self.hasher.dummy.to_string());
-        self.run(move |memory| {
-            let Ok(parsed) = PasswordHash::new(&hash) else {
-                return Checked {
-                    matches: false,
-                    rehash: None,
-                };
-            };
-            // An unknown account is checked against the dummy too: the same work, never a match.
-            let matches = verify_with(&password, &parsed, memory) && known;
-            let rehash = (matches && needs_rehash(&parsed, settings))
-                .then(|| hash_with(&password, settings, memory).ok())
-                .flatten();
-            Checked { matches, rehash }
-        })
-        .await
+        let dummy = self.hasher.dummy.clone();
+        self.run(move |memory| check_with(&password, stored.as_deref(), &dummy, settings, memory))
+            .await
     }
 
     /// Hashes a new password.
@@ -239,6 +227,43 @@ impl Slot<'_> {
             .await?
             .map_err(AuthError::Internal)
     }
+}
+
+/// Checks `password` against a stored hash: Porteiro's own argon2id, or a hash imported from
+/// Django, which a match replaces with argon2id. A stored value that can match nothing (no
+/// account, an unusable or unreadable hash) costs a check against the dummy, as a wrong password
+/// for an account does.
+fn check_with(
+    password: &SecretString,
+    stored: Option<&str>,
+    dummy: &str,
+    settings: Argon2Settings,
+    memory: &mut Vec<Block>,
+) -> Checked {
+    if let Some(stored) = stored.filter(|s| django::is_django(s))
+        && let Some(matches) = django::verify(password.expose_secret().as_bytes(), stored, memory)
+    {
+        let rehash = matches
+            .then(|| hash_with(password, settings, memory).ok())
+            .flatten();
+        return Checked { matches, rehash };
+    }
+    let native = stored
+        .filter(|s| !django::is_django(s))
+        .and_then(|s| PasswordHash::new(s).ok());
+    let known = native.is_some();
+    let Some(parsed) = native.or_else(|| PasswordHash::new(dummy).ok()) else {
+        return Checked {
+            matches: false,
+            rehash: None,
+        };
+    };
+    // An unknown account is checked against the dummy too: the same work, never a match.
+    let matches = verify_with(password, &parsed, memory) && known;
+    let rehash = (matches && needs_rehash(&parsed, settings))
+        .then(|| hash_with(password, settings, memory).ok())
+        .flatten();
+    Checked { matches, rehash }
 }
 
 #[cfg(test)]
@@ -312,5 +337,39 @@ mod tests {
             .unwrap();
         assert!(checked.matches);
         assert!(checked.rehash.unwrap().contains("m=1024,t=1,p=1"));
+    }
+
+    #[tokio::test]
+    async fn a_django_hash_that_matches_is_replaced_by_argon2id_and_one_that_does_not_is_kept() {
+        // Made by Django 5.2 for "correct horse battery staple ✓".
+        let django = "pbkdf2_sha256$1000$GxiKXsTFCtnUMRzvwZnRpt$NliBepwHR4/LK1Cjy2XMvjpGn1KKzJ9waiu9CS9W2k0=";
+        let hasher = PasswordHasher::new(CHEAP, 1).unwrap();
+        let right = SecretString::from("correct horse battery staple ✓");
+        let checked = hasher.check(right, Some(django.into())).await.unwrap();
+        assert!(checked.matches);
+        let rehash = checked.rehash.unwrap();
+        assert!(rehash.starts_with("$argon2id$v=19$m=1024,t=1,p=1$"));
+        let again = hasher
+            .check(
+                SecretString::from("correct horse battery staple ✓"),
+                Some(rehash),
+            )
+            .await
+            .unwrap();
+        assert!(again.matches && again.rehash.is_none());
+        let wrong = SecretString::from("correct horse battery staple");
+        let checked = hasher.check(wrong, Some(django.into())).await.unwrap();
+        assert!(!checked.matches && checked.rehash.is_none());
+    }
+
+    #[tokio::test]
+    async fn an_unusable_django_password_matches_nothing_not_even_itself() {
+        let hasher = PasswordHasher::new(CHEAP, 1).unwrap();
+        let unusable = "!Kq3vNn2XrPjGx6c8yW0dLmTbZf1hAeRuVoYsCiJ";
+        let checked = hasher
+            .check(SecretString::from(unusable), Some(unusable.into()))
+            .await
+            .unwrap();
+        assert!(!checked.matches && checked.rehash.is_none());
     }
 }
