@@ -13,9 +13,15 @@ use axum::{Json, Router};
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
+use utoipa::ToSchema;
 
 use super::errors::{from_database, internal, json_response, no_store, simplejwt, unavailable};
 use super::extract::{Bearer, ClientAddr};
+use super::openapi::admin::SessionView;
+use super::openapi::admin::{ActivityEvent, CreatedIntegration, CreatedMember, Ended};
+use super::openapi::admin::{IntegrationView, MemberView, OrganizationView, RotatedSecret};
+use super::openapi::schemas::Detail;
+use super::openapi::{BearerRefused, NotAnAdmin, Unavailable};
 use crate::auth::admin::AdminError;
 use crate::auth::admin::{Access, OrgAdmin};
 use crate::auth::{Auth, AuthError};
@@ -197,23 +203,62 @@ pub fn session_json(s: &OpenSession) -> Value {
     })
 }
 
+/// The token's organization, with the caller's role.
+#[utoipa::path(
+    get,
+    path = "/api/v1/admin/organization",
+    tag = "admin",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The organization.", body = OrganizationView),
+        (status = 404, description = "The organization is gone.", body = Detail),
+        BearerRefused, NotAnAdmin, Unavailable,
+    ),
+)]
 async fn organization(admin: Admin) -> Result<Json<Value>> {
     let mut out = views::organization(&admin.organization().await?);
     out["role"] = json!(admin.role.as_str());
     Ok(Json(out))
 }
 
-#[derive(Deserialize)]
+/// `{"name"}`.
+#[derive(Deserialize, ToSchema)]
 struct Rename {
     name: String,
 }
 
+/// Rename the organization (owners only).
+#[utoipa::path(
+    patch,
+    path = "/api/v1/admin/organization",
+    tag = "admin",
+    request_body(content((Rename = "application/json"))),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The renamed organization.", body = OrganizationView),
+        (status = 400, description = "A body that is not the JSON asked for, or a bad name.", body = Detail),
+        (status = 404, description = "The organization is gone.", body = Detail),
+        (status = 409, description = "The name is taken.", body = Detail),
+        BearerRefused, NotAnAdmin, Unavailable,
+    ),
+)]
 async fn rename(admin: Admin, body: Bytes) -> Result<Json<Value>> {
     let body: Rename = parse(&body)?;
     let org = admin.rename(&body.name).await?;
     Ok(Json(views::organization(&org)))
 }
 
+/// Every organization the caller belongs to, with the caller's role in each.
+#[utoipa::path(
+    get,
+    path = "/api/v1/admin/organizations",
+    tag = "admin",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The organizations.", body = Vec<OrganizationView>),
+        BearerRefused, NotAnAdmin, Unavailable,
+    ),
+)]
 async fn organizations(admin: Admin) -> Result<Json<Vec<Value>>> {
     let orgs = admin.organizations().await?;
     let with_role = |(o, role): &(_, Role)| {
@@ -224,18 +269,44 @@ async fn organizations(admin: Admin) -> Result<Json<Vec<Value>>> {
     Ok(Json(orgs.iter().map(with_role).collect()))
 }
 
+/// The organization's integrations.
+#[utoipa::path(
+    get,
+    path = "/api/v1/admin/integrations",
+    tag = "admin",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The integrations.", body = Vec<IntegrationView>),
+        BearerRefused, NotAnAdmin, Unavailable,
+    ),
+)]
 async fn integrations(admin: Admin) -> Result<Json<Vec<Value>>> {
     let list = admin.integrations().await?;
     Ok(Json(list.iter().map(views::integration).collect()))
 }
 
-#[derive(Deserialize)]
+/// `{"name", "scope": [...]}`.
+#[derive(Deserialize, ToSchema)]
 struct NewIntegration {
     name: String,
     #[serde(default)]
     scope: Vec<String>,
 }
 
+/// Create an integration; its secret key is shown this once.
+#[utoipa::path(
+    post,
+    path = "/api/v1/admin/integrations",
+    tag = "admin",
+    request_body(content((NewIntegration = "application/json"))),
+    security(("bearer" = [])),
+    responses(
+        (status = 201, description = "The integration and its secret key.", body = CreatedIntegration, headers(("Cache-Control" = String, description = "`no-store`"))),
+        (status = 400, description = "A body that is not the JSON asked for, a bad name or scope.", body = Detail),
+        (status = 409, description = "A consumer key collision.", body = Detail),
+        BearerRefused, NotAnAdmin, Unavailable,
+    ),
+)]
 async fn create_integration(admin: Admin, body: Bytes) -> Result<Response> {
     let body: NewIntegration = parse(&body)?;
     let (record, secret) = admin.create_integration(&body.name, &body.scope).await?;
@@ -244,23 +315,63 @@ async fn create_integration(admin: Admin, body: Bytes) -> Result<Response> {
     Ok(no_store((StatusCode::CREATED, Json(out)).into_response()))
 }
 
+/// A new secret key for an integration, shown this once; the old one stops working.
+#[utoipa::path(
+    post,
+    path = "/api/v1/admin/integrations/{key}/rotate-secret",
+    tag = "admin",
+    params(("key" = String, Path, description = "The consumer key.")),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The new secret key.", body = RotatedSecret, headers(("Cache-Control" = String, description = "`no-store`"))),
+        (status = 400, description = "The integration is revoked.", body = Detail),
+        (status = 404, description = "No such integration in this organization.", body = Detail),
+        BearerRefused, NotAnAdmin, Unavailable,
+    ),
+)]
 async fn rotate_secret(admin: Admin, Path(key): Path<String>) -> Result<Response> {
     let secret = admin.rotate_integration_secret(&key).await?;
     let out = json!({"consumer_key": key.to_ascii_lowercase(), "secret_key": secret.expose()});
     Ok(no_store(Json(out).into_response()))
 }
 
+/// Revoke an integration, ending its sessions.
+#[utoipa::path(
+    delete,
+    path = "/api/v1/admin/integrations/{key}",
+    tag = "admin",
+    params(("key" = String, Path, description = "The consumer key.")),
+    security(("bearer" = [])),
+    responses(
+        (status = 204, description = "Revoked."),
+        (status = 404, description = "No such integration in this organization.", body = Detail),
+        (status = 409, description = "Already revoked.", body = Detail),
+        BearerRefused, NotAnAdmin, Unavailable,
+    ),
+)]
 async fn revoke_integration(admin: Admin, Path(key): Path<String>) -> Result<StatusCode> {
     admin.revoke_integration(&key).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
+/// The organization's members.
+#[utoipa::path(
+    get,
+    path = "/api/v1/admin/users",
+    tag = "admin",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The members.", body = Vec<MemberView>),
+        BearerRefused, NotAnAdmin, Unavailable,
+    ),
+)]
 async fn users(admin: Admin) -> Result<Json<Vec<Value>>> {
     let list = admin.members().await?;
     Ok(Json(list.iter().map(views::member).collect()))
 }
 
-#[derive(Deserialize)]
+/// `{"username", "role"}`; the role defaults to `member`.
+#[derive(Deserialize, ToSchema)]
 struct NewMember {
     username: String,
     #[serde(default = "member_role")]
@@ -275,6 +386,20 @@ fn role(s: &str) -> Result<Role, AdminError> {
     s.parse().map_err(AdminError::Malformed)
 }
 
+/// Add a member: a new account with a generated password (shown this once), or an existing one.
+#[utoipa::path(
+    post,
+    path = "/api/v1/admin/users",
+    tag = "admin",
+    request_body(content((NewMember = "application/json"))),
+    security(("bearer" = [])),
+    responses(
+        (status = 201, description = "The member.", body = CreatedMember, headers(("Cache-Control" = String, description = "`no-store`"))),
+        (status = 400, description = "A body that is not the JSON asked for, a bad username or role, or an existing account that needs a password choice.", body = Detail),
+        (status = 409, description = "Already a member, or the username cannot be added.", body = Detail),
+        BearerRefused, NotAnAdmin, Unavailable,
+    ),
+)]
 async fn add_user(admin: Admin, body: Bytes) -> Result<Response> {
     let body: NewMember = parse(&body)?;
     let (member, password) = admin.add_member(&body.username, role(&body.role)?).await?;
@@ -285,12 +410,28 @@ async fn add_user(admin: Admin, body: Bytes) -> Result<Response> {
     Ok(no_store((StatusCode::CREATED, Json(out)).into_response()))
 }
 
-#[derive(Deserialize)]
+/// `{"role"}`, `{"active"}` or both.
+#[derive(Deserialize, ToSchema)]
 struct MemberChange {
     role: Option<String>,
     active: Option<bool>,
 }
 
+/// Change a member's role, or enable or disable the account.
+#[utoipa::path(
+    patch,
+    path = "/api/v1/admin/users/{id}",
+    tag = "admin",
+    params(("id" = i64, Path, description = "The user id.")),
+    request_body(content((MemberChange = "application/json"))),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The member as it now is (null if it is no longer one).", body = Option<MemberView>),
+        (status = 400, description = "A body that is not the JSON asked for, neither `role` nor `active`, or a bad role.", body = Detail),
+        (status = 404, description = "No such member.", body = Detail),
+        BearerRefused, NotAnAdmin, Unavailable,
+    ),
+)]
 async fn change_user(
     admin: Admin,
     Path(id): Path<String>,
@@ -311,26 +452,88 @@ async fn change_user(
     Ok(Json(member.as_ref().map(views::member)))
 }
 
+/// Remove a member from the organization, ending their sessions in it.
+#[utoipa::path(
+    delete,
+    path = "/api/v1/admin/users/{id}",
+    tag = "admin",
+    params(("id" = i64, Path, description = "The user id.")),
+    security(("bearer" = [])),
+    responses(
+        (status = 204, description = "Removed."),
+        (status = 404, description = "No such member.", body = Detail),
+        BearerRefused, NotAnAdmin, Unavailable,
+    ),
+)]
 async fn remove_user(admin: Admin, Path(id): Path<String>) -> Result<StatusCode> {
     admin.remove_member(user_id(&id)?).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
+/// End every session of a member in this organization.
+#[utoipa::path(
+    delete,
+    path = "/api/v1/admin/users/{id}/sessions",
+    tag = "admin",
+    params(("id" = i64, Path, description = "The user id.")),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "How many sessions ended.", body = Ended),
+        (status = 404, description = "No such member.", body = Detail),
+        BearerRefused, NotAnAdmin, Unavailable,
+    ),
+)]
 async fn end_user_sessions(admin: Admin, Path(id): Path<String>) -> Result<Json<Value>> {
     let ended = admin.end_user_sessions(user_id(&id)?).await?;
     Ok(Json(json!({"ended": ended})))
 }
 
+/// The organization's open sessions.
+#[utoipa::path(
+    get,
+    path = "/api/v1/admin/sessions",
+    tag = "admin",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The sessions.", body = Vec<SessionView>),
+        BearerRefused, NotAnAdmin, Unavailable,
+    ),
+)]
 async fn sessions(admin: Admin) -> Result<Json<Vec<Value>>> {
     let list = admin.sessions().await?;
     Ok(Json(list.iter().map(session_json).collect()))
 }
 
+/// End one session.
+#[utoipa::path(
+    delete,
+    path = "/api/v1/admin/sessions/{sid}",
+    tag = "admin",
+    params(("sid" = String, Path, description = "The session id.")),
+    security(("bearer" = [])),
+    responses(
+        (status = 204, description = "Ended."),
+        (status = 404, description = "No such open session in this organization.", body = Detail),
+        BearerRefused, NotAnAdmin, Unavailable,
+    ),
+)]
 async fn end_session(admin: Admin, Path(sid): Path<String>) -> Result<StatusCode> {
     admin.end_session(&sid).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
+/// The organization's audit log, newest first.
+#[utoipa::path(
+    get,
+    path = "/api/v1/admin/activity",
+    tag = "admin",
+    params(("kind" = Option<String>, Query, description = "Only this kind of event."), ("who" = Option<String>, Query, description = "Only events whose actor or subject is this."), ("before" = Option<i64>, Query, description = "Only events older than this id."), ("limit" = Option<i64>, Query, description = "At most this many (default 100).")),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The events.", body = Vec<ActivityEvent>),
+        BearerRefused, NotAnAdmin, Unavailable,
+    ),
+)]
 async fn activity(admin: Admin, RawQuery(query): RawQuery) -> Result<Json<Vec<Value>>> {
     // Unknown or unreadable parameters are ignored: a filter can only narrow what is shown.
     let mut filter = AuditFilter {

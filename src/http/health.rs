@@ -9,6 +9,7 @@ use axum::{Json, Router};
 use serde_json::json;
 
 use super::get_only;
+use super::openapi::schemas::HealthStatus;
 use crate::auth::Auth;
 
 pub fn router() -> Router<Arc<Auth>> {
@@ -19,12 +20,30 @@ pub fn router() -> Router<Arc<Auth>> {
 }
 
 /// The process is up.
+#[utoipa::path(
+    get,
+    path = "/healthz",
+    tag = "health",
+    responses((status = 200, description = "`{\"status\": \"ok\"}`", body = HealthStatus)),
+)]
 async fn healthz() -> Response {
     Json(json!({"status": "ok"})).into_response()
 }
 
+/// Whether the database answers.
+///
 /// The database answers, and no "try later" error of it is under way (a full disk answers
 /// `SELECT 1`: during such an episode a probe write decides, see `Store::ready`).
+#[utoipa::path(
+    get,
+    path = "/readyz",
+    tag = "health",
+    responses(
+        (status = 200, description = "`{\"status\": \"ok\"}`", body = HealthStatus),
+        (status = 503, description = "The database cannot be used.", body = HealthStatus,
+            headers(("Retry-After" = u64, description = "Whole seconds."))),
+    ),
+)]
 async fn readyz(State(auth): State<Arc<Auth>>) -> Response {
     let probe =
         tokio::time::timeout(std::time::Duration::from_secs(3), auth.database_ready()).await;
@@ -45,6 +64,13 @@ async fn readyz(State(auth): State<Arc<Auth>>) -> Response {
 }
 
 /// Prometheus text: counters since start, and a few gauges read now.
+#[utoipa::path(
+    get,
+    path = "/metrics",
+    tag = "health",
+    responses((status = 200, description = "Every metric name starts with `porteiro_`.", body = String,
+        content_type = "text/plain; version=0.0.4")),
+)]
 async fn metrics(State(auth): State<Arc<Auth>>) -> Response {
     let probe = tokio::time::timeout(std::time::Duration::from_secs(2), auth.database_up()).await;
     let gauges = crate::metrics::Gauges {

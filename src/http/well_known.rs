@@ -10,6 +10,7 @@ use axum::{Json, Router};
 use serde_json::json;
 
 use super::get_only;
+use super::openapi::schemas::{Jwks, ServerMetadata};
 use crate::auth::Auth;
 
 pub fn router() -> Router<Arc<Auth>> {
@@ -23,6 +24,13 @@ pub fn router() -> Router<Arc<Auth>> {
 
 /// Public keys of every published signing key (none with HS256). Cached briefly: a new key is
 /// published minutes before it signs.
+#[utoipa::path(
+    get,
+    path = "/.well-known/jwks.json",
+    tag = "discovery",
+    responses((status = 200, description = "The published public keys.", body = Jwks,
+        headers(("Cache-Control" = String, description = "`public, max-age=60`")))),
+)]
 async fn jwks(State(auth): State<Arc<Auth>>) -> Response {
     let keys: Vec<serde_json::Value> = auth
         .tokens()
@@ -39,6 +47,13 @@ async fn jwks(State(auth): State<Arc<Auth>>) -> Response {
     response
 }
 
+/// The authorization server's metadata (RFC 8414).
+#[utoipa::path(
+    get,
+    path = "/.well-known/oauth-authorization-server",
+    tag = "discovery",
+    responses((status = 200, description = "Every endpoint is the issuer followed by its path.", body = ServerMetadata)),
+)]
 async fn metadata(State(auth): State<Arc<Auth>>) -> Response {
     let issuer = &auth.tokens().issuer;
     let auth_methods = json!(["client_secret_basic", "client_secret_post"]);

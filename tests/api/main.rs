@@ -24,6 +24,7 @@ mod logs;
 mod me;
 mod model;
 mod oauth;
+mod openapi;
 mod postgres;
 mod refresh;
 mod security_headers;
