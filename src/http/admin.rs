@@ -344,6 +344,7 @@ async fn rotate_secret(admin: Admin, Path(key): Path<String>) -> Result<Response
     security(("bearer" = [])),
     responses(
         (status = 204, description = "Revoked."),
+        (status = 400, description = "The key is not a UUID.", body = Detail),
         (status = 404, description = "No such integration in this organization.", body = Detail),
         (status = 409, description = "Already revoked.", body = Detail),
         BearerRefused, NotAnAdmin, Unavailable,
