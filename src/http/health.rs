@@ -6,10 +6,10 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::{Json, Router};
-use serde_json::json;
+use serde::Serialize;
+use utoipa::ToSchema;
 
 use super::get_only;
-use super::openapi::schemas::HealthStatus;
 use crate::auth::Auth;
 
 pub fn router() -> Router<Arc<Auth>> {
@@ -19,6 +19,19 @@ pub fn router() -> Router<Arc<Auth>> {
         .route("/metrics", get_only(metrics))
 }
 
+/// `{"status": "ok"}`, or `unavailable` with a `detail`.
+#[derive(Serialize, ToSchema)]
+pub struct HealthStatus {
+    status: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    detail: Option<&'static str>,
+}
+
+const OK: HealthStatus = HealthStatus {
+    status: "ok",
+    detail: None,
+};
+
 /// The process is up.
 #[utoipa::path(
     get,
@@ -26,8 +39,8 @@ pub fn router() -> Router<Arc<Auth>> {
     tag = "health",
     responses((status = 200, description = "`{\"status\": \"ok\"}`", body = HealthStatus)),
 )]
-async fn healthz() -> Response {
-    Json(json!({"status": "ok"})).into_response()
+async fn healthz() -> Json<HealthStatus> {
+    Json(OK)
 }
 
 /// Whether the database answers.
@@ -48,11 +61,14 @@ async fn readyz(State(auth): State<Arc<Auth>>) -> Response {
     let probe =
         tokio::time::timeout(std::time::Duration::from_secs(3), auth.database_ready()).await;
     if matches!(probe, Ok(true)) {
-        Json(json!({"status": "ok"})).into_response()
+        Json(OK).into_response()
     } else {
         let mut response = (
             StatusCode::SERVICE_UNAVAILABLE,
-            Json(json!({"status": "unavailable", "detail": "The database is unreachable."})),
+            Json(HealthStatus {
+                status: "unavailable",
+                detail: Some("The database is unreachable."),
+            }),
         )
             .into_response();
         response.headers_mut().insert(

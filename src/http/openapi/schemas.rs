@@ -175,34 +175,3 @@ pub struct OAuthError {
     pub error: String,
     pub error_description: String,
 }
-
-// --- discovery and health ---------------------------------------------------------------------
-
-/// RFC 7517: the public signing keys (none with HS256).
-#[derive(Serialize, ToSchema)]
-pub struct Jwks {
-    #[schema(value_type = Vec<Object>)]
-    pub keys: Vec<serde_json::Value>,
-}
-
-/// RFC 8414: every endpoint is the issuer followed by its path.
-#[derive(Serialize, ToSchema)]
-pub struct ServerMetadata {
-    pub issuer: String,
-    pub token_endpoint: String,
-    pub jwks_uri: String,
-    pub introspection_endpoint: String,
-    pub revocation_endpoint: String,
-    pub grant_types_supported: Vec<String>,
-    pub token_endpoint_auth_methods_supported: Vec<String>,
-    pub introspection_endpoint_auth_methods_supported: Vec<String>,
-    pub revocation_endpoint_auth_methods_supported: Vec<String>,
-    pub response_types_supported: Vec<String>,
-}
-
-/// `{"status": "ok"}`, or `unavailable` with a `detail`.
-#[derive(Serialize, ToSchema)]
-pub struct HealthStatus {
-    pub status: String,
-    pub detail: Option<String>,
-}
