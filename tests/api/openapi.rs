@@ -104,3 +104,33 @@ async fn get_openapi_json_answers_an_openapi_3_1_document_of_every_route() {
         "documented but not routed: {unrouted:?}"
     );
 }
+
+#[tokio::test]
+async fn every_documented_operation_reaches_a_handler_of_its_method() {
+    let app = TestApp::spawn().await;
+    let document: Value = serde_json::from_str(&porteiro::http::openapi::document_json()).unwrap();
+
+    for (path, operations) in document["paths"].as_object().unwrap() {
+        let concrete = path
+            .replace("{organization_id}", &app.org.to_string())
+            .replace("{key}", "00000000-0000-4000-8000-000000000000")
+            .replace("{id}", "999")
+            .replace("{sid}", "0");
+        for method in operations.as_object().unwrap().keys() {
+            let method = reqwest::Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
+            let response = app
+                .client
+                .request(method.clone(), app.url(&concrete))
+                .send()
+                .await
+                .unwrap();
+            let status = response.status();
+            let body = response.text().await.unwrap();
+            // The fallback's 404 and a 405 are what a documented operation without a route gets.
+            assert!(
+                status != 405 && !(status == 404 && body == r#"{"detail":"Not found."}"#),
+                "{method} {path}: {status} {body}"
+            );
+        }
+    }
+}
