@@ -29,7 +29,8 @@ pub use responses::*;
             discovery and health. The simplejwt paths are also served without their trailing slash, \
             `/auth` and `/auth/refresh` and `/api/v1/me` also with one. Any other method on a \
             documented path is answered 405 with an `Allow` header, in the path's dialect; every \
-            answer to a request that waited more than 4.5 seconds is 503 with `Retry-After`.",
+            answer to a request that waited more than 4.5 seconds is 503 with `Retry-After`; an \
+            internal failure is an opaque 500 in the path's error shape.",
         license(name = "Apache-2.0", identifier = "Apache-2.0"),
     ),
     paths(
