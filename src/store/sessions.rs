@@ -172,6 +172,9 @@ impl Store {
         sid: &str,
         now: i64,
     ) -> sqlx::Result<Option<OpenSession>> {
+        if !super::statements::may_be_stored(sid) {
+            return Ok(None);
+        }
         Ok(self.open_sessions_matching(org, now, sid).await?.pop())
     }
 
