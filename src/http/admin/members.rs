@@ -6,7 +6,7 @@ use axum::extract::Path;
 use axum::extract::rejection::BytesRejection;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use utoipa::ToSchema;
 
@@ -14,10 +14,16 @@ use super::{Admin, ApiError, Result, parse, user_id};
 use crate::auth::admin::AdminError;
 use crate::domain::Role;
 use crate::http::errors::no_store;
-use crate::http::openapi::admin::{CreatedMember, Ended, MemberView};
+use crate::http::openapi::admin::{CreatedMember, MemberView};
 use crate::http::openapi::schemas::Detail;
 use crate::http::openapi::{BearerRefused, NotAnAdmin, Unavailable};
 use crate::views;
+
+/// How many sessions were ended.
+#[derive(Serialize, ToSchema)]
+pub struct Ended {
+    ended: usize,
+}
 
 /// The organization's members.
 #[utoipa::path(
@@ -153,7 +159,7 @@ pub(super) async fn remove_user(admin: Admin, Path(id): Path<String>) -> Result<
         BearerRefused, NotAnAdmin, Unavailable,
     ),
 )]
-pub(super) async fn end_user_sessions(admin: Admin, Path(id): Path<String>) -> Result<Json<Value>> {
+pub(super) async fn end_user_sessions(admin: Admin, Path(id): Path<String>) -> Result<Json<Ended>> {
     let ended = admin.end_user_sessions(user_id(&id)?).await?;
-    Ok(Json(json!({"ended": ended})))
+    Ok(Json(Ended { ended }))
 }

@@ -15,15 +15,15 @@ use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, post};
 use axum::{Json, Router};
-use serde::Deserialize;
 use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use utoipa::ToSchema;
 
 use super::errors::no_store;
 use super::extract::{Bearer, ClientAddr};
 use super::openapi::admin::CreatedIntegration;
-use super::openapi::admin::{IntegrationView, OrganizationView, RotatedSecret};
+use super::openapi::admin::{IntegrationView, OrganizationView};
 use super::openapi::schemas::Detail;
 use super::openapi::{BearerRefused, NotAnAdmin, Unavailable};
 use crate::auth::Auth;
@@ -236,6 +236,13 @@ async fn create_integration(admin: Admin, body: Result<Bytes, BytesRejection>) -
     Ok(no_store((StatusCode::CREATED, Json(out)).into_response()))
 }
 
+/// A new secret key (shown once).
+#[derive(Serialize, ToSchema)]
+pub struct RotatedSecret {
+    consumer_key: String,
+    secret_key: String,
+}
+
 /// A new secret key for an integration, shown this once; the old one stops working.
 #[utoipa::path(
     post,
@@ -252,7 +259,10 @@ async fn create_integration(admin: Admin, body: Result<Bytes, BytesRejection>) -
 )]
 async fn rotate_secret(admin: Admin, Path(key): Path<String>) -> Result<Response> {
     let secret = admin.rotate_integration_secret(&key).await?;
-    let out = json!({"consumer_key": key.to_ascii_lowercase(), "secret_key": secret.expose()});
+    let out = RotatedSecret {
+        consumer_key: key.to_ascii_lowercase(),
+        secret_key: secret.expose().to_owned(),
+    };
     Ok(no_store(Json(out).into_response()))
 }
 

@@ -3,25 +3,57 @@
 use axum::Json;
 use axum::extract::{Path, RawQuery};
 use axum::http::StatusCode;
-use serde_json::{Value, json};
+use serde::Serialize;
+use utoipa::ToSchema;
 
 use super::{Admin, Result};
 use crate::clock::format_rfc3339_millis;
 use crate::domain::{AuditFilter, OpenSession};
-use crate::http::openapi::admin::{ActivityEvent, SessionView};
 use crate::http::openapi::schemas::Detail;
 use crate::http::openapi::{BearerRefused, NotAnAdmin, Unavailable};
 
-pub fn session_json(s: &OpenSession) -> Value {
-    json!({
-        "sid": s.sid,
-        "type": s.kind,
-        "who": s.who,
-        "integration_name": s.integration_name,
-        "started": format_rfc3339_millis(s.created_at),
-        "last_used": format_rfc3339_millis(s.last_used_at),
-        "client_address": s.client_addr,
-    })
+/// An open session.
+#[derive(Serialize, ToSchema)]
+pub struct SessionView {
+    sid: String,
+    /// `user` or `integration`.
+    #[serde(rename = "type")]
+    kind: String,
+    /// The username or the consumer key.
+    who: String,
+    #[schema(required)]
+    integration_name: Option<String>,
+    started: String,
+    last_used: String,
+    client_address: String,
+}
+
+impl From<&OpenSession> for SessionView {
+    fn from(s: &OpenSession) -> Self {
+        SessionView {
+            sid: s.sid.clone(),
+            kind: s.kind.clone(),
+            who: s.who.clone(),
+            integration_name: s.integration_name.clone(),
+            started: format_rfc3339_millis(s.created_at),
+            last_used: format_rfc3339_millis(s.last_used_at),
+            client_address: s.client_addr.clone(),
+        }
+    }
+}
+
+/// One audit event, newest first.
+#[derive(Serialize, ToSchema)]
+pub struct ActivityEvent {
+    id: i64,
+    at: String,
+    kind: String,
+    #[schema(required)]
+    actor: Option<String>,
+    #[schema(required)]
+    subject: Option<String>,
+    #[schema(required)]
+    client_address: Option<String>,
 }
 
 /// The organization's open sessions.
@@ -35,9 +67,9 @@ pub fn session_json(s: &OpenSession) -> Value {
         BearerRefused, NotAnAdmin, Unavailable,
     ),
 )]
-pub(super) async fn sessions(admin: Admin) -> Result<Json<Vec<Value>>> {
+pub(super) async fn sessions(admin: Admin) -> Result<Json<Vec<SessionView>>> {
     let list = admin.sessions().await?;
-    Ok(Json(list.iter().map(session_json).collect()))
+    Ok(Json(list.iter().map(SessionView::from).collect()))
 }
 
 /// End one session.
@@ -63,14 +95,22 @@ pub(super) async fn end_session(admin: Admin, Path(sid): Path<String>) -> Result
     get,
     path = "/api/v1/admin/activity",
     tag = "admin",
-    params(("kind" = Option<String>, Query, description = "Only this kind of event."), ("who" = Option<String>, Query, description = "Only events whose actor or subject is this."), ("before" = Option<i64>, Query, description = "Only events older than this id."), ("limit" = Option<i64>, Query, description = "At most this many (default 100).")),
+    params(
+        ("kind" = Option<String>, Query, description = "Only this kind of event."),
+        ("who" = Option<String>, Query, description = "Only events whose actor or subject is this."),
+        ("before" = Option<i64>, Query, description = "Only events older than this id."),
+        ("limit" = Option<i64>, Query, description = "At most this many (1 to 500, default 100)."),
+    ),
     security(("bearer" = [])),
     responses(
         (status = 200, description = "The events.", body = Vec<ActivityEvent>),
         BearerRefused, NotAnAdmin, Unavailable,
     ),
 )]
-pub(super) async fn activity(admin: Admin, RawQuery(query): RawQuery) -> Result<Json<Vec<Value>>> {
+pub(super) async fn activity(
+    admin: Admin,
+    RawQuery(query): RawQuery,
+) -> Result<Json<Vec<ActivityEvent>>> {
     // Unknown or unreadable parameters are ignored: a filter can only narrow what is shown.
     let mut filter = AuditFilter {
         limit: 100,
@@ -90,15 +130,13 @@ pub(super) async fn activity(admin: Admin, RawQuery(query): RawQuery) -> Result<
     Ok(Json(
         events
             .iter()
-            .map(|(id, e)| {
-                json!({
-                    "id": id,
-                    "at": format_rfc3339_millis(e.at),
-                    "kind": e.kind,
-                    "actor": e.actor,
-                    "subject": e.subject,
-                    "client_address": e.client_addr,
-                })
+            .map(|(id, e)| ActivityEvent {
+                id: *id,
+                at: format_rfc3339_millis(e.at),
+                kind: e.kind.clone(),
+                actor: e.actor.clone(),
+                subject: e.subject.clone(),
+                client_address: e.client_addr.clone(),
             })
             .collect(),
     ))
