@@ -9,11 +9,14 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{MethodRouter, post};
 use axum::{Json, Router};
 use serde::Serialize;
+use utoipa::ToSchema;
 
 use super::both_slashes;
 use super::errors::integration::{self as problem, Error};
 use super::errors::{field_message, no_store};
 use super::extract::ClientAddr;
+use super::openapi::schemas::{IntegrationCredentials, IntegrationRefresh, Problem};
+use super::openapi::{ProblemBodyRefused, ProblemUnavailable};
 use crate::auth::{Auth, TokenPair};
 use crate::clock::format_rfc3339_millis;
 use crate::domain::{ConsumerKey, SecretKey};
@@ -29,8 +32,10 @@ pub fn router() -> Router<Arc<Auth>> {
     both_slashes(r, "/auth/refresh", refresh)
 }
 
-#[derive(Serialize)]
-struct Tokens {
+/// An access and a refresh token with their expirations: UTC, exactly
+/// `YYYY-MM-DDTHH:MM:SS.sssZ`, equal to the tokens' `exp`.
+#[derive(Serialize, ToSchema)]
+pub struct Tokens {
     access_token: String,
     refresh_token: String,
     expiration_access_token: String,
@@ -49,6 +54,23 @@ fn tokens(pair: TokenPair) -> Response {
     )
 }
 
+/// Log an integration in with its consumer key and secret key.
+#[utoipa::path(
+    post,
+    path = "/auth",
+    tag = "integration",
+    request_body(content(
+        (IntegrationCredentials = "application/json"),
+        (IntegrationCredentials = "application/x-www-form-urlencoded"),
+    )),
+    responses(
+        (status = 200, description = "Tokens.", body = Tokens, headers(("Cache-Control" = String, description = "`no-store`"))),
+        (status = 400, description = "Invalid fields (in `validation`), a body that is not a JSON object, or a wrong secret, unknown consumer key or revoked integration (`validation: null`).", body = Problem),
+        (status = 429, description = "Locked out (`Rate limit exceeded`).", body = Problem,
+            headers(("Retry-After" = u64, description = "Whole seconds."))),
+        ProblemBodyRefused, ProblemUnavailable,
+    ),
+)]
 async fn obtain(
     State(auth): State<Arc<Auth>>,
     ClientAddr(client): ClientAddr,
@@ -93,8 +115,21 @@ async fn refresh(auth: &Auth, token: Result<String, FieldError>) -> Result<Respo
     Ok(tokens(auth.refresh_integration(&token, None).await?))
 }
 
-/// `GET /auth?refresh_token=…`. The query string never reaches a log line: the request log
-/// records the path only.
+/// Refresh an integration's tokens: `GET /auth?refresh_token=…`. The query string never
+/// reaches a log line: the request log records the path only.
+#[utoipa::path(
+    get,
+    path = "/auth",
+    tag = "integration",
+    params(("refresh_token" = String, Query, description = "The integration's refresh token.")),
+    responses(
+        (status = 200, description = "Rotated tokens.", body = Tokens, headers(("Cache-Control" = String, description = "`no-store`"))),
+        (status = 400, description = "A missing or blank `refresh_token`.", body = Problem),
+        (status = 401, description = "A bad, expired, consumed or revoked refresh token, or a user's.", body = Problem,
+            headers(("WWW-Authenticate" = String, description = "`Bearer realm=\"api\"`"))),
+        ProblemUnavailable,
+    ),
+)]
 async fn refresh_by_query(
     State(auth): State<Arc<Auth>>,
     RawQuery(query): RawQuery,
@@ -113,6 +148,23 @@ async fn refresh_by_query(
     refresh(&auth, token).await
 }
 
+/// Refresh an integration's tokens.
+#[utoipa::path(
+    post,
+    path = "/auth/refresh",
+    tag = "integration",
+    request_body(content(
+        (IntegrationRefresh = "application/json"),
+        (IntegrationRefresh = "application/x-www-form-urlencoded"),
+    )),
+    responses(
+        (status = 200, description = "Rotated tokens.", body = Tokens, headers(("Cache-Control" = String, description = "`no-store`"))),
+        (status = 400, description = "A missing, blank or non-string `refresh_token`, or a body that is not a JSON object.", body = Problem),
+        (status = 401, description = "A bad, expired, consumed or revoked refresh token, or a user's.", body = Problem,
+            headers(("WWW-Authenticate" = String, description = "`Bearer realm=\"api\"`"))),
+        ProblemBodyRefused, ProblemUnavailable,
+    ),
+)]
 async fn refresh_by_body(State(auth): State<Arc<Auth>>, body: Body) -> Result<Response, Error> {
     let fields: Fields = body.0?;
     refresh(&auth, fields.string("refresh_token")).await

@@ -10,6 +10,7 @@ pub mod i18n;
 mod integration;
 mod me;
 pub mod oauth;
+pub mod openapi;
 mod user_login;
 mod well_known;
 
@@ -33,6 +34,7 @@ pub fn router() -> Router<Arc<Auth>> {
         .merge(oauth::router())
         .merge(well_known::router())
         .merge(health::router())
+        .merge(openapi::router())
 }
 
 /// Serves `path` with and without its trailing slash.

@@ -16,6 +16,9 @@ use serde_json::{Map, Value, json};
 
 use super::errors::oauth::{self, Error};
 use super::extract::ClientAddr;
+use super::openapi::OAuthUnavailable;
+use super::openapi::schemas::{Detail, Introspection as IntrospectionBody, OAuthError};
+use super::openapi::schemas::{TokenLookup, TokenRequest, TokenResponse};
 use crate::auth::Auth;
 use crate::auth::{ClientAuth, Introspection};
 use crate::domain::{Integration, Scopes, SecretKey};
@@ -146,6 +149,24 @@ fn no_store(mut response: Response) -> Response {
     response
 }
 
+/// Tokens for a client: the client credentials grant, or a refresh token issued by `POST /auth`.
+#[utoipa::path(
+    post,
+    path = "/oauth/token",
+    tag = "oauth",
+    request_body(content((TokenRequest = "application/x-www-form-urlencoded"))),
+    security((), ("client_secret_basic" = [])),
+    responses(
+        (status = 200, description = "An access token (and with `refresh_token`, a rotated refresh token).", body = TokenResponse, headers(("Cache-Control" = String, description = "`no-store`"), ("Pragma" = String, description = "`no-cache`"))),
+        (status = 400, description = "`invalid_request` (not a form, a missing field, two client authentications), `unsupported_grant_type`, `invalid_grant`, `invalid_scope`, or `invalid_target` (under the RFC 9068 profile: a `resource` not allowed, not an absolute URI, or more than one).", body = OAuthError, headers(("Cache-Control" = String, description = "`no-store`"))),
+        (status = 401, description = "`invalid_client`: no, unreadable or wrong client credentials, an unknown or revoked client.", body = OAuthError,
+            headers(("WWW-Authenticate" = String, description = "`Basic realm=\"porteiro\"`"))),
+        (status = 429, description = "`slow_down`: locked out.", body = OAuthError,
+            headers(("Retry-After" = u64, description = "Whole seconds."))),
+        (status = 413, description = "A body over 64 KiB.", body = Detail),
+        OAuthUnavailable,
+    ),
+)]
 async fn token(
     State(auth): State<Arc<Auth>>,
     ClientAddr(client): ClientAddr,
@@ -242,6 +263,24 @@ async fn client_and_token(
     Ok((integration, token))
 }
 
+/// Introspect a token of the client's organization (RFC 7662).
+#[utoipa::path(
+    post,
+    path = "/oauth/introspect",
+    tag = "oauth",
+    request_body(content((TokenLookup = "application/x-www-form-urlencoded"))),
+    security((), ("client_secret_basic" = [])),
+    responses(
+        (status = 200, description = "`{\"active\": false}`, or the token's claims.", body = IntrospectionBody, headers(("Cache-Control" = String, description = "`no-store`"), ("Pragma" = String, description = "`no-cache`"))),
+        (status = 400, description = "`invalid_request`: not a form, no `token`, two client authentications.", body = OAuthError, headers(("Cache-Control" = String, description = "`no-store`"))),
+        (status = 401, description = "`invalid_client`: no, unreadable or wrong client credentials, an unknown or revoked client.", body = OAuthError,
+            headers(("WWW-Authenticate" = String, description = "`Basic realm=\"porteiro\"`"))),
+        (status = 429, description = "`slow_down`: locked out.", body = OAuthError,
+            headers(("Retry-After" = u64, description = "Whole seconds."))),
+        (status = 413, description = "A body over 64 KiB.", body = Detail),
+        OAuthUnavailable,
+    ),
+)]
 async fn introspect(
     State(auth): State<Arc<Auth>>,
     ClientAddr(client): ClientAddr,
@@ -253,6 +292,24 @@ async fn introspect(
     Ok(no_store(Json(introspection_body(found)).into_response()))
 }
 
+/// Revoke one of the client's tokens, ending its session (RFC 7009).
+#[utoipa::path(
+    post,
+    path = "/oauth/revoke",
+    tag = "oauth",
+    request_body(content((TokenLookup = "application/x-www-form-urlencoded"))),
+    security((), ("client_secret_basic" = [])),
+    responses(
+        (status = 200, description = "Revoked, or not a token of this client: nothing happens."),
+        (status = 400, description = "`invalid_request`: not a form, no `token`, two client authentications.", body = OAuthError, headers(("Cache-Control" = String, description = "`no-store`"))),
+        (status = 401, description = "`invalid_client`: no, unreadable or wrong client credentials, an unknown or revoked client.", body = OAuthError,
+            headers(("WWW-Authenticate" = String, description = "`Basic realm=\"porteiro\"`"))),
+        (status = 429, description = "`slow_down`: locked out.", body = OAuthError,
+            headers(("Retry-After" = u64, description = "Whole seconds."))),
+        (status = 413, description = "A body over 64 KiB.", body = Detail),
+        OAuthUnavailable,
+    ),
+)]
 async fn revoke(
     State(auth): State<Arc<Auth>>,
     ClientAddr(client): ClientAddr,

@@ -11,10 +11,15 @@ use axum::{Json, Router};
 use secrecy::SecretString;
 use serde::Serialize;
 use serde_json::{Value, json};
+use utoipa::ToSchema;
 
 use super::errors::simplejwt::Error;
 use super::errors::{method_not_allowed, no_store, not_found};
 use super::extract::ClientAddr;
+use super::openapi::schemas::{
+    Detail, Empty, RefreshTokenField, SimpleJwtBadRequest, TokenField, UserCredentials,
+};
+use super::openapi::{BodyRefused, Unavailable};
 use super::{both_slashes, post_only};
 use crate::auth::Auth;
 use crate::domain::OrgId;
@@ -38,14 +43,15 @@ pub fn router() -> Router<Arc<Auth>> {
 }
 
 /// `{"refresh", "access"}`, in that order.
-#[derive(Serialize)]
-struct Pair {
+#[derive(Serialize, ToSchema)]
+pub struct Pair {
     refresh: String,
     access: String,
 }
 
-#[derive(Serialize)]
-struct Refreshed {
+/// `{"access"}`, and with refresh rotation on the rotated `refresh`.
+#[derive(Serialize, ToSchema)]
+pub struct Refreshed {
     access: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     refresh: Option<String>,
@@ -68,6 +74,26 @@ fn text_fields<const N: usize>(body: Body, names: [&'static str; N]) -> Result<[
     }
 }
 
+/// Log a user in to an organization.
+#[utoipa::path(
+    post,
+    path = "/api/v1/auth/token/{organization_id}/",
+    tag = "simplejwt",
+    params(("organization_id" = i64, Path, minimum = 1, description = "The organization.")),
+    request_body(content(
+        (UserCredentials = "application/json"),
+        (UserCredentials = "application/x-www-form-urlencoded"),
+    )),
+    responses(
+        (status = 200, description = "An access and a refresh token.", body = Pair, headers(("Cache-Control" = String, description = "`no-store`"))),
+        (status = 400, description = "Invalid fields (each with its messages), a body that is not JSON, or — with `Retry-After` — a lockout (`{\"message\": \"Rate limit exceeded\"}`).", body = SimpleJwtBadRequest,
+            headers(("Retry-After" = u64, description = "Whole seconds, with a lockout."))),
+        (status = 401, description = "`No active account found with the given credentials`: one answer for every failed login.", body = Detail,
+            headers(("WWW-Authenticate" = String, description = "`Bearer realm=\"api\"`"))),
+        (status = 404, description = "The organization id is not a positive 63-bit integer.", body = Detail),
+        BodyRefused, Unavailable,
+    ),
+)]
 async fn obtain(
     State(auth): State<Arc<Auth>>,
     organization_id: Result<Path<String>, PathRejection>,
@@ -92,6 +118,23 @@ async fn obtain(
     ))
 }
 
+/// A new access token for a user's refresh token.
+#[utoipa::path(
+    post,
+    path = "/api/v1/auth/token-refresh/",
+    tag = "simplejwt",
+    request_body(content(
+        (RefreshTokenField = "application/json"),
+        (RefreshTokenField = "application/x-www-form-urlencoded"),
+    )),
+    responses(
+        (status = 200, description = "A new access token (and, with rotation on, a new refresh token).", body = Refreshed, headers(("Cache-Control" = String, description = "`no-store`"))),
+        (status = 400, description = "A missing, blank or null field, or a body that is not JSON.", body = SimpleJwtBadRequest),
+        (status = 401, description = "`token_not_valid`: a bad, expired, revoked or consumed token, or not a user's refresh token.", body = Detail,
+            headers(("WWW-Authenticate" = String, description = "`Bearer realm=\"api\"`"))),
+        BodyRefused, Unavailable,
+    ),
+)]
 async fn refresh(State(auth): State<Arc<Auth>>, body: Body) -> Result<Response, Error> {
     let [token] = text_fields(body, ["refresh"])?;
     let pair = auth.refresh_user(&token).await.map_err(Error::NotIssued)?;
@@ -104,12 +147,46 @@ async fn refresh(State(auth): State<Arc<Auth>>, body: Body) -> Result<Response, 
     ))
 }
 
+/// Check a token's signature, expiry and session.
+#[utoipa::path(
+    post,
+    path = "/api/v1/auth/token-verify/",
+    tag = "simplejwt",
+    request_body(content(
+        (TokenField = "application/json"),
+        (TokenField = "application/x-www-form-urlencoded"),
+    )),
+    responses(
+        (status = 200, description = "The token is valid.", body = Empty),
+        (status = 400, description = "A missing, blank or null field, or a body that is not JSON.", body = SimpleJwtBadRequest),
+        (status = 401, description = "`token_not_valid`.", body = Detail,
+            headers(("WWW-Authenticate" = String, description = "`Bearer realm=\"api\"`"))),
+        BodyRefused, Unavailable,
+    ),
+)]
 async fn verify(State(auth): State<Arc<Auth>>, body: Body) -> Result<Json<Value>, Error> {
     let [token] = text_fields(body, ["token"])?;
     auth.verify_any(&token).await?;
     Ok(Json(json!({})))
 }
 
+/// End the session of a user's refresh token (log out).
+#[utoipa::path(
+    post,
+    path = "/api/v1/auth/token-blacklist/",
+    tag = "simplejwt",
+    request_body(content(
+        (RefreshTokenField = "application/json"),
+        (RefreshTokenField = "application/x-www-form-urlencoded"),
+    )),
+    responses(
+        (status = 200, description = "The session has ended.", body = Empty),
+        (status = 400, description = "A missing, blank or null field, or a body that is not JSON.", body = SimpleJwtBadRequest),
+        (status = 401, description = "`token_not_valid`.", body = Detail,
+            headers(("WWW-Authenticate" = String, description = "`Bearer realm=\"api\"`"))),
+        BodyRefused, Unavailable,
+    ),
+)]
 async fn blacklist(State(auth): State<Arc<Auth>>, body: Body) -> Result<Json<Value>, Error> {
     let [token] = text_fields(body, ["refresh"])?;
     auth.blacklist_user_refresh(&token).await?;

@@ -69,6 +69,13 @@ impl Store {
         org: OrgId,
         filter: &AuditFilter,
     ) -> sqlx::Result<Vec<(i64, AuditEvent)>> {
+        let texts = [&filter.kind, &filter.who];
+        if !texts
+            .iter()
+            .all(|t| t.as_deref().is_none_or(super::statements::may_be_stored))
+        {
+            return Ok(Vec::new());
+        }
         let rows = sqlx::query(
             "SELECT id, org_id, at, kind, actor, subject, client_addr, detail FROM audit_events \
              WHERE org_id = $1 AND ($2 = '' OR kind = $2) AND ($3 = '' OR actor = $3 OR subject = $3) \

@@ -192,6 +192,9 @@ impl Store {
         sid: &str,
         now: i64,
     ) -> sqlx::Result<Option<OpenSession>> {
+        if !super::statements::may_be_stored(sid) {
+            return Ok(None);
+        }
         let row = sqlx::query(&format!(
             "{OPEN_SESSIONS} WHERE s.sid = $3 AND s.org_id = $1 AND s.ended_at IS NULL \
              AND s.current_exp > $2"
@@ -203,6 +206,7 @@ impl Store {
         .await?;
         row.as_ref().map(open_session_from_row).transpose()
     }
+
     /// Ends a session of an organization; false when there was no such open session.
     pub async fn end_org_session(
         &self,

@@ -1,5 +1,5 @@
-//! Helpers that statements share: reading the row a write returned, the placeholders of a
-//! statement of many rows, and the retry of a statement that PostgreSQL ended in a deadlock.
+//! Helpers that statements share: reading the row a write returned, whether a text can be in a
+//! row, the placeholders of a statement of many rows, and the retry of a statement that PostgreSQL ended in a deadlock.
 
 use std::time::Duration;
 
@@ -12,6 +12,13 @@ use super::Backend;
 /// done (an integration created with 201 that did not exist).
 pub(crate) fn one_row(rows: Vec<sqlx::any::AnyRow>) -> sqlx::Result<sqlx::any::AnyRow> {
     rows.into_iter().next().ok_or(sqlx::Error::RowNotFound)
+}
+
+/// Whether a text can be in a row at all: PostgreSQL refuses a NUL byte in text (an error, not
+/// a row that does not match), so a lookup by such a text matches nothing without asking, on
+/// both databases alike.
+pub(super) fn may_be_stored(text: &str) -> bool {
+    !text.contains('\0')
 }
 
 /// `($1, $2, …), ($k+1, …)`: the placeholders of `rows` rows of `width` values each, for a

@@ -25,6 +25,7 @@ mod logs;
 mod me;
 mod model;
 mod oauth;
+mod openapi;
 mod postgres;
 mod refresh;
 mod rfc9068;

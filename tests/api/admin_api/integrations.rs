@@ -90,3 +90,25 @@ async fn another_organizations_admin_cannot_touch_this_organizations_integration
         404
     );
 }
+
+#[tokio::test]
+async fn a_body_over_64_kib_to_the_admin_api_answers_413_in_its_json_shape() {
+    let (app, _, admin) = with_admins().await;
+    let name = "a".repeat(70 * 1024);
+
+    let response = call(
+        &app,
+        reqwest::Method::POST,
+        "/api/v1/admin/integrations",
+        &admin,
+        Some(json!({"name": name})),
+    )
+    .await;
+
+    assert_json(
+        response,
+        413,
+        json!({"detail": "Request body is larger than 65536 bytes."}),
+    )
+    .await;
+}

@@ -43,3 +43,25 @@ async fn sessions_are_listed_and_ended_one_or_all_of_a_user() {
     assert_eq!(ended["ended"], 1);
     assert_eq!(app.me(&second).await.status(), 401);
 }
+
+/// PostgreSQL refuses text holding a NUL byte; no session id holds one, so it is no session.
+#[tokio::test]
+async fn ending_a_session_whose_id_holds_a_nul_byte_answers_404() {
+    let (app, _, admin) = with_admins().await;
+
+    let response = call(
+        &app,
+        reqwest::Method::DELETE,
+        "/api/v1/admin/sessions/a%00b",
+        &admin,
+        None,
+    )
+    .await;
+
+    assert_json(
+        response,
+        404,
+        serde_json::json!({"detail": "there is no such open session"}),
+    )
+    .await;
+}
