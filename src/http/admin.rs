@@ -20,7 +20,7 @@ use crate::auth::admin::AdminError;
 use crate::auth::admin::{Access, OrgAdmin};
 use crate::auth::{Auth, AuthError};
 use crate::clock::format_rfc3339_millis;
-use crate::domain::{AuditFilter, OpenSession, Role};
+use crate::domain::{AuditFilter, Member, OpenSession, Role, SessionCursor};
 use crate::views;
 
 pub fn router() -> Router<Arc<Auth>> {
@@ -115,6 +115,8 @@ pub enum ApiError {
     Body(String),
     /// A change of a member that gives neither a role nor `active`.
     NothingToChange,
+    /// A list's `limit`, `after` or `before` that is not one, named.
+    BadPageParameter(&'static str),
 }
 
 impl From<AdminError> for ApiError {
@@ -172,6 +174,10 @@ fn failure(e: ApiError) -> Response {
         }
         ApiError::NothingToChange => {
             let detail = "give a role or active";
+            return json_response(StatusCode::BAD_REQUEST, json!({"detail": detail}));
+        }
+        ApiError::BadPageParameter(name) => {
+            let detail = format!("invalid {name}");
             return json_response(StatusCode::BAD_REQUEST, json!({"detail": detail}));
         }
         ApiError::Admin(e) => e,
@@ -255,9 +261,77 @@ async fn revoke_integration(admin: Admin, Path(key): Path<String>) -> Result<Sta
     Ok(StatusCode::NO_CONTENT)
 }
 
-async fn users(admin: Admin) -> Result<Json<Vec<Value>>> {
-    let list = admin.members().await?;
-    Ok(Json(list.iter().map(views::member).collect()))
+/// The rows a list page may hold: `limit` when none is given, and at most.
+const DEFAULT_PAGE: i64 = 100;
+const LARGEST_PAGE: i64 = 500;
+
+/// A list's page as the query asks for it: `limit` (a positive integer; above 500 reads 500)
+/// and the raw `after` or `before` cursor. Other parameters are left to the handler.
+struct PageQuery {
+    limit: i64,
+    after: Option<String>,
+    before: Option<String>,
+}
+
+impl PageQuery {
+    fn parse(query: Option<&str>) -> Result<Self> {
+        let mut page = PageQuery {
+            limit: DEFAULT_PAGE,
+            after: None,
+            before: None,
+        };
+        for (name, value) in form_urlencoded::parse(query.unwrap_or_default().as_bytes()) {
+            match &*name {
+                "limit" => match value.trim().parse::<i64>() {
+                    Ok(n) if n > 0 => page.limit = n.min(LARGEST_PAGE),
+                    _ => return Err(ApiError::BadPageParameter("limit")),
+                },
+                "after" => page.after = Some(value.trim().to_owned()),
+                "before" => page.before = Some(value.trim().to_owned()),
+                _ => {}
+            }
+        }
+        Ok(page)
+    }
+
+    /// Cuts `rows` (read with one row more than the limit) to the page; with an RFC 8288
+    /// `Link` to the next page, whose cursor is `cursor` of the page's last row, when the extra
+    /// row shows there is one.
+    fn answer<T>(
+        &self,
+        mut rows: Vec<T>,
+        path: &str,
+        cursor: (&str, impl Fn(&T) -> String),
+        json: impl Fn(&T) -> Value,
+    ) -> Response {
+        let more = rows.len() as i64 > self.limit;
+        rows.truncate(usize::try_from(self.limit).unwrap_or(0));
+        let body = Json(rows.iter().map(json).collect::<Vec<_>>());
+        match rows.last() {
+            Some(last) if more => {
+                let query = form_urlencoded::Serializer::new(String::new())
+                    .append_pair("limit", &self.limit.to_string())
+                    .append_pair(cursor.0, &cursor.1(last))
+                    .finish();
+                let link = format!("<{path}?{query}>; rel=\"next\"");
+                ([(axum::http::header::LINK, link)], body).into_response()
+            }
+            _ => body.into_response(),
+        }
+    }
+}
+
+async fn users(admin: Admin, RawQuery(query): RawQuery) -> Result<Response> {
+    let page = PageQuery::parse(query.as_deref())?;
+    let after = match page.after.as_deref() {
+        None => 0,
+        Some(after) => after
+            .parse::<i64>()
+            .map_err(|_| ApiError::BadPageParameter("after"))?,
+    };
+    let list = admin.members_page(after, page.limit + 1).await?;
+    let cursor = ("after", |m: &Member| m.id.to_string());
+    Ok(page.answer(list, "/api/v1/admin/users", cursor, views::member))
 }
 
 #[derive(Deserialize)]
@@ -307,7 +381,7 @@ async fn change_user(
     if let Some(active) = body.active {
         admin.set_member_active(id, active).await?;
     }
-    let member = admin.members().await?.into_iter().find(|m| m.id == id);
+    let member = admin.member(id).await?;
     Ok(Json(member.as_ref().map(views::member)))
 }
 
@@ -321,9 +395,21 @@ async fn end_user_sessions(admin: Admin, Path(id): Path<String>) -> Result<Json<
     Ok(Json(json!({"ended": ended})))
 }
 
-async fn sessions(admin: Admin) -> Result<Json<Vec<Value>>> {
-    let list = admin.sessions().await?;
-    Ok(Json(list.iter().map(session_json).collect()))
+async fn sessions(admin: Admin, RawQuery(query): RawQuery) -> Result<Response> {
+    let page = PageQuery::parse(query.as_deref())?;
+    let before = match page.before.as_deref() {
+        None => None,
+        Some(before) => Some(
+            before
+                .parse::<SessionCursor>()
+                .map_err(|()| ApiError::BadPageParameter("before"))?,
+        ),
+    };
+    let list = admin.sessions_page(before.as_ref(), page.limit + 1).await?;
+    let cursor = ("before", |s: &OpenSession| {
+        SessionCursor::after(s).to_string()
+    });
+    Ok(page.answer(list, "/api/v1/admin/sessions", cursor, session_json))
 }
 
 async fn end_session(admin: Admin, Path(sid): Path<String>) -> Result<StatusCode> {
@@ -332,9 +418,19 @@ async fn end_session(admin: Admin, Path(sid): Path<String>) -> Result<StatusCode
 }
 
 async fn activity(admin: Admin, RawQuery(query): RawQuery) -> Result<Json<Vec<Value>>> {
-    // Unknown or unreadable parameters are ignored: a filter can only narrow what is shown.
+    // A malformed page (`limit`, `before`) is refused, as for every list; unknown parameters
+    // are ignored, and an unknown kind or user only narrows what is shown.
+    let page = PageQuery::parse(query.as_deref())?;
+    let before_id = match page.before.as_deref() {
+        None => None,
+        Some(before) => match before.parse::<i64>() {
+            Ok(id) if id > 0 => Some(id),
+            _ => return Err(ApiError::BadPageParameter("before")),
+        },
+    };
     let mut filter = AuditFilter {
-        limit: 100,
+        limit: page.limit,
+        before_id,
         ..Default::default()
     };
     for (name, value) in form_urlencoded::parse(query.unwrap_or_default().as_bytes()) {
@@ -342,8 +438,6 @@ async fn activity(admin: Admin, RawQuery(query): RawQuery) -> Result<Json<Vec<Va
         match &*name {
             "kind" if !value.is_empty() => filter.kind = Some(value.to_owned()),
             "who" if !value.is_empty() => filter.who = Some(value.to_lowercase()),
-            "before" => filter.before_id = value.parse().ok(),
-            "limit" => filter.limit = value.parse().unwrap_or(100),
             _ => {}
         }
     }
