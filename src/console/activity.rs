@@ -14,7 +14,8 @@ use super::view::{self, Chrome, Frame, Notice};
 use crate::auth::audit::Kind;
 use crate::domain::AuditFilter;
 
-const PAGE_SIZE: usize = 50;
+/// Rows on a page of the console's lists.
+pub(super) const PAGE_SIZE: usize = 50;
 
 pub struct EventRow {
     pub at: (String, String),

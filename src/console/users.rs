@@ -9,6 +9,7 @@ use axum::extract::{Path, Query};
 use axum::http::StatusCode;
 use axum::response::Response;
 
+use super::activity::PAGE_SIZE;
 use super::error::{ConsoleError, Refusals, refusal};
 use super::extract::{Admin, Form};
 use super::i18n::Text;
@@ -45,19 +46,43 @@ struct UsersPage {
     roles: Vec<RoleChoice>,
     /// What was typed into the form to add a member, after a refusal.
     username: String,
+    /// The link to the next page, when there is one.
+    next: Option<String>,
+    /// The link back to the first page, when not on it.
+    start: Option<String>,
 }
 
+/// The first page of the list, as refusals show it.
 async fn render(
     admin: &Admin,
     status: StatusCode,
     notice: Option<Notice>,
     username: String,
 ) -> Result<Response, ConsoleError> {
+    render_page(admin, status, notice, username, None).await
+}
+
+/// A page of the list (by user id), starting after the member `after`.
+async fn render_page(
+    admin: &Admin,
+    status: StatusCode,
+    notice: Option<Notice>,
+    username: String,
+    after: Option<i64>,
+) -> Result<Response, ConsoleError> {
     let t = admin.t();
     let chrome = Chrome::new(admin, "users").await?;
-    let rows = admin
-        .members()
-        .await?
+    let mut members = admin
+        .members_page(after.unwrap_or(0), PAGE_SIZE as i64 + 1)
+        .await?;
+    let next = match members.get(PAGE_SIZE - 1) {
+        Some(last) if members.len() > PAGE_SIZE => {
+            Some(format!("/console/users?after={}", last.id))
+        }
+        _ => None,
+    };
+    members.truncate(PAGE_SIZE);
+    let rows = members
         .iter()
         .map(|m| MemberRow {
             id: m.id,
@@ -93,6 +118,8 @@ async fn render(
         rows,
         roles,
         username,
+        next,
+        start: after.map(|_| "/console/users".to_owned()),
     };
     Ok(view::render_with(status, &page))
 }
@@ -118,13 +145,18 @@ async fn refused(admin: &Admin, e: AdminError, words: Refusals, username: String
     }
 }
 
-/// `GET /console/users`.
+/// `GET /console/users?after=…`: a page of members by user id, after the member `after` (an
+/// unreadable one shows the first page).
 pub async fn page(
     admin: Admin,
     Query(query): Query<HashMap<String, String>>,
 ) -> Result<Response, ConsoleError> {
     let notice = Notice::from_done(admin.t(), query.get("done").map(String::as_str));
-    render(&admin, StatusCode::OK, notice, String::new()).await
+    let after = query
+        .get("after")
+        .and_then(|a| a.parse::<i64>().ok())
+        .filter(|a| *a > 0);
+    render_page(&admin, StatusCode::OK, notice, String::new(), after).await
 }
 
 /// `POST /console/users`: add an existing user, or create one and show its password once.
@@ -138,8 +170,7 @@ pub async fn add(Form(admin, fields): Form<Admin>) -> Result<Response, ConsoleEr
         Err(e) => {
             // A duplicate is either a member already, or an existing account that only the
             // operator may bring in: one message for it, whatever organizations it belongs to.
-            let wanted = username.trim().to_lowercase();
-            let is_member = admin.members().await?.iter().any(|m| m.username == wanted);
+            let is_member = admin.member_named(&username).await?.is_some();
             let words = Refusals {
                 forbidden: t.cannot_make_owner,
                 duplicate: if is_member {
@@ -174,7 +205,7 @@ pub async fn add(Form(admin, fields): Form<Admin>) -> Result<Response, ConsoleEr
 /// The member `id` of this organization, or the list with a "not a member" notice.
 async fn member(admin: &Admin, id: &str) -> Result<Member, ConsoleError> {
     let found = match id.parse::<i64>() {
-        Ok(id) => admin.members().await?.into_iter().find(|m| m.id == id),
+        Ok(id) => admin.member(id).await?,
         Err(_) => None,
     };
     match found {

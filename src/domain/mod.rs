@@ -11,7 +11,9 @@ mod username;
 pub use ids::{OrgId, UserId};
 pub use integration::{ConsumerKey, Scopes, SecretKey};
 pub use password::Password;
-pub use records::{AuditEvent, AuditFilter, Integration, Member, OpenSession, Organization};
+pub use records::{
+    AuditEvent, AuditFilter, Integration, Member, OpenSession, Organization, SessionCursor,
+};
 pub use resource::ResourceUri;
 pub use role::Role;
 pub use username::Username;

@@ -50,6 +50,51 @@ pub struct OpenSession {
     pub created_at: i64,
     pub last_used_at: i64,
     pub client_addr: String,
+    /// The user of a user session, and their role in the session's organization (none when
+    /// they are no longer a member).
+    pub user_id: Option<i64>,
+    pub role: Option<String>,
+}
+
+/// Where a page of open sessions (newest first) resumes: after the session started at
+/// `created_at` with id `sid`. Written `<created_at>.<sid>`, as the `before` of the next page.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionCursor {
+    pub created_at: i64,
+    pub sid: String,
+}
+
+impl SessionCursor {
+    /// The cursor after `session`, the last of a page.
+    pub fn after(session: &OpenSession) -> Self {
+        Self {
+            created_at: session.created_at,
+            sid: session.sid.clone(),
+        }
+    }
+}
+
+impl std::str::FromStr for SessionCursor {
+    type Err = ();
+
+    fn from_str(s: &str) -> Result<Self, ()> {
+        let (created_at, sid) = s.split_once('.').ok_or(())?;
+        let created_at = created_at.parse::<i64>().map_err(|_| ())?;
+        let printable = |c: char| c.is_ascii_graphic();
+        if created_at < 0 || sid.is_empty() || sid.len() > 100 || !sid.chars().all(printable) {
+            return Err(());
+        }
+        Ok(Self {
+            created_at,
+            sid: sid.to_owned(),
+        })
+    }
+}
+
+impl std::fmt::Display for SessionCursor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}.{}", self.created_at, self.sid)
+    }
 }
 
 /// One thing that happened, as the audit log keeps it.

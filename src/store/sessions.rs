@@ -5,7 +5,7 @@ use sqlx::Row;
 use sqlx::any::AnyRow;
 
 use super::Store;
-use crate::domain::{OpenSession, OrgId, UserId};
+use crate::domain::{OpenSession, OrgId, SessionCursor, UserId};
 
 /// Sessions deleted by one statement of [`Store::prune_sessions`]. Each deleted session touches
 /// every index of the table at a random place (the session id's above all), so a statement costs
@@ -14,9 +14,10 @@ use crate::domain::{OpenSession, OrgId, UserId};
 const PRUNE_CHUNK: i64 = 1_000;
 
 /// What the admin API and the console show of an open session, and whose it is.
-const OPEN_SESSIONS: &str = "SELECT s.sid, s.kind, u.username, i.consumer_key, \
-     i.name AS integration_name, s.created_at, s.last_used_at, s.client_addr \
+const OPEN_SESSIONS: &str = "SELECT s.sid, s.kind, s.user_id, u.username, m.role, \
+     i.consumer_key, i.name AS integration_name, s.created_at, s.last_used_at, s.client_addr \
      FROM sessions s LEFT JOIN users u ON u.id = s.user_id \
+     LEFT JOIN memberships m ON m.user_id = s.user_id AND m.org_id = s.org_id \
      LEFT JOIN integrations i ON i.id = s.integration_id";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -174,16 +175,34 @@ impl Store {
     }
 
     /// Open sessions of an organization, newest first, with who they belong to: the newest
-    /// 500, read in that order from the index on (organization, creation) of open sessions.
+    /// 500.
     pub async fn open_sessions(&self, org: OrgId, now: i64) -> sqlx::Result<Vec<OpenSession>> {
-        let rows = sqlx::query(&format!(
-            "{OPEN_SESSIONS} WHERE s.org_id = $1 AND s.ended_at IS NULL AND s.current_exp > $2 \
-             ORDER BY s.created_at DESC LIMIT 500"
-        ))
-        .bind(org.get())
-        .bind(now)
-        .fetch_all(self.pool())
-        .await?;
+        self.open_sessions_page(org, now, None, 500).await
+    }
+
+    /// At most `limit` open sessions of an organization, newest first (by creation, then id),
+    /// started before `before`: read in that order from the index on (organization, creation,
+    /// id) of open sessions, so a page costs the same whatever the organization's size.
+    pub async fn open_sessions_page(
+        &self,
+        org: OrgId,
+        now: i64,
+        before: Option<&SessionCursor>,
+        limit: i64,
+    ) -> sqlx::Result<Vec<OpenSession>> {
+        let open = "s.org_id = $1 AND s.ended_at IS NULL AND s.current_exp > $2";
+        let order = "ORDER BY s.created_at DESC, s.sid DESC";
+        let query = match before {
+            None => format!("{OPEN_SESSIONS} WHERE {open} {order} LIMIT $3"),
+            Some(_) => format!(
+                "{OPEN_SESSIONS} WHERE {open} AND (s.created_at, s.sid) < ($4, $5) {order} LIMIT $3"
+            ),
+        };
+        let mut query = sqlx::query(&query).bind(org.get()).bind(now).bind(limit);
+        if let Some(cursor) = before {
+            query = query.bind(cursor.created_at).bind(cursor.sid.as_str());
+        }
+        let rows = query.fetch_all(self.pool()).await?;
         rows.iter().map(open_session_from_row).collect()
     }
 
@@ -277,5 +296,7 @@ fn open_session_from_row(r: &AnyRow) -> sqlx::Result<OpenSession> {
         created_at: r.try_get("created_at")?,
         last_used_at: r.try_get("last_used_at")?,
         client_addr: r.try_get("client_addr")?,
+        user_id: r.try_get("user_id")?,
+        role: r.try_get("role")?,
     })
 }

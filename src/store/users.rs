@@ -118,6 +118,8 @@ impl Store {
         row.as_ref().map(member_from_row).transpose()
     }
 
+    /// Every member of an organization: the operator's full listing (`porteiro user list`).
+    /// Request paths read [`Store::members_page`] instead.
     pub async fn list_members(&self, org: OrgId) -> sqlx::Result<Vec<Member>> {
         let rows = sqlx::query(
             "SELECT u.id, u.username, m.org_id, m.role, u.active FROM users u \
@@ -127,6 +129,58 @@ impl Store {
         .fetch_all(self.pool())
         .await?;
         rows.iter().map(member_from_row).collect()
+    }
+
+    /// At most `limit` members of an organization with a user id above `after`, by user id:
+    /// read in that order from the index on (organization, user), so a page costs the same
+    /// whatever the organization's size.
+    pub async fn members_page(
+        &self,
+        org: OrgId,
+        after: i64,
+        limit: i64,
+    ) -> sqlx::Result<Vec<Member>> {
+        let rows = sqlx::query(
+            "SELECT u.id, u.username, m.org_id, m.role, u.active FROM memberships m \
+             JOIN users u ON u.id = m.user_id WHERE m.org_id = $1 AND m.user_id > $2 \
+             ORDER BY m.user_id LIMIT $3",
+        )
+        .bind(org.get())
+        .bind(after)
+        .bind(limit)
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter().map(member_from_row).collect()
+    }
+
+    /// The member `user` of an organization, active or not (one row, by key).
+    pub async fn member(&self, org: OrgId, user: UserId) -> sqlx::Result<Option<Member>> {
+        let row = sqlx::query(
+            "SELECT u.id, u.username, m.org_id, m.role, u.active FROM memberships m \
+             JOIN users u ON u.id = m.user_id WHERE m.user_id = $1 AND m.org_id = $2",
+        )
+        .bind(user.get())
+        .bind(org.get())
+        .fetch_optional(self.pool())
+        .await?;
+        row.as_ref().map(member_from_row).transpose()
+    }
+
+    /// The member of an organization named `username`, active or not (one row, by key).
+    pub async fn member_named(
+        &self,
+        org: OrgId,
+        username: &Username,
+    ) -> sqlx::Result<Option<Member>> {
+        let row = sqlx::query(
+            "SELECT u.id, u.username, m.org_id, m.role, u.active FROM users u \
+             JOIN memberships m ON m.user_id = u.id WHERE u.username = $1 AND m.org_id = $2",
+        )
+        .bind(username.as_str())
+        .bind(org.get())
+        .fetch_optional(self.pool())
+        .await?;
+        row.as_ref().map(member_from_row).transpose()
     }
 
     /// Adds a membership or changes its role.

@@ -170,10 +170,8 @@ impl<'a> Administration<'a> {
         username: &Username,
     ) -> Result<Member, AdminError> {
         self.store
-            .list_members(org)
+            .member_named(org, username)
             .await?
-            .into_iter()
-            .find(|m| m.username == username.as_str())
             .ok_or_else(|| AdminError::NotMember {
                 username: username.clone(),
                 org,
@@ -218,12 +216,7 @@ impl<'a> Administration<'a> {
     ) -> Result<Member, AdminError> {
         self.require_org(org).await?;
         let user = self.require_user(username).await?;
-        let was_member = self
-            .store
-            .list_members(org)
-            .await?
-            .iter()
-            .any(|m| m.id == user.get());
+        let was_member = self.store.member(org, user).await?.is_some();
         self.store.grant(user, org, role, now).await?;
         let kind = if was_member {
             Kind::RoleChanged

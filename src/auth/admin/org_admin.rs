@@ -151,8 +151,28 @@ impl OrgAdmin {
         Ok(())
     }
 
+    /// Every member of the organization. Lists on request paths read [`OrgAdmin::members_page`].
     pub async fn members(&self) -> Result<Vec<Member>, AdminError> {
         self.changes().list_members(self.org).await
+    }
+
+    /// At most `limit` members with a user id above `after`, by user id.
+    pub async fn members_page(&self, after: i64, limit: i64) -> Result<Vec<Member>, AdminError> {
+        Ok(self.auth.store.members_page(self.org, after, limit).await?)
+    }
+
+    /// The member `user_id` of this organization, if it is one.
+    pub async fn member(&self, user_id: i64) -> Result<Option<Member>, AdminError> {
+        let user = UserId::from_db(user_id);
+        Ok(self.auth.store.member(self.org, user).await?)
+    }
+
+    /// The member of this organization named `username` (as typed), if it is one.
+    pub async fn member_named(&self, username: &str) -> Result<Option<Member>, AdminError> {
+        let Ok(username) = Username::parse(username) else {
+            return Ok(None);
+        };
+        Ok(self.auth.store.member_named(self.org, &username).await?)
     }
 
     /// Adds a member: a new account is created with a generated password, returned to be shown
@@ -227,10 +247,8 @@ impl OrgAdmin {
     /// never themselves, and an owner only when they are an owner.
     async fn changeable_member(&self, user_id: i64) -> Result<(Member, Username), AdminError> {
         let member = self
-            .members()
+            .member(user_id)
             .await?
-            .into_iter()
-            .find(|m| m.id == user_id)
             .ok_or(AdminError::UnknownMember(user_id))?;
         self.may_change(&member)?;
         let username = Username::parse(&member.username)?;

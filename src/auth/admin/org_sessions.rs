@@ -3,13 +3,25 @@
 
 use super::{AdminError, OrgAdmin, OwnerAction};
 use crate::auth::audit::{Kind, event};
-use crate::domain::{AuditEvent, AuditFilter, OpenSession};
+use crate::domain::{AuditEvent, AuditFilter, OpenSession, SessionCursor};
 use crate::domain::{Role, UserId};
 use crate::store::EndReason;
 
 impl OrgAdmin {
     pub async fn sessions(&self) -> Result<Vec<OpenSession>, AdminError> {
         Ok(self.auth.store.open_sessions(self.org, self.now()).await?)
+    }
+
+    /// At most `limit` open sessions, newest first, started before `before`.
+    pub async fn sessions_page(
+        &self,
+        before: Option<&SessionCursor>,
+        limit: i64,
+    ) -> Result<Vec<OpenSession>, AdminError> {
+        let store = &self.auth.store;
+        Ok(store
+            .open_sessions_page(self.org, self.now(), before, limit)
+            .await?)
     }
 
     pub async fn end_session(&self, sid: &str) -> Result<(), AdminError> {
@@ -36,10 +48,9 @@ impl OrgAdmin {
     /// when they are an owner too.
     async fn may_end_sessions_of(&self, username: &str) -> Result<(), AdminError> {
         let owner = self
-            .members()
+            .member_named(username)
             .await?
-            .iter()
-            .any(|m| m.username == username && m.role == Role::Owner.as_str());
+            .is_some_and(|m| m.role == Role::Owner.as_str());
         if owner && self.role != Role::Owner {
             return Err(AdminError::OwnersOnly(OwnerAction::EndOwnerSessions));
         }
@@ -49,10 +60,8 @@ impl OrgAdmin {
     /// Ends every open session of one member in this organization.
     pub async fn end_user_sessions(&self, user_id: i64) -> Result<usize, AdminError> {
         let member = self
-            .members()
+            .member(user_id)
             .await?
-            .into_iter()
-            .find(|m| m.id == user_id)
             .ok_or(AdminError::UnknownMember(user_id))?;
         self.may_end_sessions_of(&member.username).await?;
         let ended = self

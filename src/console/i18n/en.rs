@@ -145,6 +145,8 @@ pub static TEXT: Text = Text {
     clear_filter: "Clear",
     older: "Older events",
     newest: "Newest events",
+    next_page: "Next page",
+    first_page: "Back to the start",
     no_events: "No events match.",
     events: [
         "Login succeeded",

@@ -145,6 +145,8 @@ pub static TEXT: Text = Text {
     clear_filter: "Limpiar",
     older: "Eventos anteriores",
     newest: "Eventos más recientes",
+    next_page: "Página siguiente",
+    first_page: "Volver al inicio",
     no_events: "Ningún evento coincide.",
     events: [
         "Inicio de sesión correcto",

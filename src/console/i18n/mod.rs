@@ -169,6 +169,9 @@ pub struct Text {
     pub clear_filter: &'static str,
     pub older: &'static str,
     pub newest: &'static str,
+    /// The pager of the users and sessions lists: the next page, and back to the first.
+    pub next_page: &'static str,
+    pub first_page: &'static str,
     pub no_events: &'static str,
     pub events: [&'static str; 17],
 }

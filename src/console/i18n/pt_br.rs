@@ -145,6 +145,8 @@ pub static TEXT: Text = Text {
     clear_filter: "Limpar",
     older: "Eventos anteriores",
     newest: "Eventos mais recentes",
+    next_page: "Próxima página",
+    first_page: "Voltar ao início",
     no_events: "Nenhum evento encontrado.",
     events: [
         "Login bem-sucedido",

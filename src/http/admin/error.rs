@@ -30,6 +30,8 @@ pub enum ApiError {
     NothingToChange,
     /// A body over the size limit.
     TooLarge,
+    /// A list's `limit`, `after` or `before` that is not one, named.
+    BadPageParameter(&'static str),
 }
 
 impl From<AdminError> for ApiError {
@@ -88,6 +90,10 @@ fn failure(e: ApiError) -> Response {
         ApiError::TooLarge => return too_large(),
         ApiError::NothingToChange => {
             let detail = "give a role or active";
+            return json_response(StatusCode::BAD_REQUEST, json!({"detail": detail}));
+        }
+        ApiError::BadPageParameter(name) => {
+            let detail = format!("invalid {name}");
             return json_response(StatusCode::BAD_REQUEST, json!({"detail": detail}));
         }
         ApiError::Admin(e) => e,

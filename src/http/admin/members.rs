@@ -2,17 +2,18 @@
 
 use axum::Json;
 use axum::body::Bytes;
-use axum::extract::Path;
 use axum::extract::rejection::BytesRejection;
+use axum::extract::{Path, RawQuery};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use utoipa::ToSchema;
 
+use super::pages::PageQuery;
 use super::{Admin, ApiError, Result, parse, user_id};
 use crate::auth::admin::AdminError;
-use crate::domain::Role;
+use crate::domain::{Member, Role};
 use crate::http::errors::no_store;
 use crate::http::openapi::admin::{CreatedMember, MemberView};
 use crate::http::openapi::schemas::Detail;
@@ -25,20 +26,34 @@ pub struct Ended {
     ended: usize,
 }
 
-/// The organization's members.
+/// The organization's members by user id, a page at a time.
 #[utoipa::path(
     get,
     path = "/api/v1/admin/users",
     tag = "admin",
+    params(
+        ("after" = Option<i64>, Query, description = "Only members whose user id is greater than this: the `after` of the `Link` to the next page."),
+        ("limit" = Option<i64>, Query, description = "At most this many (default 100; above 500 reads 500)."),
+    ),
     security(("bearer" = [])),
     responses(
-        (status = 200, description = "The members.", body = Vec<MemberView>),
+        (status = 200, description = "A page of members.", body = Vec<MemberView>,
+            headers(("Link" = String, description = "`</api/v1/admin/users?limit=N&after=ID>; rel=\"next\"` when there is a next page (RFC 8288)."))),
+        (status = 400, description = "`{\"detail\": \"invalid limit\"}` (or `after`): not a positive integer.", body = Detail),
         BearerRefused, NotAnAdmin, Unavailable,
     ),
 )]
-pub(super) async fn users(admin: Admin) -> Result<Json<Vec<Value>>> {
-    let list = admin.members().await?;
-    Ok(Json(list.iter().map(views::member).collect()))
+pub(super) async fn users(admin: Admin, RawQuery(query): RawQuery) -> Result<Response> {
+    let page = PageQuery::parse(query.as_deref())?;
+    let after = match page.after.as_deref() {
+        None => 0,
+        Some(after) => after
+            .parse::<i64>()
+            .map_err(|_| ApiError::BadPageParameter("after"))?,
+    };
+    let list = admin.members_page(after, page.limit + 1).await?;
+    let cursor = ("after", |m: &Member| m.id.to_string());
+    Ok(page.answer(list, "/api/v1/admin/users", cursor, views::member))
 }
 
 /// `{"username", "role"}`; the role defaults to `member`.
@@ -124,7 +139,7 @@ pub(super) async fn change_user(
     if let Some(active) = body.active {
         admin.set_member_active(id, active).await?;
     }
-    let member = admin.members().await?.into_iter().find(|m| m.id == id);
+    let member = admin.member(id).await?;
     Ok(Json(member.as_ref().map(views::member)))
 }
 

@@ -3,6 +3,7 @@
 
 mod error;
 pub(super) mod members;
+mod pages;
 pub(super) mod sessions;
 
 use std::sync::Arc;

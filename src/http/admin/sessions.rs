@@ -3,12 +3,14 @@
 use axum::Json;
 use axum::extract::{Path, RawQuery};
 use axum::http::StatusCode;
+use axum::response::Response;
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::{Admin, Result};
+use super::pages::PageQuery;
+use super::{Admin, ApiError, Result};
 use crate::clock::format_rfc3339_millis;
-use crate::domain::{AuditFilter, OpenSession};
+use crate::domain::{AuditFilter, OpenSession, SessionCursor};
 use crate::http::openapi::schemas::Detail;
 use crate::http::openapi::{BearerRefused, NotAnAdmin, Unavailable};
 
@@ -56,20 +58,39 @@ pub struct ActivityEvent {
     client_address: Option<String>,
 }
 
-/// The organization's open sessions.
+/// The organization's open sessions, newest first, a page at a time.
 #[utoipa::path(
     get,
     path = "/api/v1/admin/sessions",
     tag = "admin",
+    params(
+        ("before" = Option<String>, Query, description = "Only sessions older than this cursor (`<created_at>.<sid>`): the `before` of the `Link` to the next page."),
+        ("limit" = Option<i64>, Query, description = "At most this many (default 100; above 500 reads 500)."),
+    ),
     security(("bearer" = [])),
     responses(
-        (status = 200, description = "The sessions.", body = Vec<SessionView>),
+        (status = 200, description = "A page of sessions.", body = Vec<SessionView>,
+            headers(("Link" = String, description = "`</api/v1/admin/sessions?limit=N&before=CURSOR>; rel=\"next\"` when there is a next page (RFC 8288)."))),
+        (status = 400, description = "`{\"detail\": \"invalid limit\"}` (or `before`): not a positive integer, or not a cursor of this list.", body = Detail),
         BearerRefused, NotAnAdmin, Unavailable,
     ),
 )]
-pub(super) async fn sessions(admin: Admin) -> Result<Json<Vec<SessionView>>> {
-    let list = admin.sessions().await?;
-    Ok(Json(list.iter().map(SessionView::from).collect()))
+pub(super) async fn sessions(admin: Admin, RawQuery(query): RawQuery) -> Result<Response> {
+    let page = PageQuery::parse(query.as_deref())?;
+    let before = match page.before.as_deref() {
+        None => None,
+        Some(before) => Some(
+            before
+                .parse::<SessionCursor>()
+                .map_err(|()| ApiError::BadPageParameter("before"))?,
+        ),
+    };
+    let list = admin.sessions_page(before.as_ref(), page.limit + 1).await?;
+    let cursor = ("before", |s: &OpenSession| {
+        SessionCursor::after(s).to_string()
+    });
+    let view = |s: &OpenSession| SessionView::from(s);
+    Ok(page.answer(list, "/api/v1/admin/sessions", cursor, view))
 }
 
 /// End one session.
@@ -99,11 +120,12 @@ pub(super) async fn end_session(admin: Admin, Path(sid): Path<String>) -> Result
         ("kind" = Option<String>, Query, description = "Only this kind of event."),
         ("who" = Option<String>, Query, description = "Only events whose actor or subject is this."),
         ("before" = Option<i64>, Query, description = "Only events older than this id."),
-        ("limit" = Option<i64>, Query, description = "At most this many (1 to 500, default 100)."),
+        ("limit" = Option<i64>, Query, description = "At most this many (default 100; above 500 reads 500)."),
     ),
     security(("bearer" = [])),
     responses(
         (status = 200, description = "The events.", body = Vec<ActivityEvent>),
+        (status = 400, description = "`{\"detail\": \"invalid limit\"}` (or `before`): not a positive integer.", body = Detail),
         BearerRefused, NotAnAdmin, Unavailable,
     ),
 )]
@@ -111,9 +133,19 @@ pub(super) async fn activity(
     admin: Admin,
     RawQuery(query): RawQuery,
 ) -> Result<Json<Vec<ActivityEvent>>> {
-    // Unknown or unreadable parameters are ignored: a filter can only narrow what is shown.
+    // A malformed page (`limit`, `before`) is refused, as for every list; unknown parameters
+    // are ignored, and an unknown kind or user only narrows what is shown.
+    let page = PageQuery::parse(query.as_deref())?;
+    let before_id = match page.before.as_deref() {
+        None => None,
+        Some(before) => match before.parse::<i64>() {
+            Ok(id) if id > 0 => Some(id),
+            _ => return Err(ApiError::BadPageParameter("before")),
+        },
+    };
     let mut filter = AuditFilter {
-        limit: 100,
+        limit: page.limit,
+        before_id,
         ..Default::default()
     };
     for (name, value) in form_urlencoded::parse(query.unwrap_or_default().as_bytes()) {
@@ -121,8 +153,6 @@ pub(super) async fn activity(
         match &*name {
             "kind" if !value.is_empty() => filter.kind = Some(value.to_owned()),
             "who" if !value.is_empty() => filter.who = Some(value.to_lowercase()),
-            "before" => filter.before_id = value.parse().ok(),
-            "limit" => filter.limit = value.parse().unwrap_or(100),
             _ => {}
         }
     }

@@ -5,6 +5,7 @@ mod activity;
 mod integrations;
 mod members;
 mod organization;
+mod pages;
 mod sessions;
 
 use porteiro::domain::Role;

@@ -66,3 +66,43 @@ async fn an_admin_cannot_end_an_owners_sessions() {
     assert!(page.has("Only an owner can end"));
     assert_eq!(app.refresh(&refresh).await.status(), 200);
 }
+
+#[tokio::test]
+async fn the_sessions_list_shows_the_newest_50_and_the_rest_on_the_next_page() {
+    let app = app().await;
+    let (key, secret) = app.create_integration(&[]).await;
+    for _ in 0..52 {
+        app.integration_tokens(&key, &secret).await;
+    }
+    let mut browser = Browser::new(&app);
+    browser.sign_in(ADMIN).await;
+    let newest_first: Vec<String> = app
+        .auth
+        .store()
+        .open_sessions(app.org, app.now())
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|s| s.sid)
+        .collect();
+    assert_eq!(newest_first.len(), 52);
+    // A row is its "end" button (the cursor, an id, may also be in the page's own links).
+    let row = |sid: &String| format!("action=\"/console/sessions/{sid}/end\"");
+    let first = browser.get("/console/sessions").await;
+    assert!(newest_first[..50].iter().all(|sid| first.has(&row(sid))));
+    assert!(newest_first[50..].iter().all(|sid| !first.has(&row(sid))));
+    assert!(!first.has("href=\"/console/sessions\">←"), "no start link");
+    let next = first
+        .body
+        .split("rel=\"next\"")
+        .next()
+        .and_then(|s| s.rsplit("href=\"").next())
+        .map(|s| unescape(&s[..s.find('"').unwrap()]))
+        .unwrap();
+    assert!(next.starts_with("/console/sessions?before="), "{next}");
+    let second = browser.get(&next).await;
+    assert_eq!(second.status, 200);
+    assert!(newest_first[50..].iter().all(|sid| second.has(&row(sid))));
+    assert!(newest_first[..50].iter().all(|sid| !second.has(&row(sid))));
+    assert!(second.has("href=\"/console/sessions\">←"), "a start link");
+}

@@ -227,3 +227,31 @@ async fn nobody_changes_their_own_membership() {
     assert_eq!(page.status, 403);
     assert!(page.has("You cannot change your own membership"));
 }
+
+#[tokio::test]
+async fn the_users_list_shows_50_members_a_page_and_the_rest_on_the_next() {
+    let app = app().await;
+    for i in 0..52 {
+        let name = format!("m{i:03}@example.com");
+        app.create_user_with_hash(app.org, &name, "unused").await;
+    }
+    let mut browser = Browser::new(&app);
+    browser.sign_in(ADMIN).await;
+    let first = browser.get("/console/users").await;
+    // Three members came first (the app's user, the owner and the admin), by id.
+    assert!(first.has("m046@example.com") && !first.has("m047@example.com"));
+    assert!(!first.has("href=\"/console/users\">←"), "no start link");
+    let next = first
+        .body
+        .split("rel=\"next\"")
+        .next()
+        .and_then(|s| s.rsplit("href=\"").next())
+        .map(|s| unescape(&s[..s.find('"').unwrap()]))
+        .unwrap();
+    assert!(next.starts_with("/console/users?after="), "{next}");
+    let second = browser.get(&next).await;
+    assert_eq!(second.status, 200);
+    assert!((47..52).all(|i| second.has(&format!("m{i:03}@example.com"))));
+    assert!(!second.has("m046@example.com") && !second.has("rel=\"next\""));
+    assert!(second.has("href=\"/console/users\">←"), "a start link");
+}
