@@ -304,7 +304,7 @@ async fn a_change_of_access_that_deadlocks_is_made_again() {
 async fn pruning_deletes_every_expired_session_however_many_statements_it_takes() {
     let f = fixture().await;
     let mut conn = f.store.session_writer().await.unwrap();
-    // Expired sessions across several seconds, many statements' worth (1,000 each), and one
+    // Expired sessions across several seconds, many statements' worth (500 each), and one
     // young session.
     for batch in 0..24 {
         let sessions: Vec<NewSession> = (0..500)
