@@ -21,34 +21,8 @@ fn django_dir() -> PathBuf {
 /// A virtual environment with the pinned requirements, made once per target directory.
 fn python() -> PathBuf {
     static VENV: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
-    VENV.get_or_init(|| {
-        let venv = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/django-venv");
-        let python = venv.join("bin/python");
-        let marker = venv.join("installed.txt");
-        let requirements = std::fs::read_to_string(django_dir().join("requirements.txt")).unwrap();
-        if std::fs::read_to_string(&marker).ok().as_deref() != Some(requirements.as_str()) {
-            let made = Command::new("python3")
-                .args(["-m", "venv"])
-                .arg(&venv)
-                .status();
-            assert!(made.is_ok_and(|s| s.success()), "python3 -m venv failed");
-            let installed = Command::new(&python)
-                .args([
-                    "-m",
-                    "pip",
-                    "install",
-                    "--quiet",
-                    "--disable-pip-version-check",
-                ])
-                .arg("-r")
-                .arg(django_dir().join("requirements.txt"))
-                .status();
-            assert!(installed.is_ok_and(|s| s.success()), "pip install failed");
-            std::fs::write(&marker, requirements).unwrap();
-        }
-        python
-    })
-    .clone()
+    VENV.get_or_init(|| python_venv("django-venv", &django_dir().join("requirements.txt")))
+        .clone()
 }
 
 /// A user Django made, and the password it was made with.

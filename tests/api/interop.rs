@@ -16,34 +16,8 @@ fn interop_dir() -> PathBuf {
 /// A virtual environment with the pinned requirements, made once per target directory.
 fn python() -> PathBuf {
     static VENV: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
-    VENV.get_or_init(|| {
-        let venv = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/interop-venv");
-        let python = venv.join("bin/python");
-        let marker = venv.join("installed.txt");
-        let requirements = std::fs::read_to_string(interop_dir().join("requirements.txt")).unwrap();
-        if std::fs::read_to_string(&marker).ok().as_deref() != Some(requirements.as_str()) {
-            let made = Command::new("python3")
-                .args(["-m", "venv"])
-                .arg(&venv)
-                .status();
-            assert!(made.is_ok_and(|s| s.success()), "python3 -m venv failed");
-            let installed = Command::new(&python)
-                .args([
-                    "-m",
-                    "pip",
-                    "install",
-                    "--quiet",
-                    "--disable-pip-version-check",
-                    "-r",
-                ])
-                .arg(interop_dir().join("requirements.txt"))
-                .status();
-            assert!(installed.is_ok_and(|s| s.success()), "pip install failed");
-            std::fs::write(&marker, requirements).unwrap();
-        }
-        python
-    })
-    .clone()
+    VENV.get_or_init(|| python_venv("interop-venv", &interop_dir().join("requirements.txt")))
+        .clone()
 }
 
 async fn run_client_against(algorithm: Algorithm) {

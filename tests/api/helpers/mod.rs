@@ -5,6 +5,7 @@
 mod answers;
 mod database;
 mod requests;
+mod venv;
 
 pub use answers::{
     BEARER_NOT_VALID, NO_ACTIVE_ACCOUNT, TOKEN_NOT_VALID, assert_body_text, assert_json, claims,
@@ -191,3 +192,4 @@ impl TestApp {
         (record.consumer_key, secret.expose().to_owned())
     }
 }
+pub use venv::python_venv;
