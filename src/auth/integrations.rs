@@ -312,11 +312,23 @@ impl Auth {
         let Ok(claims) = self.verify_open(token) else {
             return Ok(());
         };
-        if claims.client_id.as_deref() == Some(client.consumer_key.as_str())
-            && self
-                .end_session(&claims.sid, EndReason::ClientRevoked)
-                .await?
-        {
+        if claims.client_id.as_deref() != Some(client.consumer_key.as_str()) {
+            return Ok(());
+        }
+        // A client-credentials token has no session row (see `domain::secret_generation`).
+        let now = self.now();
+        let ended = self
+            .store
+            .end_integration_session(
+                &claims.sid,
+                client.id,
+                client.org_id,
+                now,
+                EndReason::ClientRevoked,
+            )
+            .await?;
+        self.ended.insert(claims.sid.clone(), now);
+        if ended {
             let key = Some(client.consumer_key.as_str());
             let e = event(
                 Some(client.org_id),

@@ -6,6 +6,7 @@ mod password;
 mod records;
 mod resource;
 mod role;
+pub mod secret_generation;
 mod username;
 
 pub use ids::{OrgId, UserId};
@@ -16,6 +17,7 @@ pub use records::{
 };
 pub use resource::ResourceUri;
 pub use role::Role;
+pub use secret_generation::SecretGeneration;
 pub use username::Username;
 
 /// Why a value could not be parsed into a domain type, in words fit for an operator.

@@ -5,7 +5,7 @@
 use sqlx::Row;
 
 use super::{DeadlockRetry, EndReason, Store};
-use crate::domain::{OrgId, Role, UserId};
+use crate::domain::{OrgId, Role, SecretGeneration, UserId};
 
 #[derive(Debug, Clone, Copy)]
 pub enum AccessChange<'a> {
@@ -61,6 +61,34 @@ impl Store {
     ) -> sqlx::Result<Option<Vec<String>>> {
         use AccessChange::*;
         let mut tx = self.writer().begin().await?;
+        // An integration's tokens without a session row end with the secret they were issued
+        // under: its generation, read before the change replaces it. Read by a write that
+        // changes nothing, which takes the writer's lock first on SQLite (a read first could not
+        // become a write while another connection writes) and locks the row on PostgreSQL.
+        let generation = match change {
+            RevokeIntegration { id } | SetSecret { id, .. } => {
+                let row = sqlx::query(
+                    "UPDATE integrations SET secret_digest = secret_digest \
+                     WHERE id = $1 AND revoked_at IS NULL \
+                     RETURNING consumer_key, secret_digest, org_id",
+                )
+                .bind(id)
+                .fetch_optional(&mut *tx)
+                .await?;
+                let Some(row) = row else {
+                    return Ok(None);
+                };
+                let (key, digest): (String, String) =
+                    (row.try_get("consumer_key")?, row.try_get("secret_digest")?);
+                let marker = SecretGeneration {
+                    consumer_key: &key,
+                    secret_digest: &digest,
+                }
+                .marker();
+                Some((id, row.try_get::<i64, _>("org_id")?, marker))
+            }
+            _ => None,
+        };
         let changed = match change {
             RemoveMembership { user, org } => {
                 sqlx::query("DELETE FROM memberships WHERE user_id = $1 AND org_id = $2")
@@ -157,6 +185,15 @@ impl Store {
         .bind(reason.as_str())
         .fetch_all(&mut *tx)
         .await?;
+        let mut ended = rows
+            .iter()
+            .map(|r| r.try_get("sid"))
+            .collect::<sqlx::Result<Vec<String>>>()?;
+        if let Some((integration, org, marker)) = generation {
+            self.insert_ended_marker(&mut tx, &marker, integration, org, now, reason)
+                .await?;
+            ended.push(marker);
+        }
         if let Disable { user } | SetPassword { user, .. } = change {
             sqlx::query(
                 "UPDATE console_sessions SET ended_at = $2 WHERE user_id = $1 AND ended_at IS NULL",
@@ -167,9 +204,36 @@ impl Store {
             .await?;
         }
         tx.commit().await?;
-        rows.iter()
-            .map(|r| r.try_get("sid"))
-            .collect::<sqlx::Result<Vec<String>>>()
-            .map(Some)
+        Ok(Some(ended))
+    }
+
+    /// Records an ended session that had no row: a generation's marker, or a client-credentials
+    /// token revoked by its client. It expires at once, so that it is pruned (and forgotten by
+    /// every instance) one access-token lifetime later, when every token it ends has expired.
+    /// False when it was already recorded.
+    pub(super) async fn insert_ended_marker(
+        &self,
+        conn: &mut sqlx::AnyConnection,
+        sid: &str,
+        integration: i64,
+        org: i64,
+        now: i64,
+        reason: EndReason,
+    ) -> sqlx::Result<bool> {
+        let done = sqlx::query(&format!(
+            "INSERT INTO sessions (sid, kind, integration_id, org_id, client_addr, created_at, \
+             last_used_at, current_jti_digest, current_exp, ended_at, ended_ms, end_reason) \
+             VALUES ($1, 'integration', $2, $3, '', $4, $4, '', $4, $4, {}, $5) \
+             ON CONFLICT (sid) DO NOTHING",
+            self.backend.now_ms_sql()
+        ))
+        .bind(sid)
+        .bind(integration)
+        .bind(org)
+        .bind(now)
+        .bind(reason.as_str())
+        .execute(conn)
+        .await?;
+        Ok(done.rows_affected() == 1)
     }
 }

@@ -141,6 +141,24 @@ impl Store {
         Ok(done.rows_affected() == 1)
     }
 
+    /// Ends an integration's session that may have no row (a client-credentials token's): ends
+    /// its row if there is one, else records it as ended. False when it had already ended.
+    pub async fn end_integration_session(
+        &self,
+        sid: &str,
+        integration: i64,
+        org: OrgId,
+        now: i64,
+        reason: EndReason,
+    ) -> sqlx::Result<bool> {
+        if self.end_session(sid, now, reason).await? {
+            return Ok(true);
+        }
+        let mut conn = self.writer().acquire().await?;
+        self.insert_ended_marker(&mut conn, sid, integration, org.get(), now, reason)
+            .await
+    }
+
     /// Ends every open session of a user, in one organization or in all; returns their ids.
     pub async fn end_user_sessions(
         &self,

@@ -3,6 +3,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::domain::SecretGeneration;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum TokenType {
@@ -51,13 +53,31 @@ pub fn random_id() -> String {
 /// that index, not a page per session (measured: fewer pages to write per commit through the
 /// single SQLite writer). The time in it is never read back; it is not the session's `created_at`.
 pub fn session_id() -> String {
+    let mut bytes = [0u8; 16];
+    bytes[..6].copy_from_slice(&now_millis());
+    aws_lc_rs::rand::fill(&mut bytes[6..]).expect("the system random source works");
+    hex::encode(bytes)
+}
+
+/// An integration's session id: as [`session_id`], but with the tag of the secret its tokens
+/// are issued under (see [`SecretGeneration`]) in place of the first 40 of the random bits;
+/// 40 random bits remain, for sessions of one integration made in the same millisecond.
+pub fn integration_session_id(generation: &SecretGeneration<'_>) -> String {
+    let mut bytes = [0u8; 11];
+    bytes[..6].copy_from_slice(&now_millis());
+    aws_lc_rs::rand::fill(&mut bytes[6..]).expect("the system random source works");
+    let hex = hex::encode(bytes);
+    format!("{}{}{}", &hex[..12], generation.tag(), &hex[12..])
+}
+
+/// The milliseconds since the epoch, as the 6 low bytes, big-endian.
+fn now_millis() -> [u8; 6] {
     let millis = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_millis() as u64);
-    let mut bytes = [0u8; 16];
-    bytes[..6].copy_from_slice(&millis.to_be_bytes()[2..]);
-    aws_lc_rs::rand::fill(&mut bytes[6..]).expect("the system random source works");
-    hex::encode(bytes)
+    let mut out = [0u8; 6];
+    out.copy_from_slice(&millis.to_be_bytes()[2..]);
+    out
 }
 
 /// The digest under which a refresh `jti` is stored: the database never holds a usable id.
@@ -127,6 +147,29 @@ mod tests {
         }
         assert!(first < second && first < third);
         assert_ne!(second, third);
+    }
+
+    #[test]
+    fn integration_session_ids_carry_their_secret_and_still_sort() {
+        let generation = SecretGeneration {
+            consumer_key: "key",
+            secret_digest: "digest",
+        };
+        let first = integration_session_id(&generation);
+        std::thread::sleep(std::time::Duration::from_millis(2));
+        let second = integration_session_id(&generation);
+        for id in [&first, &second] {
+            assert_eq!(id.len(), 32);
+            assert!(
+                id.bytes()
+                    .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+            );
+            assert_eq!(
+                crate::domain::secret_generation::marker_of("key", id),
+                Some(generation.marker())
+            );
+        }
+        assert!(first < second);
     }
 
     #[test]

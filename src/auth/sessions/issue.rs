@@ -5,8 +5,9 @@ use std::net::IpAddr;
 
 use super::{Lifetimes, Subject, TokenPair};
 use crate::auth::{Auth, AuthError};
+use crate::domain::SecretGeneration;
 use crate::store::{NewSession, SessionKind};
-use crate::tokens::claims::{jti_digest, random_id, session_id};
+use crate::tokens::claims::{integration_session_id, jti_digest, random_id, session_id};
 use crate::tokens::{Claims, JwtType, TokenType};
 
 impl Auth {
@@ -105,7 +106,16 @@ impl Auth {
         audience: Option<&str>,
     ) -> Result<TokenPair, AuthError> {
         let now = self.now();
-        let sid = session_id();
+        let generation = match subject {
+            Subject::User { .. } => None,
+            Subject::Integration { consumer_key, .. } => Some(SecretGeneration {
+                consumer_key,
+                secret_digest: credential,
+            }),
+        };
+        let sid = generation
+            .as_ref()
+            .map_or_else(session_id, integration_session_id);
         let refresh_jti = random_id();
         let refresh_jti_digest = jti_digest(&refresh_jti);
         let refresh_exp = if with_refresh {
@@ -134,6 +144,21 @@ impl Auth {
         } else {
             None
         };
+        if let (Some(generation), false) = (generation, with_refresh) {
+            // Client credentials: an access token alone, ended only with its generation (or by
+            // `/oauth/revoke`), so no session row (see `domain::secret_generation`). A secret
+            // rotated or an integration revoked since the check, through this instance or
+            // another one that this one has heard from, is a failed login as with a row.
+            if self.ended.contains(&generation.marker()) {
+                return Err(AuthError::InvalidCredentials);
+            }
+            return Ok(TokenPair {
+                access,
+                access_exp,
+                refresh: None,
+                refresh_exp,
+            });
+        }
         let created = self
             .session_writes
             .insert(NewSession {

@@ -12,6 +12,7 @@ pub mod writes;
 use std::time::Duration;
 
 use super::{Auth, AuthError};
+use crate::domain::secret_generation::marker_of;
 use crate::domain::{Integration, Member, OrgId, Scopes, UserId};
 use crate::store::{EndReason, SessionRecord};
 use crate::tokens::claims::jti_digest;
@@ -84,6 +85,13 @@ impl Auth {
             AuthError::InvalidToken
         })?;
         if self.ended.contains(&claims.sid) {
+            return Err(AuthError::InvalidToken);
+        }
+        // An integration's token also ends with the secret it was issued under.
+        if let Some(key) = claims.client_id.as_deref()
+            && claims.user_id.is_none()
+            && marker_of(key, &claims.sid).is_some_and(|marker| self.ended.contains(&marker))
+        {
             return Err(AuthError::InvalidToken);
         }
         Ok(claims)

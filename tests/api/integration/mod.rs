@@ -3,6 +3,7 @@
 //! tokens.
 
 mod auth;
+mod client_credentials;
 mod lifecycle;
 mod lockout;
 mod refresh;

@@ -3,6 +3,7 @@
 //! passage of time.
 
 use porteiro::auth::admin;
+use porteiro::domain::secret_generation::marker_of;
 use porteiro::domain::{ConsumerKey, Username};
 
 use super::Run;
@@ -17,8 +18,21 @@ impl Run<'_> {
         actual: Vec<String>,
         (must, may): (Vec<String>, Vec<String>),
     ) {
-        let wrong = actual.iter().any(|sid| !may.contains(sid))
-            || must.iter().any(|sid| !actual.contains(sid));
+        // A change of an integration also ends its secret's generation: a marker (the consumer
+        // key, a dot and a tag) that ends every token of that secret, among them those of
+        // client-credentials sessions, which have no row to end.
+        let (markers, sessions): (Vec<&String>, Vec<&String>) =
+            actual.iter().partition(|id| id.contains('.'));
+        let ended = |sid: &String| {
+            sessions.contains(&sid)
+                || markers.iter().any(|marker| {
+                    marker.rsplit_once('.').is_some_and(|(key, _)| {
+                        marker_of(key, sid).as_deref() == Some(marker.as_str())
+                    })
+                })
+        };
+        let wrong =
+            sessions.iter().any(|sid| !may.contains(sid)) || must.iter().any(|sid| !ended(sid));
         if wrong {
             self.fail(format!(
                 "{what} ended {actual:?}; must end {must:?}, may end {may:?}"
