@@ -85,7 +85,7 @@ impl Store {
         .bind(filter.kind.clone().unwrap_or_default())
         .bind(filter.who.clone().unwrap_or_default())
         .bind(filter.before_id.unwrap_or(0))
-        .bind(filter.limit.clamp(1, 500))
+        .bind(filter.limit.clamp(1, 501))
         .fetch_all(self.pool())
         .await?;
         rows.iter()

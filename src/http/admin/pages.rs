@@ -46,8 +46,20 @@ impl PageQuery {
     /// row shows there is one.
     pub fn answer<T, V: Serialize>(
         &self,
+        rows: Vec<T>,
+        path: &str,
+        cursor: (&str, impl Fn(&T) -> String),
+        json: impl Fn(&T) -> V,
+    ) -> Response {
+        self.answer_filtered(rows, path, &[], cursor, json)
+    }
+
+    /// [`PageQuery::answer`] for a filtered list: the `Link` to the next page keeps `filters`.
+    pub fn answer_filtered<T, V: Serialize>(
+        &self,
         mut rows: Vec<T>,
         path: &str,
+        filters: &[(&str, &str)],
         cursor: (&str, impl Fn(&T) -> String),
         json: impl Fn(&T) -> V,
     ) -> Response {
@@ -57,6 +69,7 @@ impl PageQuery {
         match rows.last() {
             Some(last) if more => {
                 let query = form_urlencoded::Serializer::new(String::new())
+                    .extend_pairs(filters)
                     .append_pair("limit", &self.limit.to_string())
                     .append_pair(cursor.0, &cursor.1(last))
                     .finish();

@@ -1,6 +1,5 @@
 //! `/api/v1/admin/sessions` and `/api/v1/admin/activity`: open sessions, and the audit log.
 
-use axum::Json;
 use axum::extract::{Path, RawQuery};
 use axum::http::StatusCode;
 use axum::response::Response;
@@ -10,7 +9,7 @@ use utoipa::ToSchema;
 use super::pages::PageQuery;
 use super::{Admin, ApiError, Result};
 use crate::clock::format_rfc3339_millis;
-use crate::domain::{AuditFilter, OpenSession, SessionCursor};
+use crate::domain::{AuditEvent, AuditFilter, OpenSession, SessionCursor};
 use crate::http::openapi::schemas::Detail;
 use crate::http::openapi::{BearerRefused, NotAnAdmin, Unavailable};
 
@@ -124,15 +123,13 @@ pub(super) async fn end_session(admin: Admin, Path(sid): Path<String>) -> Result
     ),
     security(("bearer" = [])),
     responses(
-        (status = 200, description = "The events.", body = Vec<ActivityEvent>),
+        (status = 200, description = "A page of events.", body = Vec<ActivityEvent>,
+            headers(("Link" = String, description = "`</api/v1/admin/activity?limit=N&before=ID>; rel=\"next\"` (with the same `kind` and `who`) when there is a next page (RFC 8288)."))),
         (status = 400, description = "`{\"detail\": \"invalid limit\"}` (or `before`): not a positive integer.", body = Detail),
         BearerRefused, NotAnAdmin, Unavailable,
     ),
 )]
-pub(super) async fn activity(
-    admin: Admin,
-    RawQuery(query): RawQuery,
-) -> Result<Json<Vec<ActivityEvent>>> {
+pub(super) async fn activity(admin: Admin, RawQuery(query): RawQuery) -> Result<Response> {
     // A malformed page (`limit`, `before`) is refused, as for every list; unknown parameters
     // are ignored, and an unknown kind or user only narrows what is shown.
     let page = PageQuery::parse(query.as_deref())?;
@@ -144,7 +141,7 @@ pub(super) async fn activity(
         },
     };
     let mut filter = AuditFilter {
-        limit: page.limit,
+        limit: page.limit + 1,
         before_id,
         ..Default::default()
     };
@@ -157,17 +154,18 @@ pub(super) async fn activity(
         }
     }
     let events = admin.activity(&filter).await?;
-    Ok(Json(
-        events
-            .iter()
-            .map(|(id, e)| ActivityEvent {
-                id: *id,
-                at: format_rfc3339_millis(e.at),
-                kind: e.kind.clone(),
-                actor: e.actor.clone(),
-                subject: e.subject.clone(),
-                client_address: e.client_addr.clone(),
-            })
-            .collect(),
-    ))
+    let filters: Vec<(&str, &str)> = [("kind", &filter.kind), ("who", &filter.who)]
+        .into_iter()
+        .filter_map(|(name, value)| value.as_deref().map(|v| (name, v)))
+        .collect();
+    let cursor = ("before", |(id, _): &(i64, AuditEvent)| id.to_string());
+    let view = |(id, e): &(i64, AuditEvent)| ActivityEvent {
+        id: *id,
+        at: format_rfc3339_millis(e.at),
+        kind: e.kind.clone(),
+        actor: e.actor.clone(),
+        subject: e.subject.clone(),
+        client_address: e.client_addr.clone(),
+    };
+    Ok(page.answer_filtered(events, "/api/v1/admin/activity", &filters, cursor, view))
 }

@@ -126,3 +126,29 @@ async fn a_malformed_limit_or_cursor_is_answered_400() {
         );
     }
 }
+
+#[tokio::test]
+async fn pages_of_activity_walk_every_event_once_newest_first_and_keep_the_filter() {
+    let (app, _, admin) = with_admins().await;
+    for _ in 0..3 {
+        app.login_as(app.org, &app.username, "wrong").await;
+    }
+    app.login().await;
+    // The audit writer stores events in the background.
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    let (_, everything) = walk(&app, "/api/v1/admin/activity?limit=500", &admin).await;
+    let (sizes, rows) = walk(&app, "/api/v1/admin/activity?limit=2", &admin).await;
+    assert_eq!(rows, everything, "each event once, newest first");
+    assert!(sizes.len() > 2 && sizes.iter().all(|n| *n == 2 || *n == 1));
+
+    let (sizes, rows) = walk(
+        &app,
+        "/api/v1/admin/activity?kind=login_failed&limit=2",
+        &admin,
+    )
+    .await;
+    assert_eq!(sizes, [2, 1], "the next page keeps the filter");
+    assert!(rows.iter().all(|e| e["kind"] == "login_failed"), "{rows:?}");
+    let ids: Vec<i64> = rows.iter().map(|e| e["id"].as_i64().unwrap()).collect();
+    assert!(ids.windows(2).all(|w| w[0] > w[1]), "newest first: {ids:?}");
+}
