@@ -1,31 +1,22 @@
-//! The session writes of the token endpoints — a new session per login and `POST /auth`, a
-//! rotation per refresh with rotation on — go through a writer task, in batches. On SQLite every
-//! statement is a round trip to the database's own thread and every commit a write to its log,
-//! so one statement per request would bound those endpoints at the speed of that round trip.
-//! Requests hand their write to the writer and wait for the answer; the writer takes whatever
-//! has queued up meanwhile — one write when the server is quiet, dozens under load, after
-//! letting the requests already under way join the batch (see `next_batch`) — and performs all
-//! the new sessions with one guarded statement and all the rotations with another (see
+//! The session writes of the token endpoints — a new session per login and client-credentials
+//! token, a rotation per refresh with rotation on — go through one writer task, in batches. On
+//! SQLite every statement is a round trip to the database's own thread and every commit a write
+//! to its log, so one statement per request would bound those endpoints at the speed of that
+//! round trip. Requests hand their write to the writer and wait for the answer; the writer takes
+//! whatever has queued up meanwhile — one write when the server is quiet, dozens under load,
+//! after letting the requests already under way join the batch (see `next_batch`) — and performs
+//! all the new sessions with one guarded statement and all the rotations with another (see
 //! [`WriterConnection`]).
 //!
 //! While writes keep arriving, the writer keeps its database connection for a few batches:
 //! returning a connection to the pool costs a round trip of its own (sqlx checks it), which
 //! would otherwise be paid per batch. The burst is bounded so that the other writes of the
 //! server (failure counters, audit events, administration) wait for one short burst at most.
-//!
-//! SQLite has one writer, so there is one writer task. PostgreSQL takes many writers at once,
-//! and one task would leave it idle between a batch's commit and the next batch's statement
-//! while the requests wait: there are [`POSTGRES_WRITERS`], each with its own queue and
-//! connection. New sessions go to them in turn; every rotation of one session goes to the same
-//! one (by its id), so two writers never rotate the same session and cannot deadlock on it.
-
-use std::hash::{Hash, Hasher};
-use std::sync::atomic::{AtomicUsize, Ordering};
 
 use tokio::sync::{mpsc, oneshot};
 
 use super::AuthError;
-use crate::store::{self, Backend, NewSession, Rotation, Store, WriterConnection};
+use crate::store::{self, NewSession, Rotation, Store, WriterConnection};
 
 /// Writes taken in one batch at most. Each batch size is its own statement text, prepared once
 /// and kept in the connection's statement cache (100 statements): 32 sizes of insert and 32 of
@@ -35,8 +26,6 @@ const BATCH: usize = 32;
 const BURST: usize = 8;
 /// Writes waiting beyond this make request paths wait: back-pressure.
 const QUEUE: usize = 4_096;
-/// Writer tasks on PostgreSQL, each with a connection of the pool while it writes.
-pub const POSTGRES_WRITERS: usize = 3;
 
 type Reply = oneshot::Sender<Result<bool, AuthError>>;
 
@@ -46,9 +35,7 @@ enum Write {
 }
 
 pub struct SessionWrites {
-    senders: Vec<mpsc::Sender<(Write, Reply)>>,
-    /// The writer of the next new session.
-    turn: AtomicUsize,
+    sender: mpsc::Sender<(Write, Reply)>,
 }
 
 fn failure(e: &sqlx::Error) -> AuthError {
@@ -125,24 +112,9 @@ async fn next_batch(
 }
 
 impl SessionWrites {
-    /// Starts the writer tasks; they stop when this handle is dropped and their queues are
-    /// drained.
+    /// Starts the writer task; it stops when this handle is dropped and the queue is drained.
     pub fn start(store: Store) -> Self {
-        let writers = match store.backend() {
-            Backend::Sqlite => 1,
-            Backend::Postgres => POSTGRES_WRITERS,
-        };
-        let senders = (0..writers)
-            .map(|_| Self::start_writer(store.clone(), QUEUE / writers))
-            .collect();
-        Self {
-            senders,
-            turn: AtomicUsize::new(0),
-        }
-    }
-
-    fn start_writer(store: Store, queue: usize) -> mpsc::Sender<(Write, Reply)> {
-        let (sender, mut receiver) = mpsc::channel::<(Write, Reply)>(queue);
+        let (sender, mut receiver) = mpsc::channel::<(Write, Reply)>(QUEUE);
         tokio::spawn(async move {
             let mut batch = Vec::with_capacity(BATCH);
             while next_batch(&mut receiver, &mut batch).await > 0 {
@@ -165,21 +137,13 @@ impl SessionWrites {
                 }
             }
         });
-        sender
+        Self { sender }
     }
 
     async fn submit(&self, write: Write) -> Result<bool, AuthError> {
-        let writer = match &write {
-            Write::Insert(_) => self.turn.fetch_add(1, Ordering::Relaxed),
-            Write::Rotate(rotation) => {
-                let mut hasher = std::collections::hash_map::DefaultHasher::new();
-                rotation.sid.hash(&mut hasher);
-                hasher.finish() as usize
-            }
-        } % self.senders.len();
         let (reply, answer) = oneshot::channel();
         let stopped = || AuthError::Internal(anyhow::anyhow!("the session writer has stopped"));
-        self.senders[writer]
+        self.sender
             .send((write, reply))
             .await
             .map_err(|_| stopped())?;
