@@ -1,5 +1,5 @@
-//! The session writes of the token endpoints — a new session per login and client-credentials
-//! token, a rotation per refresh with rotation on — go through one writer task, in batches. On
+//! The session writes of the token endpoints — a new session per login and `POST /auth`, a
+//! rotation per refresh with rotation on — go through one writer task, in batches. On
 //! SQLite every statement is a round trip to the database's own thread and every commit a write
 //! to its log, so one statement per request would bound those endpoints at the speed of that
 //! round trip. Requests hand their write to the writer and wait for the answer; the writer takes
