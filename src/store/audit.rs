@@ -18,22 +18,37 @@ impl Store {
     /// deleted.
     pub async fn prune_audit_events(&self, cutoff: i64) -> sqlx::Result<u64> {
         let mut deleted = 0;
+        // Every event up to `floor` has been looked at: each chunk starts after it. PostgreSQL
+        // keeps deleted rows (and their index entries) until vacuum, so a chunk that started
+        // from the smallest id would step over every row this prune has deleted so far, and a
+        // prune of millions of events would slow down chunk by chunk until it fell behind.
+        let mut floor = 0_i64;
         loop {
-            // The oldest ids as a range computed first: with `id IN (…)` PostgreSQL joined the
-            // subquery to a scan of the whole table.
-            let n = sqlx::query(
-                "DELETE FROM audit_events WHERE at < $1 AND id <= \
-                 (SELECT max(id) FROM (SELECT id FROM audit_events ORDER BY id LIMIT $2) AS oldest)",
+            let upper: Option<i64> = sqlx::query_scalar(
+                "SELECT max(id) FROM (SELECT id FROM audit_events WHERE id > $1 \
+                 ORDER BY id LIMIT $2) AS oldest",
             )
-            .bind(cutoff)
+            .bind(floor)
             .bind(PRUNE_CHUNK)
-            .execute(self.writer())
-            .await?
-            .rows_affected();
+            .fetch_one(self.writer())
+            .await?;
+            let Some(upper) = upper else {
+                return Ok(deleted);
+            };
+            let n = sqlx::query("DELETE FROM audit_events WHERE id > $1 AND id <= $2 AND at < $3")
+                .bind(floor)
+                .bind(upper)
+                .bind(cutoff)
+                .execute(self.writer())
+                .await?
+                .rows_affected();
             deleted += n;
-            if n == 0 {
+            // Events are numbered in the order they were written: a chunk not all old enough
+            // reached the events still kept.
+            if n < PRUNE_CHUNK as u64 {
                 return Ok(deleted);
             }
+            floor = upper;
         }
     }
 

@@ -282,18 +282,32 @@ impl Store {
     /// behind it pass between two of them, and a long prune takes at most half the writer's time.
     pub async fn prune_sessions(&self, cutoff: i64) -> sqlx::Result<u64> {
         let mut deleted = 0;
+        // Every session that expired at or before `floor` is gone: each chunk starts after it,
+        // so that on PostgreSQL, which keeps deleted rows until vacuum, a chunk does not step
+        // over every session this prune has already deleted.
+        let mut floor = i64::MIN;
         loop {
             let started = std::time::Instant::now();
-            // The chunk as a range of expiries computed first (as the audit prune does): the
-            // oldest chunk's last expiry, and every expired session up to it — a few more than
-            // the chunk when sessions share that second, never a scan of the table.
-            let n = sqlx::query(
-                "DELETE FROM sessions WHERE current_exp < $1 AND current_exp <= \
-                 (SELECT max(current_exp) FROM (SELECT current_exp FROM sessions \
-                 WHERE current_exp < $1 ORDER BY current_exp LIMIT $2) AS oldest)",
+            // The chunk as a range of expiries: the oldest chunk's last expiry, and every expired
+            // session up to it — a few more than the chunk when sessions share that second.
+            let upper: Option<i64> = sqlx::query_scalar(
+                "SELECT max(current_exp) FROM (SELECT current_exp FROM sessions \
+                 WHERE current_exp > $1 AND current_exp < $2 ORDER BY current_exp LIMIT $3) AS oldest",
             )
+            .bind(floor)
             .bind(cutoff)
             .bind(PRUNE_CHUNK)
+            .fetch_one(self.writer())
+            .await?;
+            let Some(upper) = upper else {
+                return Ok(deleted);
+            };
+            let n = sqlx::query(
+                "DELETE FROM sessions WHERE current_exp > $1 AND current_exp <= $2 AND current_exp < $3",
+            )
+            .bind(floor)
+            .bind(upper)
+            .bind(cutoff)
             .execute(self.writer())
             .await?
             .rows_affected();
@@ -302,6 +316,7 @@ impl Store {
             if n < PRUNE_CHUNK as u64 {
                 return Ok(deleted);
             }
+            floor = upper;
             tokio::time::sleep(started.elapsed()).await;
         }
     }
