@@ -116,34 +116,15 @@ impl Auth {
         let sid = generation
             .as_ref()
             .map_or_else(session_id, integration_session_id);
-        let refresh_jti = random_id();
-        let refresh_jti_digest = jti_digest(&refresh_jti);
         let refresh_exp = if with_refresh {
             now + lifetimes.refresh
         } else {
             now + lifetimes.access
         };
-        let (kind, user_id, integration_id) = match subject {
-            Subject::User { user, .. } => (SessionKind::User, Some(*user), None),
-            Subject::Integration { id, .. } => (SessionKind::Integration, None, Some(*id)),
-        };
         // The tokens are signed before the session is written: signing is CPU work, and done
         // here it overlaps with the batch of sessions being written before this one.
         let (access, access_exp) =
             self.sign_access(subject, &sid, now, lifetimes.access, audience)?;
-        let refresh = if with_refresh {
-            let claims = self.claims(
-                subject,
-                TokenType::Refresh,
-                &sid,
-                refresh_jti,
-                now,
-                refresh_exp,
-            );
-            Some(self.tokens.sign(&claims, now)?)
-        } else {
-            None
-        };
         if let (Some(generation), false) = (generation, with_refresh) {
             // Client credentials: an access token alone, ended only with its generation (or by
             // `/oauth/revoke`), so no session row (see `domain::secret_generation`). A secret
@@ -159,6 +140,25 @@ impl Auth {
                 refresh_exp,
             });
         }
+        let refresh_jti = random_id();
+        let refresh_jti_digest = jti_digest(&refresh_jti);
+        let (kind, user_id, integration_id) = match subject {
+            Subject::User { user, .. } => (SessionKind::User, Some(*user), None),
+            Subject::Integration { id, .. } => (SessionKind::Integration, None, Some(*id)),
+        };
+        let refresh = if with_refresh {
+            let claims = self.claims(
+                subject,
+                TokenType::Refresh,
+                &sid,
+                refresh_jti,
+                now,
+                refresh_exp,
+            );
+            Some(self.tokens.sign(&claims, now)?)
+        } else {
+            None
+        };
         let created = self
             .session_writes
             .insert(NewSession {
